@@ -1,0 +1,79 @@
+/**
+ * The resolved shape of a scenario: what a YAML scenario file or the quick
+ * flags of `busbench run` become once validated and filled with defaults.
+ * Durations are milliseconds here; the file accepts "30s", "500ms", "2m" or
+ * a bare number of seconds.
+ */
+
+/** Which bus busbench talks to. Only RabbitMQ (AMQP 0-9-1) in this slice. */
+export type BusKind = 'rabbitmq';
+
+export type RpcMethod = 'call' | 'cast';
+export type RpcTarget = 'unicast' | 'anycast' | 'multicast';
+
+/** One traffic pattern an RPC client runs; multicast is cast only (oslo fanout has no replies). */
+export interface RpcPattern {
+  method: RpcMethod;
+  target: RpcTarget;
+}
+
+export interface BusConfig {
+  kind: BusKind;
+  /** transport URL of an existing bus; absent: busbench starts its own local RabbitMQ */
+  url?: string;
+  /** oslo control exchange */
+  exchange: string;
+}
+
+export interface AgentsConfig {
+  servers: number;
+  clients: number;
+  notifiers: number;
+  listeners: number;
+  /** oslo RPC topic served by the servers */
+  topic: string;
+  /** notification topic (oslo default "notifications") */
+  notificationTopic: string;
+  /** notification priority the notifiers send and the listeners consume */
+  notificationPriority: 'audit' | 'debug' | 'info' | 'warn' | 'error' | 'critical' | 'sample';
+  /** agents of one worker share a few connections instead of one each */
+  sharedConnections: boolean;
+}
+
+export interface LoadConfig {
+  /** patterns are spread over the clients round-robin: client i runs patterns[i % n] */
+  patterns: RpcPattern[];
+  /** measured messages in total across all clients and notifiers (exclusive with durationMs) */
+  messages?: number;
+  /** measured phase length (exclusive with messages) */
+  durationMs?: number;
+  /** load before the measured phase; its samples are discarded */
+  warmupMs: number;
+  /** closed loop: calls/casts each client keeps outstanding */
+  concurrency: number;
+  /** closed loop: pause after each reply before the next send */
+  pauseMs: number;
+  /** fixed rate per client in messages/s instead of the closed loop; absent: closed loop */
+  ratePerClient?: number;
+  /** size of the payload argument in bytes */
+  payloadBytes: number;
+  /** call timeout; replies after it count as timeouts */
+  timeoutMs: number;
+}
+
+export interface RunnerConfig {
+  /** worker threads; 0 = one per core */
+  workers: number;
+  /** connections opened at once per worker during start-up */
+  connectConcurrency: number;
+}
+
+export interface Scenario {
+  name: string;
+  /** where it came from: a file path, or "<command line>" */
+  source: string;
+  bus: BusConfig;
+  agents: AgentsConfig;
+  load: LoadConfig;
+  runner: RunnerConfig;
+}
