@@ -1,0 +1,460 @@
+/**
+ * RabbitMQ (AMQP 0-9-1) driver on amqplib, speaking the oslo.messaging
+ * `rabbit://` wire exactly (../shared/REFERENCE.md §1, impl_rabbit.py and
+ * amqpdriver.py of oslo.messaging 14): same exchanges, queue names and
+ * arguments, properties and envelope, so a Python oslo peer cannot tell a
+ * busbench agent from an OpenStack service.
+ */
+import amqplib from 'amqplib';
+import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import {
+  BusError,
+  RpcTimeoutError,
+  type BusConnection,
+  type BusDriver,
+  type BusInfo,
+  type ConnectOptions,
+  type Delivery,
+  type NotificationHandler,
+  type RequestHandler,
+  type RpcContext,
+  type RpcTarget,
+  type Subscription,
+} from './driver.js';
+import {
+  HexIdGenerator,
+  decodeEnvelope,
+  deserializeFailure,
+  encodeEnvelope,
+  packContext,
+  pythonUtcTimestamp,
+  randomHex32,
+  serializeFailure,
+  unpackContext,
+} from './oslo-wire.js';
+
+/** oslo's rabbit_transient_queues_ttl default (1800 s): reply and fanout queues expire when unused. */
+const TRANSIENT_QUEUE_ARGS = { 'x-expires': 1_800_000 };
+/** Topic exchange and queues as oslo declares them with amqp_durable_queues=False, amqp_auto_delete=False. */
+const TOPIC_EXCHANGE_OPTIONS: Options.AssertExchange = { durable: false, autoDelete: false };
+const TOPIC_QUEUE_OPTIONS: Options.AssertQueue = { durable: false, autoDelete: false };
+const TRANSIENT_QUEUE_OPTIONS: Options.AssertQueue = { durable: false, autoDelete: false, arguments: TRANSIENT_QUEUE_ARGS };
+const FANOUT_EXCHANGE_OPTIONS: Options.AssertExchange = { durable: false, autoDelete: true };
+/** Channels per shared connection: well under RabbitMQ's default channel_max of 2047. */
+const CHANNELS_PER_SHARED_CONNECTION = 1000;
+/** oslo's default RPC version; servers check compatibility against it. */
+const RPC_VERSION = '1.0';
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+export interface RabbitDriverOptions {
+  /** oslo transport URL (rabbit://user:pass@host:port/vhost) or amqp:// URL */
+  url: string;
+  /** oslo control exchange */
+  exchange: string;
+  /** consumer prefetch (oslo rabbit_qos_prefetch_count; 0 = unlimited, oslo's default) */
+  prefetch?: number;
+  /** AMQP heartbeat in seconds; undefined = the broker's suggestion */
+  heartbeat?: number;
+}
+
+/** oslo transport URL → an amqplib URL. A list of hosts (rabbit://a,b/) uses the first. */
+export function toAmqpUrl(transportUrl: string): string {
+  const match = /^(rabbit|amqp|amqps):\/\/([^/]*)(\/.*)?$/.exec(transportUrl);
+  if (!match) throw new BusError(`not a RabbitMQ transport URL: ${transportUrl} (expected rabbit://user:pass@host:port/vhost)`);
+  const scheme = match[1] === 'amqps' ? 'amqps' : 'amqp';
+  const firstHost = match[2]!.split(',')[0]!;
+  return `${scheme}://${firstHost}${match[3] ?? '/'}`;
+}
+
+export class RabbitDriver implements BusDriver {
+  readonly kind = 'rabbitmq';
+  private readonly amqpUrl: string;
+  private readonly shared: { model: ChannelModel; channels: number }[] = [];
+  private sharedOpening: Promise<{ model: ChannelModel; channels: number }> | undefined;
+
+  constructor(private readonly options: RabbitDriverOptions) {
+    this.amqpUrl = toAmqpUrl(options.url);
+  }
+
+  private open(name: string): Promise<ChannelModel> {
+    return amqplib.connect(this.amqpUrl, {
+      // Without it Nagle's algorithm adds ~40 ms to every round trip (REFERENCE §5).
+      noDelay: true,
+      clientProperties: { connection_name: name, product: 'busbench' },
+      ...(this.options.heartbeat !== undefined ? { heartbeat: this.options.heartbeat } : {}),
+    } as object);
+  }
+
+  async connect(options: ConnectOptions): Promise<BusConnection> {
+    if (!options.shared) {
+      const model = await this.open(options.name);
+      try {
+        const channel = await model.createChannel();
+        return await RabbitConnection.create(model, channel, this.options, true);
+      } catch (error) {
+        await model.close().catch(() => undefined);
+        throw error;
+      }
+    }
+    const entry = await this.sharedEntry(options.name);
+    entry.channels++;
+    const channel = await entry.model.createChannel();
+    return RabbitConnection.create(entry.model, channel, this.options, false);
+  }
+
+  private async sharedEntry(name: string): Promise<{ model: ChannelModel; channels: number }> {
+    const last = this.shared[this.shared.length - 1];
+    if (last && last.channels < CHANNELS_PER_SHARED_CONNECTION) return last;
+    // One opening at a time, so concurrent connects fill a connection instead of opening many.
+    if (!this.sharedOpening) {
+      this.sharedOpening = this.open(`${name}-shared`).then((model) => {
+        model.on('error', () => undefined);
+        const entry = { model, channels: 0 };
+        this.shared.push(entry);
+        return entry;
+      });
+      this.sharedOpening.finally(() => (this.sharedOpening = undefined)).catch(() => undefined);
+    }
+    const entry = await this.sharedOpening;
+    return entry.channels < CHANNELS_PER_SHARED_CONNECTION ? entry : this.sharedEntry(name);
+  }
+
+  async close(): Promise<void> {
+    const models = this.shared.splice(0);
+    await Promise.all(models.map((entry) => entry.model.close().catch(() => undefined)));
+  }
+}
+
+interface PendingCall {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  deadline: number;
+  timeoutMs: number;
+}
+
+class RabbitConnection implements BusConnection {
+  private readonly ids = new HexIdGenerator();
+  private readonly declaredExchanges = new Set<string>();
+  private readonly declaredNotifyQueues = new Set<string>();
+  private readonly pending = new Map<string, PendingCall>();
+  private replyQueue: string | undefined;
+  private replyQueueReady: Promise<void> | undefined;
+  private timeoutTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private drainWaiter: Promise<void> | undefined;
+  /** replies that came after their call had timed out */
+  lateReplies = 0;
+  /** replies whose caller queue was gone (mandatory publish returned) */
+  returnedMessages = 0;
+
+  private constructor(
+    private readonly model: ChannelModel,
+    private readonly channel: Channel,
+    private readonly options: RabbitDriverOptions,
+    private readonly ownsConnection: boolean,
+    readonly info: BusInfo,
+  ) {
+    channel.on('error', (error: Error) => this.fail(new BusError(`channel error: ${error.message}`)));
+    channel.on('close', () => this.fail(new BusError('channel closed')));
+    channel.on('return', () => this.returnedMessages++);
+    if (ownsConnection) model.on('error', () => undefined);
+  }
+
+  static async create(model: ChannelModel, channel: Channel, options: RabbitDriverOptions, owns: boolean): Promise<RabbitConnection> {
+    if (options.prefetch) await channel.prefetch(options.prefetch);
+    const props = model.connection.serverProperties as unknown as Record<string, unknown>;
+    const info: BusInfo = {
+      product: String(props['product'] ?? 'RabbitMQ'),
+      version: String(props['version'] ?? 'unknown'),
+      protocol: 'AMQP 0-9-1',
+    };
+    return new RabbitConnection(model, channel, options, owns, info);
+  }
+
+  get pendingCalls(): number {
+    return this.pending.size;
+  }
+
+  private fail(error: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timeoutTimer) clearTimeout(this.timeoutTimer);
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
+  }
+
+  private ensureExchange(name: string, type: 'topic' | 'fanout'): Promise<void> {
+    if (this.declaredExchanges.has(name)) return RESOLVED;
+    return this.channel
+      .assertExchange(name, type, type === 'topic' ? TOPIC_EXCHANGE_OPTIONS : FANOUT_EXCHANGE_OPTIONS)
+      .then(() => {
+        this.declaredExchanges.add(name);
+      });
+  }
+
+  /** oslo creates the caller's reply queue lazily, on its first call. */
+  private ensureReplyQueue(): Promise<void> {
+    if (!this.replyQueueReady) {
+      const name = `reply_${randomHex32()}`;
+      this.replyQueueReady = (async () => {
+        await this.channel.assertQueue(name, TRANSIENT_QUEUE_OPTIONS);
+        await this.channel.consume(name, (msg) => this.onReply(msg), { noAck: false });
+        this.replyQueue = name;
+      })();
+    }
+    return this.replyQueueReady;
+  }
+
+  private onReply(msg: ConsumeMessage | null): void {
+    if (!msg) return this.fail(new BusError('reply consumer cancelled by the broker'));
+    this.channel.ack(msg);
+    let reply: Record<string, unknown>;
+    try {
+      reply = decodeEnvelope(msg.content);
+    } catch {
+      return;
+    }
+    // Without ending: true a reply is a heartbeat of a long call (oslo call monitor): keep waiting.
+    if (reply['ending'] !== true) return;
+    const msgId = reply['_msg_id'] as string;
+    const call = this.pending.get(msgId);
+    if (!call) {
+      this.lateReplies++;
+      return;
+    }
+    this.pending.delete(msgId);
+    const failure = reply['failure'];
+    if (failure !== null && failure !== undefined) call.reject(deserializeFailure(failure));
+    else call.resolve(reply['result']);
+  }
+
+  /**
+   * One timer for all pending calls of this connection, armed for the oldest.
+   * An agent uses one timeout for all its calls, so insertion order is
+   * deadline order and this is exact; with mixed timeouts a longer one can
+   * delay a shorter one's expiry until it is at the head.
+   */
+  private armTimeoutTimer(): void {
+    if (this.timeoutTimer || this.pending.size === 0) return;
+    const head = this.pending.values().next().value as PendingCall;
+    const wait = Math.max(0, head.deadline - performance.now());
+    this.timeoutTimer = setTimeout(() => this.expireCalls(), wait + 1);
+  }
+
+  private expireCalls(): void {
+    this.timeoutTimer = undefined;
+    const now = performance.now();
+    for (const [msgId, call] of this.pending) {
+      if (call.deadline > now) break;
+      this.pending.delete(msgId);
+      call.reject(new RpcTimeoutError(call.timeoutMs));
+    }
+    this.armTimeoutTimer();
+  }
+
+  private publish(exchange: string, routingKey: string, inner: Record<string, unknown>, expirationMs?: number): Promise<void> {
+    if (this.closed) return Promise.reject(new BusError('connection closed'));
+    const ok = this.channel.publish(exchange, routingKey, encodeEnvelope(inner), {
+      contentType: 'application/json',
+      contentEncoding: 'utf-8',
+      deliveryMode: 2,
+      ...(expirationMs !== undefined ? { expiration: String(expirationMs) } : {}),
+    });
+    // amqplib buffers without limit; a full write buffer makes the sender wait for 'drain'.
+    if (ok) return RESOLVED;
+    return (this.drainWaiter ??= new Promise<void>((resolve) =>
+      this.channel.once('drain', () => {
+        this.drainWaiter = undefined;
+        resolve();
+      }),
+    ));
+  }
+
+  private rpcMessage(method: string, args: Record<string, unknown>, context: RpcContext): Record<string, unknown> {
+    const message: Record<string, unknown> = { method, args, version: RPC_VERSION };
+    packContext(message, context);
+    return message;
+  }
+
+  async call(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext, timeoutMs: number): Promise<unknown> {
+    if (!this.replyQueue) await this.ensureReplyQueue();
+    const exchange = target.exchange ?? this.options.exchange;
+    if (!this.declaredExchanges.has(exchange)) await this.ensureExchange(exchange, 'topic');
+    const msgId = this.ids.next();
+    const message = this.rpcMessage(method, args, context);
+    message['_msg_id'] = msgId;
+    message['_reply_q'] = this.replyQueue;
+    message['_timeout'] = null;
+    message['_unique_id'] = this.ids.next();
+    const result = new Promise<unknown>((resolve, reject) => {
+      this.pending.set(msgId, { resolve, reject, deadline: performance.now() + timeoutMs, timeoutMs });
+    });
+    this.armTimeoutTimer();
+    const routingKey = target.server ? `${target.topic}.${target.server}` : target.topic;
+    // kombu sends the call timeout as the message TTL: a request nobody takes in time is dropped.
+    await this.publish(exchange, routingKey, message, timeoutMs);
+    return result;
+  }
+
+  async cast(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext): Promise<void> {
+    const exchange = target.exchange ?? this.options.exchange;
+    if (!this.declaredExchanges.has(exchange)) await this.ensureExchange(exchange, 'topic');
+    const message = this.rpcMessage(method, args, context);
+    message['_unique_id'] = this.ids.next();
+    const routingKey = target.server ? `${target.topic}.${target.server}` : target.topic;
+    return this.publish(exchange, routingKey, message);
+  }
+
+  async fanout(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext): Promise<void> {
+    const exchange = `${target.topic}_fanout`;
+    if (!this.declaredExchanges.has(exchange)) await this.ensureExchange(exchange, 'fanout');
+    const message = this.rpcMessage(method, args, context);
+    message['_unique_id'] = this.ids.next();
+    return this.publish(exchange, target.topic, message);
+  }
+
+  async serve(target: RpcTarget & { server: string }, handler: RequestHandler): Promise<Subscription> {
+    const exchange = target.exchange ?? this.options.exchange;
+    const ch = this.channel;
+    await this.ensureExchange(exchange, 'topic');
+    const unicastQueue = `${target.topic}.${target.server}`;
+    const fanoutExchange = `${target.topic}_fanout`;
+    const fanoutQueue = `${target.topic}_fanout_${randomHex32()}`;
+    await ch.assertQueue(target.topic, TOPIC_QUEUE_OPTIONS);
+    await ch.bindQueue(target.topic, exchange, target.topic);
+    await ch.assertQueue(unicastQueue, TOPIC_QUEUE_OPTIONS);
+    await ch.bindQueue(unicastQueue, exchange, unicastQueue);
+    await this.ensureExchange(fanoutExchange, 'fanout');
+    await ch.assertQueue(fanoutQueue, TRANSIENT_QUEUE_OPTIONS);
+    await ch.bindQueue(fanoutQueue, fanoutExchange, target.topic);
+    const consumers = await Promise.all(
+      ([
+        [target.topic, 'anycast'],
+        [unicastQueue, 'unicast'],
+        [fanoutQueue, 'multicast'],
+      ] as const).map(([queue, via]) => ch.consume(queue, (msg) => this.onRequest(msg, via, handler), { noAck: false })),
+    );
+    return {
+      close: async () => {
+        for (const { consumerTag } of consumers) await ch.cancel(consumerTag).catch(() => undefined);
+        // oslo leaves its fanout queue to expire; ours is gone at once so a run leaves nothing behind.
+        await ch.deleteQueue(fanoutQueue).catch(() => undefined);
+      },
+    };
+  }
+
+  private onRequest(msg: ConsumeMessage | null, via: Delivery, handler: RequestHandler): void {
+    if (!msg) return;
+    // oslo acknowledges RPC requests before dispatching them.
+    this.channel.ack(msg);
+    let message: Record<string, unknown>;
+    try {
+      message = decodeEnvelope(msg.content);
+    } catch {
+      return;
+    }
+    const msgId = message['_msg_id'] as string | undefined;
+    const replyQueue = message['_reply_q'] as string | undefined;
+    const isCall = msgId !== undefined && replyQueue !== undefined;
+    const context = unpackContext(message);
+    let result: unknown;
+    try {
+      result = handler({
+        method: message['method'] as string,
+        args: (message['args'] ?? {}) as Record<string, unknown>,
+        context,
+        isCall,
+        via,
+      });
+    } catch (error) {
+      if (isCall) this.reply(replyQueue!, msgId!, null, serializeFailure(error));
+      return;
+    }
+    if (!isCall) return;
+    if (result instanceof Promise) {
+      result.then(
+        (value) => this.reply(replyQueue!, msgId!, value, null),
+        (error) => this.reply(replyQueue!, msgId!, null, serializeFailure(error)),
+      );
+    } else {
+      this.reply(replyQueue!, msgId!, result, null);
+    }
+  }
+
+  private reply(replyQueue: string, msgId: string, result: unknown, failure: string | null): void {
+    if (this.closed) return;
+    const reply = { result: result ?? null, failure, ending: true, _msg_id: msgId, _unique_id: this.ids.next() };
+    this.channel.publish('', replyQueue, encodeEnvelope(reply), {
+      contentType: 'application/json',
+      contentEncoding: 'utf-8',
+      deliveryMode: 2,
+      // oslo's direct_mandatory_flag: a reply to a vanished caller comes back instead of vanishing.
+      mandatory: true,
+    });
+  }
+
+  async notify(topic: string, priority: string, eventType: string, payload: unknown, context: RpcContext, publisherId: string): Promise<void> {
+    const exchange = this.options.exchange;
+    const routingKey = `${topic}.${priority.toLowerCase()}`;
+    if (!this.declaredNotifyQueues.has(routingKey)) {
+      // oslo's notifier declares the default queue so notifications wait for a listener instead of vanishing.
+      await this.ensureExchange(exchange, 'topic');
+      await this.channel.assertQueue(routingKey, TOPIC_QUEUE_OPTIONS);
+      await this.channel.bindQueue(routingKey, exchange, routingKey);
+      this.declaredNotifyQueues.add(routingKey);
+    }
+    const message: Record<string, unknown> = {
+      message_id: randomUUID(),
+      publisher_id: publisherId,
+      event_type: eventType,
+      priority: priority.toUpperCase(),
+      payload,
+      timestamp: pythonUtcTimestamp(),
+      _unique_id: this.ids.next(),
+    };
+    packContext(message, context);
+    return this.publish(exchange, routingKey, message);
+  }
+
+  async listen(topic: string, priority: string, handler: NotificationHandler, pool?: string): Promise<Subscription> {
+    const exchange = this.options.exchange;
+    const routingKey = `${topic}.${priority.toLowerCase()}`;
+    const queue = pool ?? routingKey;
+    await this.ensureExchange(exchange, 'topic');
+    await this.channel.assertQueue(queue, TOPIC_QUEUE_OPTIONS);
+    await this.channel.bindQueue(queue, exchange, routingKey);
+    const { consumerTag } = await this.channel.consume(
+      queue,
+      (msg) => {
+        if (!msg) return;
+        this.channel.ack(msg);
+        let message: Record<string, unknown>;
+        try {
+          message = decodeEnvelope(msg.content);
+        } catch {
+          return;
+        }
+        const context = unpackContext(message);
+        handler({
+          publisherId: String(message['publisher_id'] ?? ''),
+          eventType: String(message['event_type'] ?? ''),
+          priority: String(message['priority'] ?? priority).toLowerCase(),
+          payload: message['payload'],
+          context,
+          messageId: String(message['message_id'] ?? ''),
+          timestamp: String(message['timestamp'] ?? ''),
+        });
+      },
+      { noAck: false },
+    );
+    return { close: async () => void (await this.channel.cancel(consumerTag).catch(() => undefined)) };
+  }
+
+  async close(): Promise<void> {
+    this.fail(new BusError('connection closed'));
+    await this.channel.close().catch(() => undefined);
+    if (this.ownsConnection) await this.model.close().catch(() => undefined);
+  }
+}
