@@ -1,0 +1,110 @@
+/**
+ * Counters and latency per (role, pattern) group: what each agent records,
+ * what a worker merges and sends to the main thread, what results hold.
+ */
+import { encodeHistogram, newHistogram, recordMs, type Histogram } from './histogram.js';
+
+export type Role = 'client' | 'server' | 'notifier' | 'listener';
+
+/**
+ * Pattern names as they appear in results: "call-anycast", "cast-multicast", "notify".
+ * The order is fixed so agents can index arrays by pattern instead of hashing strings.
+ */
+export const PATTERNS = ['call-unicast', 'call-anycast', 'cast-unicast', 'cast-anycast', 'cast-multicast', 'notify'] as const;
+export type PatternName = (typeof PATTERNS)[number];
+export const PATTERN_INDEX: Record<PatternName, number> = Object.fromEntries(PATTERNS.map((p, i) => [p, i])) as Record<PatternName, number>;
+
+export interface Counters {
+  /** messages sent (clients, notifiers) */
+  sent: number;
+  /** calls answered, or messages received (servers, listeners) */
+  ok: number;
+  /** calls answered with a failure, or sends the bus refused */
+  errors: number;
+  /** calls without a reply within their timeout */
+  timeouts: number;
+}
+
+export function emptyCounters(): Counters {
+  return { sent: 0, ok: 0, errors: 0, timeouts: 0 };
+}
+
+export function addCounters(into: Counters, from: Counters): void {
+  into.sent += from.sent;
+  into.ok += from.ok;
+  into.errors += from.errors;
+  into.timeouts += from.timeouts;
+}
+
+/** What crosses the thread boundary and lands in results: counters plus an encoded histogram. */
+export interface GroupSnapshot {
+  role: Role;
+  pattern: PatternName;
+  counters: Counters;
+  /** HDR compressed base64, microseconds; absent when nothing was recorded */
+  histogram?: string;
+  /** agents of this role that contributed */
+  agents: number;
+}
+
+export function groupKey(role: Role, pattern: PatternName): string {
+  return `${role}/${pattern}`;
+}
+
+/**
+ * One agent's measurements, per pattern it takes part in. Histograms are
+ * created on first use: an idle agent holds none.
+ */
+export class AgentRecorder {
+  readonly counters: (Counters | undefined)[] = new Array(PATTERNS.length);
+  readonly histograms: (Histogram | undefined)[] = new Array(PATTERNS.length);
+
+  constructor(readonly role: Role) {}
+
+  countersFor(pattern: number): Counters {
+    return (this.counters[pattern] ??= emptyCounters());
+  }
+
+  latency(pattern: number, ms: number): void {
+    recordMs((this.histograms[pattern] ??= newHistogram()), ms);
+  }
+}
+
+/** Merges agents' recorders into one snapshot per (role, pattern): the per-worker merge. */
+export function mergeRecorders(recorders: Iterable<AgentRecorder>): GroupSnapshot[] {
+  const groups = new Map<string, { role: Role; pattern: PatternName; counters: Counters; histogram?: Histogram; agents: number }>();
+  for (const recorder of recorders) {
+    for (let p = 0; p < PATTERNS.length; p++) {
+      const counters = recorder.counters[p];
+      const histogram = recorder.histograms[p];
+      if (!counters && !histogram) continue;
+      const pattern = PATTERNS[p]!;
+      const key = groupKey(recorder.role, pattern);
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { role: recorder.role, pattern, counters: emptyCounters(), agents: 0 }));
+      group.agents++;
+      if (counters) addCounters(group.counters, counters);
+      if (histogram) (group.histogram ??= newHistogram()).add(histogram);
+    }
+  }
+  return [...groups.values()].map((g) => ({
+    role: g.role,
+    pattern: g.pattern,
+    counters: g.counters,
+    agents: g.agents,
+    ...(g.histogram ? { histogram: encodeHistogram(g.histogram) } : {}),
+  }));
+}
+
+/** Counter totals per group, cheap enough to send every second for progress. */
+export function totalCounters(recorders: Iterable<AgentRecorder>): Record<string, Counters> {
+  const totals: Record<string, Counters> = {};
+  for (const recorder of recorders) {
+    for (let p = 0; p < PATTERNS.length; p++) {
+      const counters = recorder.counters[p];
+      if (!counters) continue;
+      addCounters((totals[groupKey(recorder.role, PATTERNS[p]!)] ??= emptyCounters()), counters);
+    }
+  }
+  return totals;
+}
