@@ -1,0 +1,231 @@
+/**
+ * The embedded default bus: a RabbitMQ node from Debian's rabbitmq-server,
+ * started as a plain process (no systemd) with its own node name, free
+ * ports, and a temp directory for its database, logs and config
+ * (../shared/REFERENCE.md §5). It listens on loopback only, and stop()
+ * removes every process and file it made.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync, closeSync, readdirSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import amqplib from 'amqplib';
+import { onCleanup } from '../src/cleanup.js';
+
+const RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+const RABBITMQ_LIB = '/usr/lib/rabbitmq/lib';
+const STOP_GRACE_MS = 15_000;
+
+export interface LocalRabbitOptions {
+  /** plugins to enable, e.g. ['rabbitmq_management'] */
+  plugins?: string[];
+  /** how long the node may take to accept AMQP connections */
+  startTimeoutMs?: number;
+  /** copy the node's logs into this directory when it stops */
+  keepLogsIn?: string;
+  /** extra rabbitmq.conf settings, key = value */
+  extraConfig?: Record<string, string>;
+}
+
+export interface LocalRabbit {
+  /** amqp:// URL for amqplib */
+  url: string;
+  /** oslo transport URL, rabbit://guest:guest@127.0.0.1:<port>/ */
+  transportUrl: string;
+  amqpPort: number;
+  distPort: number;
+  epmdPort: number;
+  managementPort?: number;
+  nodeName: string;
+  pid: number;
+  version: string;
+  baseDir: string;
+  stop(): Promise<void>;
+}
+
+export function findRabbitServer(): string | undefined {
+  return existsSync(RABBITMQ_SERVER) ? RABBITMQ_SERVER : undefined;
+}
+
+/** The installed server's version, from its library directory name (rabbitmq_server-3.10.8). */
+export function installedRabbitVersion(): string {
+  try {
+    const dir = readdirSync(RABBITMQ_LIB).find((name) => name.startsWith('rabbitmq_server-'));
+    return dir ? dir.slice('rabbitmq_server-'.length) : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A port nobody listens on right now (the kernel's choice for port 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Signal a whole process group; a group that is already gone is fine. */
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+async function tail(path: string, lines = 15): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no output)';
+  }
+}
+
+/** Stop a detached child and its process group: TERM, then KILL after a grace period. */
+async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.pid === undefined) return;
+  killGroup(child.pid, 'SIGTERM');
+  const done = await Promise.race([exited(child).then(() => true), sleep(graceMs).then(() => false)]);
+  if (!done) {
+    killGroup(child.pid, 'SIGKILL');
+    await exited(child);
+  }
+  // Port programs (erl_child_setup, inet_gethost) may linger in the group for a moment.
+  killGroup(child.pid, 'SIGKILL');
+}
+
+export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promise<LocalRabbit> {
+  const server = findRabbitServer();
+  if (!server) {
+    throw new Error(
+      `RabbitMQ is not installed (${RABBITMQ_SERVER} not found). Install it with 'apt-get install rabbitmq-server' ` +
+        `(busbench starts it itself as a plain process; no service needs to run), or pass --url to use an existing broker.`,
+    );
+  }
+  const baseDir = await mkdtemp(join(tmpdir(), 'busbench-rabbit-'));
+  const unregisterDir = onCleanup(`temp dir ${baseDir}`, () => rm(baseDir, { recursive: true, force: true }));
+  const [amqpPort, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
+  const plugins = options.plugins ?? [];
+  const managementPort = plugins.includes('rabbitmq_management') ? await freePort() : undefined;
+  const nodeName = `busbench-${randomBytes(4).toString('hex')}@localhost`;
+
+  const config: Record<string, string> = {
+    'listeners.tcp.default': `127.0.0.1:${amqpPort}`,
+    // guest may connect from other addresses than loopback (namespaces, other hosts).
+    loopback_users: 'none',
+    ...(managementPort ? { 'management.tcp.port': String(managementPort), 'management.tcp.ip': '127.0.0.1' } : {}),
+    ...options.extraConfig,
+  };
+  await writeFile(join(baseDir, 'rabbitmq.conf'), Object.entries(config).map(([k, v]) => `${k} = ${v}\n`).join(''));
+  await writeFile(join(baseDir, 'enabled_plugins'), `[${plugins.join(',')}].\n`);
+  // A fresh cookie of our own: HOME is the temp dir, so the node and its CLI tools agree on it.
+  await writeFile(join(baseDir, '.erlang.cookie'), randomBytes(16).toString('hex').toUpperCase(), { mode: 0o400 });
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: baseDir,
+    RABBITMQ_NODENAME: nodeName,
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(amqpPort),
+    RABBITMQ_DIST_PORT: String(distPort),
+    RABBITMQ_MNESIA_BASE: join(baseDir, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(baseDir, 'log'),
+    RABBITMQ_CONFIG_FILE: join(baseDir, 'rabbitmq'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(baseDir, 'enabled_plugins'),
+    RABBITMQ_CONF_ENV_FILE: '/dev/null',
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+    ERL_EPMD_PORT: String(epmdPort),
+    ERL_EPMD_ADDRESS: '127.0.0.1',
+  };
+
+  // Our own epmd in the foreground: otherwise erl starts a daemon that outlives the node.
+  const epmdLog = openSync(join(baseDir, 'epmd.log'), 'a');
+  const epmd = spawn('epmd', ['-port', String(epmdPort), '-address', '127.0.0.1'], { env, detached: true, stdio: ['ignore', epmdLog, epmdLog] });
+  closeSync(epmdLog);
+  const epmdFailed = new Promise<never>((_, reject) => epmd.once('error', (error) => reject(new Error(`could not start epmd: ${error.message}`))));
+  epmdFailed.catch(() => undefined);
+
+  const outputPath = join(baseDir, 'rabbitmq-server.out');
+  const output = openSync(outputPath, 'a');
+  const child = spawn(server, [], { env, detached: true, stdio: ['ignore', output, output] });
+  closeSync(output);
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      await stopChild(child, STOP_GRACE_MS);
+      await stopChild(epmd, 2000);
+      if (options.keepLogsIn) {
+        await mkdir(options.keepLogsIn, { recursive: true });
+        await cp(join(baseDir, 'log'), options.keepLogsIn, { recursive: true }).catch(() => undefined);
+        await cp(outputPath, join(options.keepLogsIn, 'rabbitmq-server.out')).catch(() => undefined);
+      }
+      await rm(baseDir, { recursive: true, force: true });
+      unregisterDir();
+      unregisterNode();
+    })());
+  const unregisterNode = onCleanup(`RabbitMQ node ${nodeName}`, stop);
+
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
+  const url = `amqp://guest:guest@127.0.0.1:${amqpPort}/`;
+  const childExit = exited(child).then(() => 'exited' as const);
+  try {
+    for (;;) {
+      const attempt = await Promise.race([
+        amqplib.connect(url, { timeout: 1000 }).then(
+          async (connection) => {
+            await connection.close();
+            return 'ready' as const;
+          },
+          () => 'refused' as const,
+        ),
+        childExit,
+        epmdFailed,
+      ]);
+      if (attempt === 'ready') break;
+      if (attempt === 'exited') {
+        throw new Error(`RabbitMQ exited during start-up (exit code ${child.exitCode}). Its last output:\n${await tail(outputPath)}`);
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`RabbitMQ did not accept connections within ${timeoutMs / 1000} s. Its last output:\n${await tail(outputPath)}`);
+      }
+      await sleep(200);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return {
+    url,
+    transportUrl: `rabbit://guest:guest@127.0.0.1:${amqpPort}/`,
+    amqpPort,
+    distPort,
+    epmdPort,
+    ...(managementPort ? { managementPort } : {}),
+    nodeName,
+    pid: child.pid!,
+    version: installedRabbitVersion(),
+    baseDir,
+    stop,
+  };
+}
