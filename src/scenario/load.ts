@@ -1,0 +1,320 @@
+/**
+ * Scenario files: YAML → schema validation (ajv) → cross-field rules →
+ * the resolved Scenario. Every problem names the file, line, column, field,
+ * what is allowed and what was given; all problems are reported at once.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { parseDuration } from './duration.js';
+import { scenarioSchema } from './schema.js';
+import type { RpcPattern, Scenario } from './types.js';
+
+export interface ScenarioProblem {
+  file: string;
+  line?: number;
+  column?: number;
+  /** the field, e.g. "load.concurrency" ("" for the whole file) */
+  path: string;
+  message: string;
+}
+
+export class ScenarioError extends Error {
+  override readonly name = 'ScenarioError';
+  constructor(
+    readonly file: string,
+    readonly problems: ScenarioProblem[],
+  ) {
+    super(problems.map(formatProblem).join('\n'));
+  }
+}
+
+export function formatProblem(p: ScenarioProblem): string {
+  const where = p.line !== undefined ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file;
+  return `${where}: ${p.path ? `${p.path}: ` : ''}${p.message}`;
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
+const validate = ajv.compile(scenarioSchema);
+
+type Path = (string | number)[];
+
+/** Finds where a field is in the YAML source, when there is a source. */
+class Locator {
+  constructor(
+    private readonly doc: Document | undefined,
+    private readonly lines: LineCounter | undefined,
+  ) {}
+
+  private position(offset: number | undefined): { line?: number; column?: number } {
+    if (offset === undefined || !this.lines) return {};
+    const { line, col } = this.lines.linePos(offset);
+    return { line, column: col };
+  }
+
+  /** The value at `path`, or with `key` the key of that field (for unknown keys), or the nearest parent that exists. */
+  at(path: Path, key = false): { line?: number; column?: number } {
+    if (!this.doc) return {};
+    for (let depth = path.length; depth >= 0; depth--) {
+      const parent = depth > 0 ? this.doc.getIn(path.slice(0, depth - 1), true) : this.doc.contents;
+      if (key && depth === path.length && isMap(parent)) {
+        const pair = parent.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === path[depth - 1]);
+        if (pair && isPair(pair) && isScalar(pair.key)) return this.position(pair.key.range?.[0]);
+      }
+      const node = (depth === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, depth), true)) as Node | null | undefined;
+      if (node && typeof node === 'object' && 'range' in node && node.range) return this.position(node.range[0]);
+    }
+    return {};
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `"${value}"`;
+  if (value === null || value === undefined) return 'nothing';
+  if (typeof value === 'object') return Array.isArray(value) ? 'a list' : 'a mapping';
+  return String(value);
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}
+
+function suggestion(unknown: string, known: string[]): string {
+  const normalized = unknown.toLowerCase().replace(/-/g, '_');
+  const best = known
+    .map((name) => ({ name, distance: levenshtein(normalized, name) }))
+    .sort((a, b) => a.distance - b.distance)[0];
+  return best && best.distance <= Math.max(2, Math.floor(unknown.length / 3)) ? `; did you mean "${best.name}"?` : '';
+}
+
+const PATTERN_MESSAGES: Record<string, string> = {
+  '^[A-Za-z0-9_.-]+$': 'may contain only letters, digits, "_", "." and "-"',
+  '^(rabbit|amqp|amqps)://': 'must be a transport URL starting with rabbit://, amqp:// or amqps://',
+};
+
+function segments(instancePath: string): Path {
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function dotted(path: Path): string {
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
+function schemaErrors(errors: ErrorObject[], file: string, locate: Locator): ScenarioProblem[] {
+  // An anyOf failure says it best itself; drop the noise of its branches.
+  const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  const problems: ScenarioProblem[] = [];
+  for (const error of errors) {
+    if (error.keyword !== 'anyOf' && anyOfPaths.has(error.instancePath) && error.schemaPath.includes('/anyOf/')) continue;
+    if (error.keyword !== 'anyOf' && [...anyOfPaths].some((p) => error.instancePath.startsWith(`${p}/`) && error.schemaPath.includes('/anyOf/'))) continue;
+    const path = segments(error.instancePath);
+    const got = describeValue(error.data);
+    let message: string;
+    let at = locate.at(path);
+    switch (error.keyword) {
+      case 'type':
+        message = `must be ${error.params['type'] === 'integer' ? 'a whole number' : `a ${error.params['type']}`}, got ${got}`;
+        break;
+      case 'enum':
+        message = `must be one of ${(error.params['allowedValues'] as unknown[]).join(', ')}; got ${got}`;
+        break;
+      case 'minimum':
+      case 'maximum':
+      case 'exclusiveMinimum':
+        message = `must be ${error.params['comparison']} ${error.params['limit']}, got ${got}`;
+        break;
+      case 'minItems':
+        message = `must list at least ${error.params['limit']} item(s)`;
+        break;
+      case 'pattern':
+        message = `${PATTERN_MESSAGES[error.params['pattern'] as string] ?? `must match ${error.params['pattern']}`}, got ${got}`;
+        break;
+      case 'required':
+        message = `missing required field "${error.params['missingProperty']}"`;
+        break;
+      case 'additionalProperties': {
+        const name = error.params['additionalProperty'] as string;
+        const known = Object.keys((error.parentSchema as { properties?: object })?.properties ?? {});
+        path.push(name);
+        at = locate.at(path, true);
+        message = `unknown field "${name}" (allowed: ${known.join(', ')})${suggestion(name, known)}`;
+        break;
+      }
+      case 'anyOf': {
+        const description = (error.parentSchema as { description?: string })?.description;
+        const isPatternItem = path[0] === 'load' && path[1] === 'patterns';
+        message = isPatternItem
+          ? `must be "method/target" (call/unicast, call/anycast, cast/unicast, cast/anycast, cast/multicast) or {method, target}; got ${got}`
+          : `must be ${description ?? 'something else'}; got ${got}`;
+        break;
+      }
+      default:
+        message = `${error.message ?? 'is not valid'}, got ${got}`;
+    }
+    problems.push({ file, ...at, path: dotted(path), message });
+  }
+  return problems;
+}
+
+interface RawScenario {
+  name?: string;
+  bus: { kind: 'rabbitmq'; url?: string; exchange: string };
+  agents: {
+    servers: number;
+    clients: number;
+    notifiers: number;
+    listeners: number;
+    topic: string;
+    notification_topic: string;
+    notification_priority: Scenario['agents']['notificationPriority'];
+    shared_connections: boolean;
+  };
+  load: {
+    patterns: (string | RpcPattern)[];
+    messages?: number;
+    duration?: string | number;
+    warmup: string | number;
+    concurrency: number;
+    pause: string | number;
+    rate?: number;
+    payload_bytes: number;
+    timeout: string | number;
+  };
+  runner: { workers: 'auto' | number; connect_concurrency: number };
+}
+
+function toPattern(item: string | RpcPattern): RpcPattern {
+  if (typeof item !== 'string') return item;
+  const [method, target] = item.split('/') as [RpcPattern['method'], RpcPattern['target']];
+  return { method, target };
+}
+
+function crossFieldProblems(raw: RawScenario, file: string, locate: Locator): ScenarioProblem[] {
+  const problems: ScenarioProblem[] = [];
+  const add = (path: Path, message: string): void => void problems.push({ file, ...locate.at(path), path: dotted(path), message });
+  const { agents, load } = raw;
+  const patterns = load.patterns.map(toPattern);
+  patterns.forEach((pattern, index) => {
+    if (pattern.method === 'call' && pattern.target === 'multicast') {
+      add(['load', 'patterns', index], 'call/multicast does not exist: oslo fanout has no replies; use cast/multicast');
+    }
+  });
+  if (agents.clients > 0 && agents.servers === 0) {
+    add(['agents', 'servers'], `the clients' patterns (${load.patterns.map((p) => (typeof p === 'string' ? p : `${p.method}/${p.target}`)).join(', ')}) need servers; set agents.servers >= 1`);
+  }
+  if (agents.notifiers > 0 && agents.listeners === 0) {
+    add(['agents', 'listeners'], 'notifiers send to listeners; set agents.listeners >= 1');
+  }
+  if (agents.clients === 0 && agents.notifiers === 0) {
+    add(['agents'], 'nothing sends: set agents.clients or agents.notifiers >= 1');
+  }
+  if (load.messages !== undefined && load.duration !== undefined) {
+    add(['load', 'duration'], 'give either load.messages or load.duration, not both');
+  }
+  return problems;
+}
+
+function toScenario(raw: RawScenario, source: string): Scenario {
+  const name = raw.name ?? (source.startsWith('<') ? 'cli' : basename(source, extname(source)).replace(/[^A-Za-z0-9_.-]/g, '_'));
+  const load = raw.load;
+  const messages = load.messages ?? (load.duration === undefined ? 10_000 : undefined);
+  return {
+    name,
+    source,
+    bus: { kind: raw.bus.kind, ...(raw.bus.url !== undefined ? { url: raw.bus.url } : {}), exchange: raw.bus.exchange },
+    agents: {
+      servers: raw.agents.servers,
+      clients: raw.agents.clients,
+      notifiers: raw.agents.notifiers,
+      listeners: raw.agents.listeners,
+      topic: raw.agents.topic,
+      notificationTopic: raw.agents.notification_topic,
+      notificationPriority: raw.agents.notification_priority,
+      sharedConnections: raw.agents.shared_connections,
+    },
+    load: {
+      patterns: load.patterns.map(toPattern),
+      ...(messages !== undefined ? { messages } : {}),
+      ...(load.duration !== undefined ? { durationMs: parseDuration(load.duration) } : {}),
+      warmupMs: parseDuration(load.warmup),
+      concurrency: load.concurrency,
+      pauseMs: parseDuration(load.pause),
+      ...(load.rate !== undefined ? { ratePerClient: load.rate } : {}),
+      payloadBytes: load.payload_bytes,
+      timeoutMs: parseDuration(load.timeout),
+    },
+    runner: {
+      workers: raw.runner.workers === 'auto' ? 0 : raw.runner.workers,
+      connectConcurrency: raw.runner.connect_concurrency,
+    },
+  };
+}
+
+export interface ResolveOptions {
+  /**
+   * Check the rules between fields (servers for clients, listeners for
+   * notifiers, …). Off for the standalone agent commands, whose peers run
+   * in other processes.
+   */
+  crossFieldChecks?: boolean;
+}
+
+function resolve(data: unknown, file: string, locate: Locator, options: ResolveOptions): Scenario {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ScenarioError(file, [{ file, ...locate.at([]), path: '', message: `a scenario is a mapping with at least "bus: {kind: rabbitmq}", got ${describeValue(data)}` }]);
+  }
+  const raw = structuredClone(data) as RawScenario;
+  if (!validate(raw)) throw new ScenarioError(file, schemaErrors(validate.errors ?? [], file, locate));
+  if (options.crossFieldChecks !== false) {
+    const problems = crossFieldProblems(raw, file, locate);
+    if (problems.length > 0) throw new ScenarioError(file, problems);
+  }
+  return toScenario(raw, file);
+}
+
+/** YAML text → validated, resolved scenario. `file` is used in messages and for the default name. */
+export function parseScenario(text: string, file: string, options: ResolveOptions = {}): Scenario {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ScenarioError(
+      file,
+      doc.errors.map((error) => {
+        const pos = error.linePos?.[0];
+        return { file, ...(pos ? { line: pos.line, column: pos.col } : {}), path: '', message: `YAML: ${error.message.split('\n')[0]}` };
+      }),
+    );
+  }
+  return resolve(doc.toJS(), file, new Locator(doc, lineCounter), options);
+}
+
+export async function loadScenario(file: string, options: ResolveOptions = {}): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ScenarioError(file, [{ file, path: '', message: code === 'ENOENT' ? 'no such file (scenarios/ has examples)' : `cannot read: ${(error as Error).message}` }]);
+  }
+  return parseScenario(text, file, options);
+}
+
+/** A plain object in the file format (the CLI's quick flags) → resolved scenario, same validation, no line numbers. */
+export function resolveScenario(raw: unknown, source: string, options: ResolveOptions = {}): Scenario {
+  return resolve(raw, source, new Locator(undefined, undefined), options);
+}

@@ -1,0 +1,92 @@
+/**
+ * The JSON schema of a scenario file (snake_case, as users write it).
+ * Validated with ajv; defaults here are the defaults everywhere.
+ */
+
+const DURATION = {
+  description: 'a duration: "500ms", "30s", "2m", "1h", or a number of seconds',
+  anyOf: [
+    { type: 'number', minimum: 0 },
+    { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$' },
+  ],
+};
+
+const NAME_PATTERN = '^[A-Za-z0-9_.-]+$';
+
+export const PATTERN_STRINGS = ['call/unicast', 'call/anycast', 'cast/unicast', 'cast/anycast', 'cast/multicast', 'call/multicast'] as const;
+
+export const scenarioSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  additionalProperties: false,
+  required: ['bus'],
+  properties: {
+    name: { type: 'string', pattern: NAME_PATTERN, description: 'name of the run (results directory prefix); default: the file name' },
+    bus: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind'],
+      properties: {
+        kind: { enum: ['rabbitmq'], description: 'which bus' },
+        url: { type: 'string', pattern: '^(rabbit|amqp|amqps)://', description: 'transport URL of an existing bus; omitted: busbench starts a local RabbitMQ' },
+        exchange: { type: 'string', pattern: NAME_PATTERN, default: 'openstack', description: 'oslo control exchange' },
+      },
+    },
+    agents: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        servers: { type: 'integer', minimum: 0, default: 0, description: 'RPC server agents' },
+        clients: { type: 'integer', minimum: 0, default: 0, description: 'RPC client agents' },
+        notifiers: { type: 'integer', minimum: 0, default: 0, description: 'notifier agents' },
+        listeners: { type: 'integer', minimum: 0, default: 0, description: 'notification listener agents' },
+        topic: { type: 'string', pattern: NAME_PATTERN, default: 'busbench', description: 'RPC topic served by the servers' },
+        notification_topic: { type: 'string', pattern: NAME_PATTERN, default: 'notifications', description: 'notification topic' },
+        notification_priority: { enum: ['audit', 'debug', 'info', 'warn', 'error', 'critical', 'sample'], default: 'info' },
+        shared_connections: { type: 'boolean', default: false, description: 'agents of a worker share connections (one channel each)' },
+      },
+    },
+    load: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        patterns: {
+          type: 'array',
+          minItems: 1,
+          default: ['call/anycast'],
+          description: 'patterns spread over the clients round-robin',
+          items: {
+            anyOf: [
+              { enum: [...PATTERN_STRINGS] },
+              {
+                type: 'object',
+                additionalProperties: false,
+                required: ['method', 'target'],
+                properties: { method: { enum: ['call', 'cast'] }, target: { enum: ['unicast', 'anycast', 'multicast'] } },
+              },
+            ],
+          },
+        },
+        messages: { type: 'integer', minimum: 1, description: 'measured messages in total across the senders' },
+        duration: DURATION,
+        warmup: { ...DURATION, default: '1s' },
+        concurrency: { type: 'integer', minimum: 1, default: 1, description: 'outstanding messages per client (closed loop)' },
+        pause: { ...DURATION, default: 0 },
+        rate: { type: 'number', exclusiveMinimum: 0, description: 'messages/s per sender (fixed rate instead of the closed loop)' },
+        payload_bytes: { type: 'integer', minimum: 0, maximum: 16 * 1024 * 1024, default: 64 },
+        timeout: { ...DURATION, default: '30s' },
+      },
+    },
+    runner: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        workers: { anyOf: [{ const: 'auto' }, { type: 'integer', minimum: 1 }], default: 'auto', description: '"auto": one worker thread per core' },
+        connect_concurrency: { type: 'integer', minimum: 1, default: 64, description: 'connections opened at once per worker' },
+      },
+    },
+  },
+} as const;
