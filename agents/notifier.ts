@@ -1,0 +1,62 @@
+/** A notifier agent: sends oslo notifications closed loop or at a fixed rate, like a cast client. */
+import type { BusConnection } from '../src/drivers/driver.js';
+import { AgentRecorder, PATTERN_INDEX } from '../src/metrics/stats.js';
+import { LoadPhase, SENT_AT_KEY, WARMUP_KEY, epochMs, sleep, yieldToEventLoop } from './phase.js';
+
+export interface NotifierPlan {
+  name: string;
+  topic: string;
+  priority: string;
+  eventType: string;
+  quota: number | undefined;
+  pauseMs: number;
+  rate: number | undefined;
+  payload: string;
+}
+
+const NOTIFY = PATTERN_INDEX['notify'];
+
+export class NotifierAgent {
+  readonly recorder = new AgentRecorder('notifier');
+  private measuredSent = 0;
+  private seq = 0;
+
+  constructor(
+    private readonly connection: BusConnection,
+    private readonly plan: NotifierPlan,
+    private readonly phase: LoadPhase,
+  ) {}
+
+  async run(): Promise<void> {
+    const intervalMs = this.plan.rate ? 1000 / this.plan.rate : 0;
+    let due = performance.now();
+    for (;;) {
+      if (this.phase.stopping) return;
+      const measured = this.phase.measuring;
+      if (measured) {
+        if (this.plan.quota !== undefined && this.measuredSent >= this.plan.quota) return;
+        this.measuredSent++;
+      }
+      if (intervalMs > 0) {
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        due += intervalMs;
+      }
+      await this.sendOne(measured);
+      if (this.plan.pauseMs > 0) await sleep(this.plan.pauseMs);
+      else if (intervalMs === 0) await yieldToEventLoop();
+    }
+  }
+
+  private async sendOne(measured: boolean): Promise<void> {
+    const context: Record<string, unknown> = measured ? { [SENT_AT_KEY]: epochMs() } : { [SENT_AT_KEY]: epochMs(), [WARMUP_KEY]: true };
+    const counters = measured ? this.recorder.countersFor(NOTIFY) : undefined;
+    if (counters) counters.sent++;
+    try {
+      await this.connection.notify(this.plan.topic, this.plan.priority, this.plan.eventType, { payload: this.plan.payload, seq: this.seq++ }, context, this.plan.name);
+      if (counters) counters.ok++;
+    } catch {
+      if (counters) counters.errors++;
+    }
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Progress on the console while a run goes: start-up counts, then one line
+ * per second with what was sent and answered. Rewrites one line on a
+ * terminal; prints a line every few seconds otherwise (CI logs stay short).
+ */
+import type { RunEvent } from '../runner/run.js';
+import type { Counters } from '../metrics/stats.js';
+
+export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (event: RunEvent) => void {
+  const tty = stream.isTTY === true;
+  const interval = tty ? 1000 : 5000;
+  let lastPrint = 0;
+  let lastSent = 0;
+  let lastAt = 0;
+  let lineOpen = false;
+  const write = (line: string, force = false): void => {
+    const now = performance.now();
+    if (!force && now - lastPrint < interval) return;
+    lastPrint = now;
+    if (tty) {
+      stream.write(`\r\x1b[K${line}`);
+      lineOpen = true;
+    } else stream.write(`${line}\n`);
+  };
+  const endLine = (): void => {
+    if (lineOpen) stream.write('\n');
+    lineOpen = false;
+  };
+  return (event) => {
+    switch (event.type) {
+      case 'log':
+        if (event.level !== 'info') {
+          endLine();
+          stream.write(`${event.level}: ${event.message}\n`);
+        }
+        break;
+      case 'bus-ready':
+        endLine();
+        stream.write(`bus: ${event.product} ${event.version} at ${event.url}${event.embedded ? ' (embedded, started by busbench)' : ''}\n`);
+        break;
+      case 'agents-progress':
+        write(`starting agents: ${event.started}/${event.total}${event.failed ? `, ${event.failed} failed` : ''}`);
+        break;
+      case 'agents-ready':
+        write(`agents started: ${event.started}${event.failed ? `, ${event.failed} failed` : ''} in ${(event.elapsedMs / 1000).toFixed(2)} s`, true);
+        endLine();
+        break;
+      case 'phase':
+        if (event.phase === 'warmup' || event.phase === 'settle') {
+          endLine();
+          stream.write(`${event.phase === 'warmup' ? 'warming up' : 'waiting for in-flight messages'}…\n`);
+        }
+        break;
+      case 'tick': {
+        let sent = 0;
+        const sum: Counters = { sent: 0, ok: 0, errors: 0, timeouts: 0 };
+        for (const [key, c] of Object.entries(event.totals)) {
+          if (!key.startsWith('client/') && !key.startsWith('notifier/')) continue;
+          sent += c.sent;
+          sum.ok += c.ok;
+          sum.errors += c.errors;
+          sum.timeouts += c.timeouts;
+        }
+        const now = event.elapsedMs;
+        const rate = now > lastAt ? ((sent - lastSent) / (now - lastAt)) * 1000 : 0;
+        if (performance.now() - lastPrint >= interval) {
+          lastSent = sent;
+          lastAt = now;
+        }
+        write(
+          `[${(now / 1000).toFixed(0).padStart(4)} s] ${event.measuring ? 'measuring' : 'warm-up  '}  sent ${sent.toLocaleString('en-US')}  ok ${sum.ok.toLocaleString('en-US')}` +
+            `  errors ${sum.errors}  timeouts ${sum.timeouts}  ${rate.toFixed(0)} msg/s`,
+        );
+        break;
+      }
+    }
+  };
+}

@@ -1,0 +1,75 @@
+/** The console summary of a run: one row per (role, pattern), then per role overall. */
+import Table from 'cli-table3';
+import type { GroupResult, RunResult } from '../results/model.js';
+
+/** Microseconds as milliseconds with sensible precision. */
+export function formatMs(us: number | undefined): string {
+  if (us === undefined) return '-';
+  const ms = us / 1000;
+  if (ms < 10) return ms.toFixed(3);
+  if (ms < 1000) return ms.toFixed(1);
+  return ms.toFixed(0);
+}
+
+function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** Which latency a row shows: what the clients measured, or what arrived at the consumers. */
+function latencyKind(group: GroupResult): string {
+  if (group.role === 'client') return group.pattern.startsWith('call') ? 'round trip' : '-';
+  if (group.role === 'notifier') return '-';
+  return 'one-way';
+}
+
+function row(group: GroupResult): string[] {
+  const l = group.latency;
+  const c = group.counters;
+  const sender = group.role === 'client' || group.role === 'notifier';
+  return [
+    group.role,
+    group.pattern,
+    String(group.agents),
+    sender ? formatCount(c.sent) : '-',
+    formatCount(c.ok),
+    formatCount(c.errors),
+    formatCount(c.timeouts),
+    group.throughputPerSec.toFixed(1),
+    l ? latencyKind(group) : '-',
+    formatMs(l?.p50Us),
+    formatMs(l?.p90Us),
+    formatMs(l?.p99Us),
+    formatMs(l?.p999Us),
+    formatMs(l?.maxUs),
+  ];
+}
+
+export function summaryTable(result: RunResult): string {
+  const table = new Table({
+    head: ['role', 'pattern', 'agents', 'sent', 'ok / recv', 'errors', 'timeouts', 'msg/s', 'latency', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms'],
+    style: { head: [], border: [], compact: true },
+    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right'],
+  });
+  for (const group of result.groups) table.push(row(group));
+  if (result.groups.length > 1) {
+    for (const group of result.overall) table.push(row(group));
+  }
+  return table.toString();
+}
+
+export function summaryText(result: RunResult): string {
+  const p = result.provenance;
+  const a = result.agents;
+  const lines = [
+    `busbench ${p.busbench} · ${result.scenario.name} · ${p.bus.product} ${p.bus.version} (${p.bus.protocol}) at ${p.bus.url}${p.bus.embedded ? ' (embedded)' : ''}`,
+    `agents: ${a.started.server} servers, ${a.started.client} clients, ${a.started.notifier} notifiers, ${a.started.listener} listeners in ${result.workers} worker(s); ` +
+      `started in ${(a.startupMs / 1000).toFixed(2)} s (${a.startedPerSec}/s)${a.failed ? `, ${a.failed} FAILED to start` : ''}`,
+    `measured ${(result.phases.measuredMs / 1000).toFixed(2)} s after ${(result.phases.warmupMs / 1000).toFixed(2)} s warm-up` +
+      `${result.lateReplies ? `; ${result.lateReplies} replies arrived after their timeout` : ''}`,
+    summaryTable(result),
+    'client latency of calls is the round trip; server and listener latency is one-way (sender and receiver on this host share a clock)',
+  ];
+  if (a.failed) lines.push(`first start-up failures: ${a.failures.slice(0, 3).map((f) => `${f.agent}: ${f.error}`).join('; ')}`);
+  if (result.directory) lines.push(`results: ${result.directory}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,52 @@
+/** Merging workers' group snapshots into results: per (role, pattern), per role, per worker. */
+import { encodeHistogram, newHistogram, summarize, decodeHistogram, type Histogram } from '../metrics/histogram.js';
+import { addCounters, emptyCounters, groupKey, PATTERN_INDEX, type GroupSnapshot, type Role } from '../metrics/stats.js';
+import type { GroupResult } from './model.js';
+
+const ROLE_ORDER: Record<Role, number> = { client: 0, server: 1, notifier: 2, listener: 3 };
+
+function toResult(group: GroupSnapshot, histogram: Histogram | undefined, measuredMs: number): GroupResult {
+  const summary = summarize(histogram);
+  return {
+    role: group.role,
+    pattern: group.pattern,
+    agents: group.agents,
+    counters: group.counters,
+    throughputPerSec: measuredMs > 0 ? (group.counters.ok / measuredMs) * 1000 : 0,
+    ...(summary ? { latency: summary } : {}),
+    ...(histogram && histogram.totalCount > 0 ? { histogram: encodeHistogram(histogram) } : {}),
+  };
+}
+
+function sortGroups(groups: GroupResult[]): GroupResult[] {
+  return groups.sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || patternOrder(a.pattern) - patternOrder(b.pattern));
+}
+
+/**
+ * Merge snapshots that share a key. `keyOf` picks the grouping: (role,
+ * pattern) for the main table, role alone for the overall rows.
+ */
+export function mergeGroups(snapshots: GroupSnapshot[], measuredMs: number, keyOf: (g: GroupSnapshot) => string = (g) => groupKey(g.role, g.pattern)): GroupResult[] {
+  const merged = new Map<string, { snapshot: GroupSnapshot; histogram?: Histogram }>();
+  for (const snapshot of snapshots) {
+    const key = keyOf(snapshot);
+    let entry = merged.get(key);
+    if (!entry) {
+      entry = { snapshot: { role: snapshot.role, pattern: snapshot.pattern, counters: emptyCounters(), agents: 0 } };
+      merged.set(key, entry);
+    }
+    addCounters(entry.snapshot.counters, snapshot.counters);
+    entry.snapshot.agents += snapshot.agents;
+    if (snapshot.histogram) (entry.histogram ??= newHistogram()).add(decodeHistogram(snapshot.histogram));
+  }
+  return sortGroups([...merged.values()].map((e) => toResult(e.snapshot, e.histogram, measuredMs)));
+}
+
+function patternOrder(pattern: GroupResult['pattern']): number {
+  return pattern === 'all' ? -1 : PATTERN_INDEX[pattern];
+}
+
+/** Per role over all its patterns ("all"); `agents` is the number of agents of the role that started. */
+export function mergeByRole(snapshots: GroupSnapshot[], measuredMs: number, agentsByRole: Record<Role, number>): GroupResult[] {
+  return mergeGroups(snapshots, measuredMs, (g) => g.role).map((g) => ({ ...g, pattern: 'all' as const, agents: agentsByRole[g.role] }));
+}

@@ -1,0 +1,241 @@
+/**
+ * One benchmark run: bus up (embedded or given), agents up in worker
+ * threads, warm-up, measured phase, settle, collect, tear down, results.
+ * The CLI is a thin shell over this; progress is reported through events.
+ */
+import { availableParallelism, cpus, hostname, release, platform, arch, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { startLocalRabbit, type LocalRabbit } from '../../deploy/rabbitmq-local.js';
+import { onCleanup } from '../cleanup.js';
+import type { DriverConfig } from '../drivers/index.js';
+import { addCounters, emptyCounters, type Counters, type GroupSnapshot, type Role } from '../metrics/stats.js';
+import { mergeByRole, mergeGroups } from '../results/aggregate.js';
+import { RESULT_SCHEMA_VERSION, type RunResult } from '../results/model.js';
+import { createRunDirectory, RunLog, writeResult } from '../results/write.js';
+import type { Scenario } from '../scenario/types.js';
+import { BUSBENCH_VERSION } from '../version.js';
+import { ensureFileLimit } from './fd-limit.js';
+import { planWorkers, requestedAgents } from './plan.js';
+import { AgentWorkerPool } from './worker-pool.js';
+import type { AgentFailure, WorkerToMain } from '../../agents/control.js';
+
+export type RunEvent =
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'bus-ready'; url: string; product: string; version: string; embedded: boolean }
+  | { type: 'agents-progress'; started: number; failed: number; total: number }
+  | { type: 'agents-ready'; started: number; failed: number; failures: AgentFailure[]; elapsedMs: number }
+  | { type: 'phase'; phase: 'warmup' | 'measure' | 'settle' | 'collect' | 'teardown' }
+  | { type: 'tick'; elapsedMs: number; measuring: boolean; totals: Record<string, Counters> };
+
+export interface RunOptions {
+  /** where run directories go; default ./results; null: write nothing */
+  resultsRoot?: string | null;
+  onEvent?: (event: RunEvent) => void;
+  /** unicast clients address these servers (standalone clients against servers elsewhere) */
+  serverNames?: string[];
+  /** run until this signal aborts (standalone servers), instead of until the load is done */
+  untilAborted?: AbortSignal;
+  /** the most in-flight messages may take to arrive after the senders are done */
+  settleTimeoutMs?: number;
+}
+
+const SETTLE_POLL_MS = 200;
+
+/** Redact the password of a transport URL before it goes to results or the console. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/\/[^:/@,]+:)[^@/]*@/g, '$1***@');
+}
+
+function waitAbort(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
+  const emit = options.onEvent ?? (() => undefined);
+  const startedAt = new Date();
+  const resultsRoot = options.resultsRoot === undefined ? 'results' : options.resultsRoot;
+  const directory = resultsRoot === null ? undefined : await createRunDirectory(resultsRoot, scenario.name, startedAt);
+  const log = directory ? new RunLog(join(directory.path, 'busbench.log')) : undefined;
+  const say = (level: 'info' | 'warn' | 'error', message: string): void => {
+    emit({ type: 'log', level, message });
+    void log?.write(`${level}: ${message}`);
+  };
+
+  const requested = requestedAgents(scenario);
+  const totalAgents = requested.server + requested.client + requested.notifier + requested.listener;
+  if (totalAgents === 0) throw new Error(`${scenario.source}: the scenario has no agents`);
+  if (!scenario.agents.sharedConnections) say('info', ensureFileLimit(totalAgents));
+
+  let broker: LocalRabbit | undefined;
+  const cleanups: (() => void)[] = [];
+  let pool: AgentWorkerPool | undefined;
+  try {
+    let url = scenario.bus.url;
+    if (!url) {
+      say('info', 'no bus URL given: starting a local RabbitMQ');
+      broker = await startLocalRabbit(directory ? { keepLogsIn: join(directory.path, 'logs') } : {});
+      url = broker.transportUrl;
+    }
+    const driver: DriverConfig = { kind: scenario.bus.kind, url, exchange: scenario.bus.exchange };
+    const workers = scenario.runner.workers > 0 ? scenario.runner.workers : availableParallelism();
+    const inits = planWorkers(scenario, { workers, driver, ...(options.serverNames ? { serverNames: options.serverNames } : {}) });
+    say('info', `starting ${totalAgents} agents in ${inits.length} worker thread(s) against ${redactUrl(url)}`);
+
+    const activePool = (pool = new AgentWorkerPool(inits));
+    cleanups.push(onCleanup('agent workers', () => activePool.shutdown(3000)));
+
+    // Start-up: progress from every worker, summed.
+    const progress = inits.map(() => ({ started: 0, failed: 0 }));
+    const stopProgress = activePool.on((message, index) => {
+      if (message.type !== 'agents-progress') return;
+      progress[index] = { started: message.started, failed: message.failed };
+      const started = progress.reduce((sum, p) => sum + p.started, 0);
+      const failed = progress.reduce((sum, p) => sum + p.failed, 0);
+      emit({ type: 'agents-progress', started, failed, total: totalAgents });
+    });
+    const startupBegan = performance.now();
+    const ready = await activePool.gather('agents-ready', { type: 'start-agents' });
+    stopProgress();
+    const startupMs = performance.now() - startupBegan;
+    const startedByRole: Record<Role, number> = { server: 0, client: 0, notifier: 0, listener: 0 };
+    const failures: AgentFailure[] = [];
+    let failed = 0;
+    for (const answer of ready) {
+      for (const role of Object.keys(startedByRole) as Role[]) startedByRole[role] += answer.started[role] ?? 0;
+      failed += answer.failed;
+      failures.push(...answer.failures);
+    }
+    const started = totalAgents - failed;
+    const busInfo = ready.find((answer) => answer.busInfo)?.busInfo ?? { product: 'unknown', version: broker?.version ?? 'unknown', protocol: 'unknown' };
+    emit({ type: 'bus-ready', url: redactUrl(url), product: busInfo.product, version: busInfo.version, embedded: broker !== undefined });
+    emit({ type: 'agents-ready', started, failed, failures: failures.slice(0, 20), elapsedMs: startupMs });
+    say('info', `${started} agents started in ${(startupMs / 1000).toFixed(2)} s (${((started / startupMs) * 1000).toFixed(0)}/s), ${failed} failed`);
+    for (const failure of failures.slice(0, 20)) say('warn', `agent ${failure.agent} failed to start: ${failure.error}`);
+    if (started === 0) throw new Error(`no agent could start; first error: ${failures[0]?.error ?? 'unknown'}`);
+    if (requested.client + requested.notifier > 0 && startedByRole.client + startedByRole.notifier === 0) {
+      throw new Error(`no client or notifier could start; first error: ${failures[0]?.error ?? 'unknown'}`);
+    }
+
+    // Load: warm-up, then the measured phase.
+    const totals = inits.map(() => ({}) as Record<string, Counters>);
+    let measuring = false;
+    const loadBegan = performance.now();
+    const stopTicks = activePool.on((message: WorkerToMain, index) => {
+      if (message.type === 'tick') {
+        totals[index] = message.totals;
+        const sum: Record<string, Counters> = {};
+        for (const worker of totals) for (const [key, c] of Object.entries(worker)) addCounters((sum[key] ??= emptyCounters()), c);
+        emit({ type: 'tick', elapsedMs: performance.now() - loadBegan, measuring, totals: sum });
+      } else if (message.type === 'log') {
+        say(message.level, `worker ${index}: ${message.message}`);
+      }
+    });
+    const loadDone = activePool.gather('load-done');
+    activePool.broadcast({ type: 'load-start' });
+    const { warmupMs } = scenario.load;
+    if (warmupMs > 0) {
+      emit({ type: 'phase', phase: 'warmup' });
+      await sleep(warmupMs);
+    }
+    activePool.broadcast({ type: 'measure-start' });
+    measuring = true;
+    const measureBegan = performance.now();
+    emit({ type: 'phase', phase: 'measure' });
+    let stopTimer: NodeJS.Timeout | undefined;
+    if (options.untilAborted) {
+      void waitAbort(options.untilAborted).then(() => activePool.broadcast({ type: 'stop' }));
+    } else if (scenario.load.durationMs !== undefined) {
+      stopTimer = setTimeout(() => activePool.broadcast({ type: 'stop' }), scenario.load.durationMs);
+    }
+    if (options.untilAborted && requested.client + requested.notifier === 0) {
+      // Servers and listeners only: nothing ends by itself; wait for the signal.
+      await waitAbort(options.untilAborted);
+    }
+    await loadDone;
+    if (stopTimer) clearTimeout(stopTimer);
+    const measuredMs = performance.now() - measureBegan;
+
+    // Settle: wait until what is in flight has arrived (receive counts stop moving).
+    emit({ type: 'phase', phase: 'settle' });
+    const settleBegan = performance.now();
+    const settleLimit = options.settleTimeoutMs ?? 10_000;
+    let last = -1;
+    for (;;) {
+      const counts = await activePool.gather('counts', { type: 'counts' });
+      const received = counts.reduce((sum, c) => sum + c.received, 0);
+      if (received === last || performance.now() - settleBegan > settleLimit) break;
+      last = received;
+      await sleep(SETTLE_POLL_MS);
+    }
+    const settleMs = performance.now() - settleBegan;
+    stopTicks();
+
+    emit({ type: 'phase', phase: 'collect' });
+    const stats = await activePool.gather('stats', { type: 'collect' });
+    emit({ type: 'phase', phase: 'teardown' });
+    await activePool.shutdown();
+    pool = undefined;
+
+    const allGroups: GroupSnapshot[] = stats.flatMap((s) => s.groups);
+    const receivedByAgent: Record<string, number> = Object.assign({}, ...stats.map((s) => s.receivedByAgent));
+    const endedAt = new Date();
+    const result: RunResult = {
+      schemaVersion: RESULT_SCHEMA_VERSION,
+      id: directory?.id ?? `${scenario.name}-${startedAt.toISOString()}`,
+      scenario,
+      provenance: {
+        busbench: BUSBENCH_VERSION,
+        node: process.version,
+        argv: process.argv.slice(2),
+        host: {
+          hostname: hostname(),
+          platform: platform(),
+          release: release(),
+          arch: arch(),
+          cpus: cpus().length,
+          cpuModel: cpus()[0]?.model ?? 'unknown',
+          memoryBytes: totalmem(),
+        },
+        bus: { kind: scenario.bus.kind, ...busInfo, url: redactUrl(url), embedded: broker !== undefined },
+        startedAt: startedAt.toISOString(),
+        endedAt: endedAt.toISOString(),
+      },
+      workers: inits.length,
+      agents: {
+        requested,
+        started: startedByRole,
+        failed,
+        failures: failures.slice(0, 100),
+        startupMs: Math.round(startupMs),
+        startedPerSec: startupMs > 0 ? Math.round((started / startupMs) * 1000) : 0,
+      },
+      phases: { warmupMs, measuredMs: Math.round(measuredMs), settleMs: Math.round(settleMs) },
+      groups: mergeGroups(allGroups, measuredMs),
+      overall: mergeByRole(allGroups, measuredMs, startedByRole),
+      perWorker: stats.map((s, worker) => ({ worker, groups: mergeGroups(s.groups, measuredMs) })),
+      receivedByAgent,
+      lateReplies: stats.reduce((sum, s) => sum + s.lateReplies, 0),
+    };
+    if (broker) {
+      await broker.stop();
+      broker = undefined;
+    }
+    if (directory) {
+      result.directory = directory.path;
+      await writeResult(directory.path, result);
+      say('info', `results written to ${directory.path}`);
+    }
+    return result;
+  } catch (error) {
+    say('error', (error as Error).message);
+    throw error;
+  } finally {
+    if (pool) await pool.shutdown(3000).catch(() => undefined);
+    if (broker) await broker.stop().catch(() => undefined);
+    for (const unregister of cleanups) unregister();
+  }
+}
