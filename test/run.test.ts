@@ -1,0 +1,143 @@
+/**
+ * Whole runs through the library API against a real local RabbitMQ that
+ * each run starts and stops itself: patterns mixed over clients, results
+ * on disk, notifications, and start-up of 1,000 agents in one process.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
+import { decodeHistogram } from '../src/metrics/histogram.js';
+import type { GroupResult, RunResult } from '../src/results/model.js';
+import { runScenario } from '../src/runner/run.js';
+import { resolveScenario } from '../src/scenario/load.js';
+
+function group(result: RunResult, role: string, pattern: string): GroupResult {
+  const found = result.groups.find((g) => g.role === role && g.pattern === pattern);
+  assert.ok(found, `no ${role}/${pattern} group in ${result.groups.map((g) => `${g.role}/${g.pattern}`).join(', ')}`);
+  return found;
+}
+
+describe('runScenario', { timeout: 300_000 }, () => {
+  let resultsRoot: string;
+  let broker: LocalRabbit;
+
+  before(async () => {
+    resultsRoot = await mkdtemp(join(tmpdir(), 'busbench-results-'));
+    broker = await startLocalRabbit();
+  });
+  after(async () => {
+    await broker?.stop();
+    await rm(resultsRoot, { recursive: true, force: true });
+  });
+
+  it('runs a mix of patterns and accounts for every message', async () => {
+    const scenario = resolveScenario(
+      {
+        name: 'mix',
+        bus: { kind: 'rabbitmq', url: broker.transportUrl },
+        agents: { servers: 3, clients: 8, notifiers: 2, listeners: 2, topic: 'mix' },
+        load: { patterns: ['call/unicast', 'call/anycast', 'cast/anycast', 'cast/multicast'], messages: 1000, warmup: '200ms', concurrency: 2 },
+        runner: { workers: 2 },
+      },
+      'test',
+    );
+    const result = await runScenario(scenario, { resultsRoot });
+
+    assert.equal(result.agents.failed, 0);
+    assert.deepEqual(result.agents.started, { server: 3, client: 8, notifier: 2, listener: 2 });
+    // 1000 messages over 10 senders: 100 each, 2 clients per pattern.
+    for (const pattern of ['call-unicast', 'call-anycast']) {
+      const calls = group(result, 'client', pattern);
+      assert.equal(calls.counters.sent, 200);
+      assert.equal(calls.counters.ok, 200);
+      assert.equal(calls.counters.errors + calls.counters.timeouts, 0);
+      assert.equal(calls.latency?.count, 200);
+      assert.equal(group(result, 'server', pattern).counters.ok, 200, `servers received every ${pattern} call once`);
+    }
+    assert.equal(group(result, 'client', 'cast-anycast').counters.sent, 200);
+    assert.equal(group(result, 'server', 'cast-anycast').counters.ok, 200, 'anycast casts: each received exactly once');
+    assert.equal(group(result, 'client', 'cast-multicast').counters.sent, 200);
+    assert.equal(group(result, 'server', 'cast-multicast').counters.ok, 600, 'multicast casts: each received by all 3 servers');
+    assert.equal(group(result, 'notifier', 'notify').counters.sent, 200);
+    assert.equal(group(result, 'listener', 'notify').counters.ok, 200, 'notifications: each consumed by one listener of the pool');
+    // Unicast clients 0 and 4 address server-0 and server-1: server-2 gets no unicast, but anycast/multicast.
+    assert.equal(Object.keys(result.receivedByAgent).length, 5);
+    assert.ok(result.groups.every((g) => g.throughputPerSec >= 0));
+    assert.ok(result.phases.measuredMs > 0);
+    assert.equal(result.perWorker.length, 2);
+
+    // On disk: result.json (atomic, complete), an HDR log, the broker's logs when embedded.
+    assert.ok(result.directory);
+    const files = await readdir(result.directory);
+    assert.ok(files.includes('result.json') && files.includes('histograms.hlog') && files.includes('busbench.log'), files.join(','));
+    assert.ok(!files.some((f) => f.includes('.tmp-')), 'no temp files left');
+    const saved = JSON.parse(await readFile(join(result.directory, 'result.json'), 'utf8')) as RunResult;
+    assert.equal(saved.schemaVersion, 1);
+    assert.equal(saved.provenance.bus.product, 'RabbitMQ');
+    assert.match(saved.provenance.bus.version, /^\d+\.\d+/);
+    assert.equal(saved.provenance.node, process.version);
+    assert.equal(saved.scenario.agents.clients, 8);
+    // Histograms round-trip from their encoded form.
+    const saved_calls = saved.groups.find((g) => g.role === 'client' && g.pattern === 'call-anycast')!;
+    assert.equal(decodeHistogram(saved_calls.histogram!).totalCount, 200);
+    const hlog = await readFile(join(result.directory, 'histograms.hlog'), 'utf8');
+    assert.match(hlog, /Tag=client\/call-anycast/);
+  });
+
+  it('starts 1,000 agents in one process and runs them', async () => {
+    const scenario = resolveScenario(
+      {
+        name: 'thousand',
+        bus: { kind: 'rabbitmq', url: broker.transportUrl },
+        agents: { servers: 10, clients: 990, topic: 'thousand' },
+        load: { patterns: ['call/anycast'], messages: 1980, warmup: 0 },
+      },
+      'test',
+    );
+    const result = await runScenario(scenario, { resultsRoot: null });
+    assert.equal(result.agents.failed, 0, JSON.stringify(result.agents.failures.slice(0, 3)));
+    assert.equal(result.agents.started.client + result.agents.started.server, 1000);
+    const calls = group(result, 'client', 'call-anycast');
+    assert.equal(calls.counters.ok, 1980);
+    assert.equal(calls.agents, 990);
+    assert.ok(result.agents.startedPerSec > 0);
+  });
+
+  it('runs for a duration instead of a message count', async () => {
+    const scenario = resolveScenario(
+      {
+        name: 'timed',
+        bus: { kind: 'rabbitmq', url: broker.transportUrl },
+        agents: { servers: 1, clients: 2, topic: 'timed' },
+        load: { patterns: ['call/anycast'], duration: '1s', warmup: '200ms' },
+      },
+      'test',
+    );
+    const result = await runScenario(scenario, { resultsRoot: null });
+    const calls = group(result, 'client', 'call-anycast');
+    assert.ok(calls.counters.ok > 10, `only ${calls.counters.ok} calls in 1 s`);
+    assert.ok(result.phases.measuredMs >= 1000 && result.phases.measuredMs < 5000, String(result.phases.measuredMs));
+  });
+
+  it('counts calls to a topic nobody serves as timeouts, not latency', async () => {
+    const scenario = resolveScenario(
+      {
+        name: 'timeouts',
+        bus: { kind: 'rabbitmq', url: broker.transportUrl },
+        agents: { servers: 1, clients: 2, topic: 'served' },
+        load: { patterns: ['call/unicast'], messages: 4, warmup: 0, timeout: '300ms' },
+      },
+      'test',
+    );
+    // The clients address a server that does not exist.
+    const result = await runScenario(scenario, { resultsRoot: null, serverNames: ['server-0', 'ghost'] });
+    const calls = group(result, 'client', 'call-unicast');
+    assert.equal(calls.counters.sent, 4);
+    assert.equal(calls.counters.ok, 2);
+    assert.equal(calls.counters.timeouts, 2);
+    assert.equal(calls.latency?.count, 2, 'timeouts are not in the latency histogram');
+  });
+});
