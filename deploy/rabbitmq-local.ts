@@ -6,7 +6,7 @@
  * removes every process and file it made.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync, readdirSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,7 +40,10 @@ export interface LocalRabbit {
   epmdPort: number;
   managementPort?: number;
   nodeName: string;
+  /** the rabbitmq-server start script; the node runs in its process group */
   pid: number;
+  /** the Erlang VM (beam.smp) running the node: the process whose CPU and memory are the broker's */
+  beamPid(): number | undefined;
   version: string;
   baseDir: string;
   stop(): Promise<void>;
@@ -73,6 +76,24 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Processes of a process group, from /proc/<pid>/stat (comm and pgid). */
+export function processGroupMembers(pgid: number): { pid: number; comm: string }[] {
+  const members: { pid: number; comm: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid pgrp …; comm may contain spaces, so split after the last ')'.
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) members.push({ pid: Number(entry), comm });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return members;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -103,7 +124,12 @@ async function tail(path: string, lines = 15): Promise<string> {
 async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.pid === undefined) return;
   killGroup(child.pid, 'SIGTERM');
-  const done = await Promise.race([exited(child).then(() => true), sleep(graceMs).then(() => false)]);
+  let timer: NodeJS.Timeout | undefined;
+  const done = await Promise.race([
+    exited(child).then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+  ]);
+  clearTimeout(timer);
   if (!done) {
     killGroup(child.pid, 'SIGKILL');
     await exited(child);
@@ -224,6 +250,7 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
     ...(managementPort ? { managementPort } : {}),
     nodeName,
     pid: child.pid!,
+    beamPid: () => processGroupMembers(child.pid!).find((member) => member.comm === 'beam.smp')?.pid,
     version: installedRabbitVersion(),
     baseDir,
     stop,

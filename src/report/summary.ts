@@ -17,7 +17,7 @@ function formatCount(n: number): string {
 
 /** Which latency a row shows: what the clients measured, or what arrived at the consumers. */
 function latencyKind(group: GroupResult): string {
-  if (group.role === 'client') return group.pattern.startsWith('call') ? 'round trip' : '-';
+  if (group.role === 'client') return group.pattern.startsWith('cast') ? '-' : 'round trip';
   if (group.role === 'notifier') return '-';
   return 'one-way';
 }
@@ -51,9 +51,10 @@ export function summaryTable(result: RunResult): string {
     colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right'],
   });
   for (const group of result.groups) table.push(row(group));
-  if (result.groups.length > 1) {
-    for (const group of result.overall) table.push(row(group));
-  }
+  // Per-role totals only add something when a role took part in several patterns.
+  const patternsPerRole = new Map<string, number>();
+  for (const group of result.groups) patternsPerRole.set(group.role, (patternsPerRole.get(group.role) ?? 0) + 1);
+  for (const group of result.overall) if ((patternsPerRole.get(group.role) ?? 0) > 1) table.push(row(group));
   return table.toString();
 }
 

@@ -1,0 +1,316 @@
+#!/usr/bin/env node
+/**
+ * busbench's command line: parses arguments, builds a scenario, calls the
+ * library (runScenario) and prints. Everything here can be done from a
+ * script through the same API.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { installSignalHandlers } from './cleanup.js';
+import { progressPrinter } from './report/progress.js';
+import { summaryText } from './report/summary.js';
+import { runScenario, type RunOptions } from './runner/run.js';
+import { parseDuration } from './scenario/duration.js';
+import { loadScenario, resolveScenario, ScenarioError } from './scenario/load.js';
+import type { Scenario } from './scenario/types.js';
+import { BUSBENCH_VERSION } from './version.js';
+
+function integer(name: string, min = 0): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+function positive(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a number > 0, got "${value}"`);
+    return n;
+  };
+}
+
+function duration(name: string): (value: string) => string {
+  return (value) => {
+    try {
+      parseDuration(value);
+    } catch (error) {
+      throw new InvalidArgumentError(`${name}: ${(error as Error).message}`);
+    }
+    return value;
+  };
+}
+
+interface LoadFlags {
+  messages?: number;
+  duration?: string;
+  warmup?: string;
+  concurrency?: number;
+  pause?: string;
+  rate?: number;
+  payloadBytes?: number;
+  timeout?: string;
+  workers?: number;
+  connectConcurrency?: number;
+  sharedConnections?: boolean;
+  resultsDir: string;
+  results: boolean;
+  json?: boolean;
+  progress: boolean;
+}
+
+/** Options every load-generating command shares, with their defaults spelled out in --help. */
+function addLoadOptions(command: Command, what = 'messages'): Command {
+  return command
+    .option('--messages <n>', `measured ${what} in total, spread over the senders (default 10000 unless --duration)`, integer('--messages', 1))
+    .option('--duration <time>', 'measured phase length instead of a message count, e.g. 30s, 2m', duration('--duration'))
+    .option('--warmup <time>', 'load before the measured phase, not counted', duration('--warmup'), '1s')
+    .option('--concurrency <n>', 'closed loop: messages each client keeps outstanding', integer('--concurrency', 1), 1)
+    .option('--pause <time>', 'closed loop: pause after each reply', duration('--pause'), '0ms')
+    .option('--rate <n>', 'fixed rate per sender in messages/s instead of the closed loop', positive('--rate'))
+    .option('--payload-bytes <n>', 'size of the payload argument', integer('--payload-bytes'), 64)
+    .option('--timeout <time>', 'call timeout; later replies count as timeouts', duration('--timeout'), '30s')
+    .option('--workers <n>', 'worker threads hosting the agents (default: one per core)', integer('--workers', 1))
+    .option('--connect-concurrency <n>', 'connections opened at once per worker during start-up', integer('--connect-concurrency', 1), 64)
+    .option('--shared-connections', 'agents of a worker share connections (one channel each) instead of one connection each')
+    .option('--results-dir <dir>', 'where run directories are written', 'results')
+    .option('--no-results', 'write no results directory')
+    .option('--json', 'print the result as JSON on stdout instead of the table')
+    .option('--no-progress', 'no progress lines on stderr');
+}
+
+/** Quick flags → the scenario file's own format, validated by the same schema as a file. */
+function loadSection(flags: LoadFlags): Record<string, unknown> {
+  const load: Record<string, unknown> = {};
+  if (flags.messages !== undefined) load['messages'] = flags.messages;
+  if (flags.duration !== undefined) load['duration'] = flags.duration;
+  if (flags.warmup !== undefined) load['warmup'] = flags.warmup;
+  if (flags.concurrency !== undefined) load['concurrency'] = flags.concurrency;
+  if (flags.pause !== undefined) load['pause'] = flags.pause;
+  if (flags.rate !== undefined) load['rate'] = flags.rate;
+  if (flags.payloadBytes !== undefined) load['payload_bytes'] = flags.payloadBytes;
+  if (flags.timeout !== undefined) load['timeout'] = flags.timeout;
+  return load;
+}
+
+function runnerSection(flags: LoadFlags): Record<string, unknown> {
+  const runner: Record<string, unknown> = {};
+  if (flags.workers !== undefined) runner['workers'] = flags.workers;
+  if (flags.connectConcurrency !== undefined) runner['connect_concurrency'] = flags.connectConcurrency;
+  return runner;
+}
+
+async function execute(scenario: Scenario, flags: LoadFlags, extra: Partial<RunOptions> = {}): Promise<void> {
+  const result = await runScenario(scenario, {
+    resultsRoot: flags.results ? flags.resultsDir : null,
+    ...(flags.progress ? { onEvent: progressPrinter() } : {}),
+    ...extra,
+  });
+  if (flags.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  else process.stdout.write(summaryText(result) + '\n');
+}
+
+/** Standalone agent modes: one kind of agent per process (like ombt), against an existing bus. */
+function standaloneScenario(name: string, flags: LoadFlags & { url: string; exchange: string; topic: string }, agents: Partial<Scenario['agents']>, patterns: Scenario['load']['patterns'], warmup = true): Scenario {
+  const raw = {
+    name,
+    bus: { kind: 'rabbitmq', url: flags.url, exchange: flags.exchange },
+    agents: { servers: 0, clients: 0, notifiers: 0, listeners: 0, topic: flags.topic, ...toSnake(agents) },
+    load: { ...loadSection(flags), ...(warmup ? {} : { warmup: 0 }) },
+    runner: runnerSection(flags),
+  };
+  const scenario = resolveScenario(raw, '<command line>', { crossFieldChecks: false });
+  scenario.load.patterns = patterns;
+  return scenario;
+}
+
+function toSnake(object: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(object).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+}
+
+/** First Ctrl-C: stop gracefully and print what was measured; a second one cleans up and exits. */
+function gracefulStop(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\nstopping (Ctrl-C again to abort)…\n');
+    controller.abort();
+    installSignalHandlers();
+  });
+  process.once('SIGTERM', () => {
+    controller.abort();
+    installSignalHandlers();
+  });
+  return controller.signal;
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('busbench')
+    .description(
+      'Benchmark the message buses under OpenStack with agents that speak the real oslo.messaging wire.\n' +
+        'Without --url busbench starts a local RabbitMQ itself (Debian rabbitmq-server) and stops it afterwards.',
+    )
+    .version(BUSBENCH_VERSION)
+    .showHelpAfterError('(run with --help for usage)');
+
+  addLoadOptions(
+    program
+      .command('run')
+      .summary('run a scenario file, or a quick scenario from flags')
+      .description(
+        'Run a benchmark: start the bus (unless --url), start the agents in worker threads, warm up, measure, ' +
+          'print a table of throughput and latency per role and pattern, and write results/<scenario>-<timestamp>/.\n\n' +
+          'Examples:\n' +
+          '  busbench run scenarios/quickstart.yaml\n' +
+          '  busbench run --pattern call --target anycast --clients 50 --servers 5 --messages 20000\n' +
+          '  busbench run --patterns call/unicast,cast/multicast --clients 20 --servers 4 --duration 30s\n' +
+          '  busbench run scenarios/seed-anycast-call.yaml --url rabbit://guest:guest@10.0.0.5:5672/',
+      )
+      .argument('[scenario]', 'scenario YAML file (see scenarios/); omit to use the flags below')
+      .addOption(new Option('--bus <kind>', 'bus kind').choices(['rabbitmq']).default('rabbitmq'))
+      .option('--url <url>', 'transport URL of an existing bus, e.g. rabbit://guest:guest@host:5672/ (default: start a local RabbitMQ)')
+      .option('--exchange <name>', 'oslo control exchange', 'openstack')
+      .addOption(new Option('--pattern <method>', 'RPC method of the quick scenario').choices(['call', 'cast']).default('call'))
+      .addOption(new Option('--target <kind>', 'delivery of the quick scenario (multicast is cast only)').choices(['unicast', 'anycast', 'multicast']).default('anycast'))
+      .option('--patterns <list>', 'several patterns spread over the clients, e.g. call/anycast,cast/multicast (overrides --pattern/--target)')
+      .option('--clients <n>', 'RPC client agents', integer('--clients'), 10)
+      .option('--servers <n>', 'RPC server agents', integer('--servers'), 2)
+      .option('--notifiers <n>', 'notifier agents', integer('--notifiers'), 0)
+      .option('--listeners <n>', 'notification listener agents', integer('--listeners'), 0)
+      .option('--topic <topic>', 'RPC topic the servers serve', 'busbench'),
+  ).action(async (file: string | undefined, flags: LoadFlags & Record<string, unknown>, command: Command) => {
+    installSignalHandlers();
+    let scenario: Scenario;
+    if (file) {
+      scenario = await loadScenario(file);
+      // Only flags given explicitly override the file.
+      const explicit = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
+      if (explicit('url')) scenario.bus.url = flags['url'] as string;
+      if (explicit('workers')) scenario.runner.workers = flags.workers!;
+      if (explicit('messages')) {
+        scenario.load.messages = flags.messages!;
+        delete scenario.load.durationMs;
+      }
+      if (explicit('duration')) {
+        scenario.load.durationMs = parseDuration(flags.duration!);
+        delete scenario.load.messages;
+      }
+    } else {
+      const patterns = (flags['patterns'] as string | undefined)?.split(',').map((p) => p.trim()) ?? [`${flags['pattern']}/${flags['target']}`];
+      scenario = resolveScenario(
+        {
+          name: 'cli',
+          bus: { kind: flags['bus'], ...(flags['url'] ? { url: flags['url'] } : {}), exchange: flags['exchange'] },
+          agents: {
+            servers: flags['servers'],
+            clients: flags['clients'],
+            notifiers: flags['notifiers'],
+            listeners: flags['listeners'],
+            topic: flags['topic'],
+            shared_connections: flags.sharedConnections === true,
+          },
+          load: { patterns, ...loadSection(flags) },
+          runner: runnerSection(flags),
+        },
+        '<command line>',
+      );
+    }
+    await execute(scenario, flags);
+  });
+
+  addLoadOptions(
+    program
+      .command('rpc-server')
+      .summary('serve an RPC topic until Ctrl-C (one agent kind per process, like ombt)')
+      .description('Start RPC server agents on an existing bus and serve until Ctrl-C (or --duration); then print what they received.\n\nExample:\n  busbench rpc-server --url rabbit://guest:guest@host:5672/ --topic t --server s1')
+      .requiredOption('--url <url>', 'transport URL of the bus, e.g. rabbit://guest:guest@host:5672/')
+      .option('--exchange <name>', 'oslo control exchange', 'openstack')
+      .option('--topic <topic>', 'RPC topic to serve', 'busbench')
+      .option('--server <name>', 'server name (the unicast target); with --servers N: <name>-0 … <name>-(N-1)', 'server')
+      .option('--servers <n>', 'server agents in this process', integer('--servers', 1), 1),
+  ).action(async (flags: LoadFlags & { url: string; exchange: string; topic: string; server: string; servers: number }) => {
+    const signal = gracefulStop();
+    const scenario = standaloneScenario('rpc-server', { ...flags, warmup: '0' }, { servers: flags.servers }, [{ method: 'call', target: 'anycast' }], false);
+    // Server names as the user chose them, not busbench's server-<i>.
+    await execute(scenario, flags, { untilAborted: signal, serverNames: serverNames(flags.server, flags.servers) });
+  });
+
+  addLoadOptions(
+    program
+      .command('rpc-client')
+      .summary('call or cast an RPC topic served elsewhere')
+      .description(
+        'Start RPC client agents on an existing bus, send calls (or casts) to a topic, print throughput and latency.\n\n' +
+          'Examples:\n  busbench rpc-client --url rabbit://guest:guest@host:5672/ --topic t --calls 1000\n' +
+          '  busbench rpc-client --url ... --topic t --server s1 --cast --calls 500\n  busbench rpc-client --url ... --topic t --fanout --calls 100',
+      )
+      .requiredOption('--url <url>', 'transport URL of the bus')
+      .option('--exchange <name>', 'oslo control exchange', 'openstack')
+      .option('--topic <topic>', 'RPC topic to address', 'busbench')
+      .option('--server <name>', 'unicast to this server (default: anycast to any server of the topic)')
+      .option('--cast', 'cast instead of call (no reply)')
+      .option('--fanout', 'cast to every server of the topic (multicast)')
+      .option('--calls <n>', 'measured calls (or casts) in total; same as --messages', integer('--calls', 1))
+      .option('--clients <n>', 'client agents in this process', integer('--clients', 1), 1),
+  ).action(async (flags: LoadFlags & { url: string; exchange: string; topic: string; server?: string; cast?: boolean; fanout?: boolean; calls?: number; clients: number }) => {
+    installSignalHandlers();
+    if (flags.calls !== undefined) flags.messages = flags.calls;
+    const target = flags.fanout ? 'multicast' : flags.server ? 'unicast' : 'anycast';
+    const method = flags.fanout || flags.cast ? 'cast' : 'call';
+    const scenario = standaloneScenario('rpc-client', flags, { clients: flags.clients }, [{ method, target }]);
+    await execute(scenario, flags, flags.server ? { serverNames: [flags.server] } : {});
+  });
+
+  addLoadOptions(
+    program
+      .command('notifier')
+      .summary('send oslo notifications')
+      .description('Start notifier agents on an existing bus and send notifications on <topic>.<priority>.\n\nExample:\n  busbench notifier --url rabbit://guest:guest@host:5672/ --messages 1000')
+      .requiredOption('--url <url>', 'transport URL of the bus')
+      .option('--exchange <name>', 'oslo control exchange', 'openstack')
+      .option('--topic <topic>', 'notification topic', 'notifications')
+      .option('--priority <priority>', 'notification priority', 'info')
+      .option('--notifiers <n>', 'notifier agents in this process', integer('--notifiers', 1), 1),
+  ).action(async (flags: LoadFlags & { url: string; exchange: string; topic: string; priority: string; notifiers: number }) => {
+    installSignalHandlers();
+    const scenario = standaloneScenario('notifier', { ...flags, topic: 'busbench' }, { notifiers: flags.notifiers, notificationTopic: flags.topic, notificationPriority: flags.priority as Scenario['agents']['notificationPriority'] }, []);
+    await execute(scenario, flags);
+  });
+
+  addLoadOptions(
+    program
+      .command('listener')
+      .summary('consume oslo notifications until Ctrl-C')
+      .description('Start notification listener agents on an existing bus and consume <topic>.<priority> until Ctrl-C (or --duration).\n\nExample:\n  busbench listener --url rabbit://guest:guest@host:5672/')
+      .requiredOption('--url <url>', 'transport URL of the bus')
+      .option('--exchange <name>', 'oslo control exchange', 'openstack')
+      .option('--topic <topic>', 'notification topic', 'notifications')
+      .option('--priority <priority>', 'notification priority', 'info')
+      .option('--listeners <n>', 'listener agents in this process', integer('--listeners', 1), 1),
+  ).action(async (flags: LoadFlags & { url: string; exchange: string; topic: string; priority: string; listeners: number }) => {
+    const signal = gracefulStop();
+    const scenario = standaloneScenario('listener', { ...flags, topic: 'busbench', warmup: '0' }, { listeners: flags.listeners, notificationTopic: flags.topic, notificationPriority: flags.priority as Scenario['agents']['notificationPriority'] }, [], false);
+    await execute(scenario, flags, { untilAborted: signal });
+  });
+
+  return program;
+}
+
+function serverNames(base: string, count: number): string[] {
+  return count === 1 ? [base] : Array.from({ length: count }, (_, i) => `${base}-${i}`);
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (error) {
+    // Expected failures (bad scenario, broker missing, connection refused) print as one message, no stack.
+    const message = error instanceof ScenarioError ? (error as Error).message : `busbench: ${(error as Error).message ?? String(error)}`;
+    process.stderr.write(`${message}\n`);
+    if (process.env['BUSBENCH_DEBUG'] && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = 2;
+  }
+}
+
+void main();
