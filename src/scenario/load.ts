@@ -295,7 +295,7 @@ export function parseScenario(text: string, file: string, options: ResolveOption
     throw new ScenarioError(
       file,
       doc.errors.map((error) => {
-        const pos = error.linePos?.[0];
+        const pos = error.linePos?.[0] ?? lineCounter.linePos(error.pos[0]);
         return { file, ...(pos ? { line: pos.line, column: pos.col } : {}), path: '', message: `YAML: ${error.message.split('\n')[0]}` };
       }),
     );
