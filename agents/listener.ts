@@ -27,9 +27,10 @@ export class ListenerAgent {
   private readonly handle = (notification: IncomingNotification): void => {
     const context = notification.context;
     if (context[WARMUP_KEY] === true) return;
-    this.recorder.countersFor(NOTIFY).ok++;
+    const now = epochMs();
+    this.recorder.received(NOTIFY, now);
     const sentAt = context[SENT_AT_KEY];
-    if (typeof sentAt === 'number') this.recorder.latency(NOTIFY, epochMs() - sentAt);
+    if (typeof sentAt === 'number') this.recorder.latency(NOTIFY, now - sentAt);
   };
 
   async stop(): Promise<void> {

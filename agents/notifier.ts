@@ -49,14 +49,19 @@ export class NotifierAgent {
   }
 
   private async sendOne(measured: boolean): Promise<void> {
-    const context: Record<string, unknown> = measured ? { [SENT_AT_KEY]: epochMs() } : { [SENT_AT_KEY]: epochMs(), [WARMUP_KEY]: true };
+    const sentAt = epochMs();
+    const context: Record<string, unknown> = measured ? { [SENT_AT_KEY]: sentAt } : { [SENT_AT_KEY]: sentAt, [WARMUP_KEY]: true };
     const counters = measured ? this.recorder.countersFor(NOTIFY) : undefined;
-    if (counters) counters.sent++;
+    if (counters) {
+      counters.sent++;
+      if (counters.firstAt === 0) counters.firstAt = sentAt;
+    }
     try {
       await this.connection.notify(this.plan.topic, this.plan.priority, this.plan.eventType, { payload: this.plan.payload, seq: this.seq++ }, context, this.plan.name);
       if (counters) counters.ok++;
     } catch {
       if (counters) counters.errors++;
     }
+    if (counters) counters.lastAt = epochMs();
   }
 }

@@ -84,10 +84,14 @@ export class RpcClientAgent {
   }
 
   private async sendOne(measured: boolean): Promise<void> {
-    const context: Record<string, unknown> = measured ? { [SENT_AT_KEY]: epochMs() } : { [SENT_AT_KEY]: epochMs(), [WARMUP_KEY]: true };
+    const sentAt = epochMs();
+    const context: Record<string, unknown> = measured ? { [SENT_AT_KEY]: sentAt } : { [SENT_AT_KEY]: sentAt, [WARMUP_KEY]: true };
     const args = { payload: this.plan.payload, seq: this.seq++ };
     const counters = measured ? this.recorder.countersFor(this.patternIndex) : undefined;
-    if (counters) counters.sent++;
+    if (counters) {
+      counters.sent++;
+      if (counters.firstAt === 0) counters.firstAt = sentAt;
+    }
     const started = performance.now();
     try {
       if (this.isCall) {
@@ -108,5 +112,6 @@ export class RpcClientAgent {
       if (error instanceof RpcTimeoutError) counters.timeouts++;
       else counters.errors++;
     }
+    if (counters) counters.lastAt = epochMs();
   }
 }

@@ -38,10 +38,11 @@ export class RpcServerAgent {
     const context = request.context;
     if (context[WARMUP_KEY] !== true) {
       const pattern = PATTERN_BY_DELIVERY[request.isCall ? 'call' : 'cast'][request.via];
-      this.recorder.countersFor(pattern).ok++;
+      const now = epochMs();
+      this.recorder.received(pattern, now);
       const sentAt = context[SENT_AT_KEY];
       // One-way latency: only meaningful when sender and server share a clock (same host here).
-      if (typeof sentAt === 'number') this.recorder.latency(pattern, epochMs() - sentAt);
+      if (typeof sentAt === 'number') this.recorder.latency(pattern, now - sentAt);
     }
     return { server: this.name, seq: request.args['seq'] ?? null };
   };

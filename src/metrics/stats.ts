@@ -23,10 +23,14 @@ export interface Counters {
   errors: number;
   /** calls without a reply within their timeout */
   timeouts: number;
+  /** epoch ms of the first measured send or receipt (0: none): with lastAt, the window throughput is computed over */
+  firstAt: number;
+  /** epoch ms of the last measured completion or receipt */
+  lastAt: number;
 }
 
 export function emptyCounters(): Counters {
-  return { sent: 0, ok: 0, errors: 0, timeouts: 0 };
+  return { sent: 0, ok: 0, errors: 0, timeouts: 0, firstAt: 0, lastAt: 0 };
 }
 
 export function addCounters(into: Counters, from: Counters): void {
@@ -34,6 +38,14 @@ export function addCounters(into: Counters, from: Counters): void {
   into.ok += from.ok;
   into.errors += from.errors;
   into.timeouts += from.timeouts;
+  if (from.firstAt > 0 && (into.firstAt === 0 || from.firstAt < into.firstAt)) into.firstAt = from.firstAt;
+  if (from.lastAt > into.lastAt) into.lastAt = from.lastAt;
+}
+
+/** Messages per second over the group's own active window (a group that finished early is not diluted by the others). */
+export function throughputPerSec(counters: Counters, fallbackWindowMs: number): number {
+  const window = counters.lastAt > counters.firstAt && counters.firstAt > 0 ? counters.lastAt - counters.firstAt : fallbackWindowMs;
+  return window > 0 ? (counters.ok / window) * 1000 : 0;
 }
 
 /** What crosses the thread boundary and lands in results: counters plus an encoded histogram. */
@@ -63,6 +75,14 @@ export class AgentRecorder {
 
   countersFor(pattern: number): Counters {
     return (this.counters[pattern] ??= emptyCounters());
+  }
+
+  /** A measured message arrived at this agent (servers, listeners). */
+  received(pattern: number, now: number): void {
+    const counters = this.countersFor(pattern);
+    counters.ok++;
+    if (counters.firstAt === 0) counters.firstAt = now;
+    counters.lastAt = now;
   }
 
   latency(pattern: number, ms: number): void {

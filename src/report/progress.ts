@@ -4,7 +4,7 @@
  * terminal; prints a line every few seconds otherwise (CI logs stay short).
  */
 import type { RunEvent } from '../runner/run.js';
-import type { Counters } from '../metrics/stats.js';
+import { emptyCounters } from '../metrics/stats.js';
 
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (event: RunEvent) => void {
   const tty = stream.isTTY === true;
@@ -53,7 +53,7 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
         break;
       case 'tick': {
         let sent = 0;
-        const sum: Counters = { sent: 0, ok: 0, errors: 0, timeouts: 0 };
+        const sum = emptyCounters();
         for (const [key, c] of Object.entries(event.totals)) {
           if (!key.startsWith('client/') && !key.startsWith('notifier/')) continue;
           sent += c.sent;

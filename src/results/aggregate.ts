@@ -1,6 +1,6 @@
 /** Merging workers' group snapshots into results: per (role, pattern), per role, per worker. */
 import { encodeHistogram, newHistogram, summarize, decodeHistogram, type Histogram } from '../metrics/histogram.js';
-import { addCounters, emptyCounters, groupKey, PATTERN_INDEX, type GroupSnapshot, type Role } from '../metrics/stats.js';
+import { addCounters, emptyCounters, groupKey, PATTERN_INDEX, throughputPerSec, type GroupSnapshot, type Role } from '../metrics/stats.js';
 import type { GroupResult } from './model.js';
 
 const ROLE_ORDER: Record<Role, number> = { client: 0, server: 1, notifier: 2, listener: 3 };
@@ -12,7 +12,7 @@ function toResult(group: GroupSnapshot, histogram: Histogram | undefined, measur
     pattern: group.pattern,
     agents: group.agents,
     counters: group.counters,
-    throughputPerSec: measuredMs > 0 ? (group.counters.ok / measuredMs) * 1000 : 0,
+    throughputPerSec: throughputPerSec(group.counters, measuredMs),
     ...(summary ? { latency: summary } : {}),
     ...(histogram && histogram.totalCount > 0 ? { histogram: encodeHistogram(histogram) } : {}),
   };

@@ -14,7 +14,7 @@ export interface GroupResult {
   pattern: PatternName | 'all';
   agents: number;
   counters: Counters;
-  /** completed messages (answered calls, sent casts, received messages) per second of the measured phase */
+  /** completed messages (answered calls, sent casts, received messages) per second, over the group's window from its first measured send (or receipt) to its last completion */
   throughputPerSec: number;
   /** microseconds: round trip for calls at clients, one-way for servers and listeners */
   latency?: LatencySummary;
