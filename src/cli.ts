@@ -160,12 +160,17 @@ export function buildProgram(): Command {
       .summary('run a scenario file, or a quick scenario from flags')
       .description(
         'Run a benchmark: start the bus (unless --url), start the agents in worker threads, warm up, measure, ' +
-          'print a table of throughput and latency per role and pattern, and write results/<scenario>-<timestamp>/.\n\n' +
-          'Examples:\n' +
+          'print a table of throughput and latency per role and pattern, and write results/<scenario>-<timestamp>/.',
+      )
+      .addHelpText(
+        'after',
+        '\nExamples:\n' +
           '  busbench run scenarios/quickstart.yaml\n' +
           '  busbench run --pattern call --target anycast --clients 50 --servers 5 --messages 20000\n' +
           '  busbench run --patterns call/unicast,cast/multicast --clients 20 --servers 4 --duration 30s\n' +
-          '  busbench run scenarios/seed-anycast-call.yaml --url rabbit://guest:guest@10.0.0.5:5672/',
+          '  busbench run scenarios/seed-anycast-call.yaml --url rabbit://guest:guest@10.0.0.5:5672/\n\n' +
+          'With a scenario file, --url, --workers, --messages and --duration given on the command line override the file.\n' +
+          'Exit codes: 0 run completed, 2 bad input or the bus could not be used, 130 interrupted.',
       )
       .argument('[scenario]', 'scenario YAML file (see scenarios/); omit to use the flags below')
       .addOption(new Option('--bus <kind>', 'bus kind').choices(['rabbitmq']).default('rabbitmq'))
@@ -223,7 +228,8 @@ export function buildProgram(): Command {
     program
       .command('rpc-server')
       .summary('serve an RPC topic until Ctrl-C (one agent kind per process, like ombt)')
-      .description('Start RPC server agents on an existing bus and serve until Ctrl-C (or --duration); then print what they received.\n\nExample:\n  busbench rpc-server --url rabbit://guest:guest@host:5672/ --topic t --server s1')
+      .description('Start RPC server agents on an existing bus and serve until Ctrl-C; then print what they received.')
+      .addHelpText('after', '\nExample:\n  busbench rpc-server --url rabbit://guest:guest@host:5672/ --topic t --server s1')
       .requiredOption('--url <url>', 'transport URL of the bus, e.g. rabbit://guest:guest@host:5672/')
       .option('--exchange <name>', 'oslo control exchange', 'openstack')
       .option('--topic <topic>', 'RPC topic to serve', 'busbench')
@@ -240,9 +246,10 @@ export function buildProgram(): Command {
     program
       .command('rpc-client')
       .summary('call or cast an RPC topic served elsewhere')
-      .description(
-        'Start RPC client agents on an existing bus, send calls (or casts) to a topic, print throughput and latency.\n\n' +
-          'Examples:\n  busbench rpc-client --url rabbit://guest:guest@host:5672/ --topic t --calls 1000\n' +
+      .description('Start RPC client agents on an existing bus, send calls (or casts) to a topic, print throughput and latency.')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  busbench rpc-client --url rabbit://guest:guest@host:5672/ --topic t --calls 1000\n' +
           '  busbench rpc-client --url ... --topic t --server s1 --cast --calls 500\n  busbench rpc-client --url ... --topic t --fanout --calls 100',
       )
       .requiredOption('--url <url>', 'transport URL of the bus')
@@ -266,7 +273,8 @@ export function buildProgram(): Command {
     program
       .command('notifier')
       .summary('send oslo notifications')
-      .description('Start notifier agents on an existing bus and send notifications on <topic>.<priority>.\n\nExample:\n  busbench notifier --url rabbit://guest:guest@host:5672/ --messages 1000')
+      .description('Start notifier agents on an existing bus and send notifications on <topic>.<priority>.')
+      .addHelpText('after', '\nExample:\n  busbench notifier --url rabbit://guest:guest@host:5672/ --messages 1000')
       .requiredOption('--url <url>', 'transport URL of the bus')
       .option('--exchange <name>', 'oslo control exchange', 'openstack')
       .option('--topic <topic>', 'notification topic', 'notifications')
@@ -282,7 +290,8 @@ export function buildProgram(): Command {
     program
       .command('listener')
       .summary('consume oslo notifications until Ctrl-C')
-      .description('Start notification listener agents on an existing bus and consume <topic>.<priority> until Ctrl-C (or --duration).\n\nExample:\n  busbench listener --url rabbit://guest:guest@host:5672/')
+      .description('Start notification listener agents on an existing bus and consume <topic>.<priority> until Ctrl-C.')
+      .addHelpText('after', '\nExample:\n  busbench listener --url rabbit://guest:guest@host:5672/')
       .requiredOption('--url <url>', 'transport URL of the bus')
       .option('--exchange <name>', 'oslo control exchange', 'openstack')
       .option('--topic <topic>', 'notification topic', 'notifications')
