@@ -122,6 +122,41 @@ describe('runScenario', { timeout: 300_000 }, () => {
     assert.ok(result.phases.measuredMs >= 1000 && result.phases.measuredMs < 5000, String(result.phases.measuredMs));
   });
 
+  it('holds a fixed rate per client instead of the closed loop', async () => {
+    const scenario = resolveScenario(
+      {
+        name: 'rate',
+        bus: { kind: 'rabbitmq', url: broker.transportUrl },
+        agents: { servers: 1, clients: 2, topic: 'rate' },
+        load: { patterns: ['call/anycast'], duration: '1s', warmup: 0, rate: 20 },
+      },
+      'test',
+    );
+    const result = await runScenario(scenario, { resultsRoot: null });
+    const calls = group(result, 'client', 'call-anycast');
+    // The schedule allows at most one send per 50 ms per client: 2 × (1 s / 50 ms + 1).
+    assert.ok(calls.counters.sent <= 42, `sent ${calls.counters.sent}, more than the rate allows`);
+    assert.ok(calls.counters.sent >= 2);
+    assert.equal(calls.counters.ok, calls.counters.sent);
+  });
+
+  it('shares connections when asked, with the same results', async () => {
+    const scenario = resolveScenario(
+      {
+        name: 'shared',
+        bus: { kind: 'rabbitmq', url: broker.transportUrl },
+        agents: { servers: 2, clients: 20, topic: 'shared', shared_connections: true },
+        load: { patterns: ['call/unicast', 'cast/multicast'], messages: 400, warmup: 0 },
+        runner: { workers: 1 },
+      },
+      'test',
+    );
+    const result = await runScenario(scenario, { resultsRoot: null });
+    assert.equal(result.agents.failed, 0);
+    assert.equal(group(result, 'client', 'call-unicast').counters.ok, 200);
+    assert.equal(group(result, 'server', 'cast-multicast').counters.ok, 400);
+  });
+
   it('counts calls to a topic nobody serves as timeouts, not latency', async () => {
     const scenario = resolveScenario(
       {
