@@ -138,7 +138,54 @@ async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   killGroup(child.pid, 'SIGKILL');
 }
 
+const OWNER_FILE = 'owner.json';
+
+interface OwnerRecord {
+  ownerPid: number;
+  brokerPgid?: number;
+  epmdPgid?: number;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Stop nodes whose busbench process died without cleaning up (kill -9, a
+ * lost machine): each node's temp dir names its owner; an owner that is
+ * gone leaves a node nobody will stop otherwise. Returns what was reaped.
+ */
+export async function reapOrphanedBrokers(): Promise<string[]> {
+  const reaped: string[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(tmpdir()).filter((name) => name.startsWith('busbench-rabbit-'));
+  } catch {
+    return reaped;
+  }
+  for (const entry of entries) {
+    const dir = join(tmpdir(), entry);
+    let owner: OwnerRecord;
+    try {
+      owner = JSON.parse(readFileSync(join(dir, OWNER_FILE), 'utf8')) as OwnerRecord;
+    } catch {
+      continue; // being set up right now, or not ours to judge
+    }
+    if (alive(owner.ownerPid)) continue;
+    for (const pgid of [owner.brokerPgid, owner.epmdPgid]) if (pgid) killGroup(pgid, 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+    reaped.push(dir);
+  }
+  return reaped;
+}
+
 export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promise<LocalRabbit> {
+  await reapOrphanedBrokers();
   const server = findRabbitServer();
   if (!server) {
     throw new Error(
@@ -193,6 +240,9 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
   const output = openSync(outputPath, 'a');
   const child = spawn(server, [], { env, detached: true, stdio: ['ignore', output, output] });
   closeSync(output);
+
+  const owner: OwnerRecord = { ownerPid: process.pid, ...(child.pid ? { brokerPgid: child.pid } : {}), ...(epmd.pid ? { epmdPgid: epmd.pid } : {}) };
+  await writeFile(join(baseDir, OWNER_FILE), JSON.stringify(owner));
 
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>

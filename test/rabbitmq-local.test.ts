@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import amqplib from 'amqplib';
-import { startLocalRabbit } from '../deploy/rabbitmq-local.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { reapOrphanedBrokers, startLocalRabbit } from '../deploy/rabbitmq-local.js';
 
 /** Processes whose command line or environment mention this node's temp dir or epmd port. */
 function processesOf(baseDir: string, epmdPort: number): string[] {
@@ -45,5 +47,25 @@ describe('embedded RabbitMQ', { timeout: 180_000 }, () => {
       assert.equal(existsSync(broker.baseDir), false, 'its temp dir is gone');
     }
     await a.stop(); // idempotent
+  });
+
+  it('stops a node whose busbench process was killed with SIGKILL', async () => {
+    // A child starts a node and prints where it is; then it dies without any cleanup.
+    const module = fileURLToPath(new URL('../deploy/rabbitmq-local.js', import.meta.url));
+    const script = `import('${module}').then(async (m) => { const b = await m.startLocalRabbit(); console.log(JSON.stringify({ baseDir: b.baseDir, epmdPort: b.epmdPort })); })`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve, reject) => {
+      child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()));
+      child.once('exit', (code) => reject(new Error(`child exited ${code} before starting its node`)));
+    });
+    const { baseDir, epmdPort } = JSON.parse(line) as { baseDir: string; epmdPort: number };
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    assert.ok(processesOf(baseDir, epmdPort).length > 0, 'the orphaned node is still running');
+    const reaped = await reapOrphanedBrokers();
+    assert.ok(reaped.includes(baseDir));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual(processesOf(baseDir, epmdPort), []);
+    assert.equal(existsSync(baseDir), false);
   });
 });
