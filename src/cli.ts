@@ -60,16 +60,23 @@ interface LoadFlags {
 }
 
 /** Options every load-generating command shares, with their defaults spelled out in --help. */
-function addLoadOptions(command: Command, what = 'messages'): Command {
+function addLoadOptions(command: Command): Command {
+  return addAgentOptions(
+    command
+      .option('--messages <n>', 'measured messages in total, spread over the senders (default 10000 unless --duration)', integer('--messages', 1))
+      .option('--duration <time>', 'measured phase length instead of a message count, e.g. 30s, 2m', duration('--duration'))
+      .option('--warmup <time>', 'load before the measured phase, not counted', duration('--warmup'), '1s')
+      .option('--concurrency <n>', 'closed loop: messages each client keeps outstanding', integer('--concurrency', 1), 1)
+      .option('--pause <time>', 'closed loop: pause after each reply', duration('--pause'), '0ms')
+      .option('--rate <n>', 'fixed rate per sender in messages/s instead of the closed loop', positive('--rate'))
+      .option('--payload-bytes <n>', 'size of the payload argument', integer('--payload-bytes'), 64)
+      .option('--timeout <time>', 'call timeout; later replies count as timeouts', duration('--timeout'), '30s'),
+  );
+}
+
+/** Options of every command that runs agents: threads, connections, output. */
+function addAgentOptions(command: Command): Command {
   return command
-    .option('--messages <n>', `measured ${what} in total, spread over the senders (default 10000 unless --duration)`, integer('--messages', 1))
-    .option('--duration <time>', 'measured phase length instead of a message count, e.g. 30s, 2m', duration('--duration'))
-    .option('--warmup <time>', 'load before the measured phase, not counted', duration('--warmup'), '1s')
-    .option('--concurrency <n>', 'closed loop: messages each client keeps outstanding', integer('--concurrency', 1), 1)
-    .option('--pause <time>', 'closed loop: pause after each reply', duration('--pause'), '0ms')
-    .option('--rate <n>', 'fixed rate per sender in messages/s instead of the closed loop', positive('--rate'))
-    .option('--payload-bytes <n>', 'size of the payload argument', integer('--payload-bytes'), 64)
-    .option('--timeout <time>', 'call timeout; later replies count as timeouts', duration('--timeout'), '30s')
     .option('--workers <n>', 'worker threads hosting the agents (default: one per core)', integer('--workers', 1))
     .option('--connect-concurrency <n>', 'connections opened at once per worker during start-up', integer('--connect-concurrency', 1), 64)
     .option('--shared-connections', 'agents of a worker share connections (one channel each) instead of one connection each')
@@ -108,6 +115,17 @@ async function execute(scenario: Scenario, flags: LoadFlags, extra: Partial<RunO
   });
   if (flags.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   else process.stdout.write(summaryText(result) + '\n');
+}
+
+/** The options every standalone agent command has: where the bus is. */
+function standaloneCommand(program: Command, name: string, summary: string, description: string, example: string): Command {
+  return program
+    .command(name)
+    .summary(summary)
+    .description(description)
+    .addHelpText('after', `\n${example}`)
+    .requiredOption('--url <url>', 'transport URL of the bus, e.g. rabbit://guest:guest@host:5672/')
+    .option('--exchange <name>', 'oslo control exchange', 'openstack');
 }
 
 /** Standalone agent modes: one kind of agent per process (like ombt), against an existing bus. */
@@ -224,36 +242,33 @@ export function buildProgram(): Command {
     await execute(scenario, flags);
   });
 
-  addLoadOptions(
-    program
-      .command('rpc-server')
-      .summary('serve an RPC topic until Ctrl-C (one agent kind per process, like ombt)')
-      .description('Start RPC server agents on an existing bus and serve until Ctrl-C; then print what they received.')
-      .addHelpText('after', '\nExample:\n  busbench rpc-server --url rabbit://guest:guest@host:5672/ --topic t --server s1')
-      .requiredOption('--url <url>', 'transport URL of the bus, e.g. rabbit://guest:guest@host:5672/')
-      .option('--exchange <name>', 'oslo control exchange', 'openstack')
+  addAgentOptions(
+    standaloneCommand(
+      program,
+      'rpc-server',
+      'serve an RPC topic until Ctrl-C (one agent kind per process, like ombt)',
+      'Start RPC server agents on an existing bus and serve until Ctrl-C; then print what they received.',
+      'Example:\n  busbench rpc-server --url rabbit://guest:guest@host:5672/ --topic t --server s1',
+    )
       .option('--topic <topic>', 'RPC topic to serve', 'busbench')
       .option('--server <name>', 'server name (the unicast target); with --servers N: <name>-0 … <name>-(N-1)', 'server')
       .option('--servers <n>', 'server agents in this process', integer('--servers', 1), 1),
   ).action(async (flags: LoadFlags & { url: string; exchange: string; topic: string; server: string; servers: number }) => {
     const signal = gracefulStop();
-    const scenario = standaloneScenario('rpc-server', { ...flags, warmup: '0' }, { servers: flags.servers }, [{ method: 'call', target: 'anycast' }], false);
+    const scenario = standaloneScenario('rpc-server', flags, { servers: flags.servers }, [{ method: 'call', target: 'anycast' }], false);
     // Server names as the user chose them, not busbench's server-<i>.
     await execute(scenario, flags, { untilAborted: signal, serverNames: serverNames(flags.server, flags.servers) });
   });
 
   addLoadOptions(
-    program
-      .command('rpc-client')
-      .summary('call or cast an RPC topic served elsewhere')
-      .description('Start RPC client agents on an existing bus, send calls (or casts) to a topic, print throughput and latency.')
-      .addHelpText(
-        'after',
-        '\nExamples:\n  busbench rpc-client --url rabbit://guest:guest@host:5672/ --topic t --calls 1000\n' +
-          '  busbench rpc-client --url ... --topic t --server s1 --cast --calls 500\n  busbench rpc-client --url ... --topic t --fanout --calls 100',
-      )
-      .requiredOption('--url <url>', 'transport URL of the bus')
-      .option('--exchange <name>', 'oslo control exchange', 'openstack')
+    standaloneCommand(
+      program,
+      'rpc-client',
+      'call or cast an RPC topic served elsewhere',
+      'Start RPC client agents on an existing bus, send calls (or casts) to a topic, print throughput and latency.',
+      'Examples:\n  busbench rpc-client --url rabbit://guest:guest@host:5672/ --topic t --calls 1000\n' +
+        '  busbench rpc-client --url ... --topic t --server s1 --cast --calls 500\n  busbench rpc-client --url ... --topic t --fanout --calls 100',
+    )
       .option('--topic <topic>', 'RPC topic to address', 'busbench')
       .option('--server <name>', 'unicast to this server (default: anycast to any server of the topic)')
       .option('--cast', 'cast instead of call (no reply)')
@@ -270,13 +285,13 @@ export function buildProgram(): Command {
   });
 
   addLoadOptions(
-    program
-      .command('notifier')
-      .summary('send oslo notifications')
-      .description('Start notifier agents on an existing bus and send notifications on <topic>.<priority>.')
-      .addHelpText('after', '\nExample:\n  busbench notifier --url rabbit://guest:guest@host:5672/ --messages 1000')
-      .requiredOption('--url <url>', 'transport URL of the bus')
-      .option('--exchange <name>', 'oslo control exchange', 'openstack')
+    standaloneCommand(
+      program,
+      'notifier',
+      'send oslo notifications',
+      'Start notifier agents on an existing bus and send notifications on <topic>.<priority>.',
+      'Example:\n  busbench notifier --url rabbit://guest:guest@host:5672/ --messages 1000',
+    )
       .option('--topic <topic>', 'notification topic', 'notifications')
       .option('--priority <priority>', 'notification priority', 'info')
       .option('--notifiers <n>', 'notifier agents in this process', integer('--notifiers', 1), 1),
@@ -286,20 +301,20 @@ export function buildProgram(): Command {
     await execute(scenario, flags);
   });
 
-  addLoadOptions(
-    program
-      .command('listener')
-      .summary('consume oslo notifications until Ctrl-C')
-      .description('Start notification listener agents on an existing bus and consume <topic>.<priority> until Ctrl-C.')
-      .addHelpText('after', '\nExample:\n  busbench listener --url rabbit://guest:guest@host:5672/')
-      .requiredOption('--url <url>', 'transport URL of the bus')
-      .option('--exchange <name>', 'oslo control exchange', 'openstack')
+  addAgentOptions(
+    standaloneCommand(
+      program,
+      'listener',
+      'consume oslo notifications until Ctrl-C',
+      'Start notification listener agents on an existing bus and consume <topic>.<priority> until Ctrl-C.',
+      'Example:\n  busbench listener --url rabbit://guest:guest@host:5672/',
+    )
       .option('--topic <topic>', 'notification topic', 'notifications')
       .option('--priority <priority>', 'notification priority', 'info')
       .option('--listeners <n>', 'listener agents in this process', integer('--listeners', 1), 1),
   ).action(async (flags: LoadFlags & { url: string; exchange: string; topic: string; priority: string; listeners: number }) => {
     const signal = gracefulStop();
-    const scenario = standaloneScenario('listener', { ...flags, topic: 'busbench', warmup: '0' }, { listeners: flags.listeners, notificationTopic: flags.topic, notificationPriority: flags.priority as Scenario['agents']['notificationPriority'] }, [], false);
+    const scenario = standaloneScenario('listener', { ...flags, topic: 'busbench' }, { listeners: flags.listeners, notificationTopic: flags.topic, notificationPriority: flags.priority as Scenario['agents']['notificationPriority'] }, [], false);
     await execute(scenario, flags, { untilAborted: signal });
   });
 

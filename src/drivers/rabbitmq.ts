@@ -148,6 +148,8 @@ class RabbitConnection implements BusConnection {
   lateReplies = 0;
   /** replies whose caller queue was gone (mandatory publish returned) */
   returnedMessages = 0;
+  /** deliveries whose body was not oslo JSON */
+  malformedMessages = 0;
 
   private constructor(
     private readonly model: ChannelModel,
@@ -207,15 +209,24 @@ class RabbitConnection implements BusConnection {
     return this.replyQueueReady;
   }
 
+  /**
+   * Acknowledge a delivery (oslo acknowledges before handling) and decode
+   * it; a body that is not oslo JSON is counted, not handled.
+   */
+  private take(msg: ConsumeMessage): Record<string, unknown> | undefined {
+    this.channel.ack(msg);
+    try {
+      return decodeEnvelope(msg.content);
+    } catch {
+      this.malformedMessages++;
+      return undefined;
+    }
+  }
+
   private onReply(msg: ConsumeMessage | null): void {
     if (!msg) return this.fail(new BusError('reply consumer cancelled by the broker'));
-    this.channel.ack(msg);
-    let reply: Record<string, unknown>;
-    try {
-      reply = decodeEnvelope(msg.content);
-    } catch {
-      return;
-    }
+    const reply = this.take(msg);
+    if (!reply) return;
     // Without ending: true a reply is a heartbeat of a long call (oslo call monitor): keep waiting.
     if (reply['ending'] !== true) return;
     const msgId = reply['_msg_id'] as string;
@@ -347,14 +358,8 @@ class RabbitConnection implements BusConnection {
 
   private onRequest(msg: ConsumeMessage | null, via: Delivery, handler: RequestHandler): void {
     if (!msg) return;
-    // oslo acknowledges RPC requests before dispatching them.
-    this.channel.ack(msg);
-    let message: Record<string, unknown>;
-    try {
-      message = decodeEnvelope(msg.content);
-    } catch {
-      return;
-    }
+    const message = this.take(msg);
+    if (!message) return;
     const msgId = message['_msg_id'] as string | undefined;
     const replyQueue = message['_reply_q'] as string | undefined;
     const isCall = msgId !== undefined && replyQueue !== undefined;
@@ -429,13 +434,8 @@ class RabbitConnection implements BusConnection {
       queue,
       (msg) => {
         if (!msg) return;
-        this.channel.ack(msg);
-        let message: Record<string, unknown>;
-        try {
-          message = decodeEnvelope(msg.content);
-        } catch {
-          return;
-        }
+        const message = this.take(msg);
+        if (!message) return;
         const context = unpackContext(message);
         handler({
           publisherId: String(message['publisher_id'] ?? ''),
