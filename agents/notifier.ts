@@ -43,8 +43,9 @@ export class NotifierAgent {
         due += intervalMs;
       }
       await this.sendOne(measured);
+      // A notification settles without I/O: yield, or the loop would starve the worker's control port.
       if (this.plan.pauseMs > 0) await sleep(this.plan.pauseMs);
-      else if (intervalMs === 0) await yieldToEventLoop();
+      else await yieldToEventLoop();
     }
   }
 

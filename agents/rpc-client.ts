@@ -62,19 +62,22 @@ export class RpcClientAgent {
 
   private async lane(): Promise<void> {
     for (let state = this.next(); state !== STOP; state = this.next()) {
-      await this.sendOne(state === MEASURED);
+      const ok = await this.sendOne(state === MEASURED);
       if (this.plan.pauseMs > 0) await sleep(this.plan.pauseMs);
-      else if (!this.isCall) await yieldToEventLoop();
+      // Casts and failures settle without I/O: yield, or a lane would spin and starve the worker's control port.
+      else if (!this.isCall || !ok) await yieldToEventLoop();
     }
   }
 
   private async runAtRate(rate: number): Promise<void> {
     const intervalMs = 1000 / rate;
-    const inFlight = new Set<Promise<void>>();
+    const inFlight = new Set<Promise<boolean>>();
     let due = performance.now();
     for (let state = this.next(); state !== STOP; state = this.next()) {
       const wait = due - performance.now();
+      // Behind schedule (rate above what the bus takes): still yield, so replies and control messages get in.
       if (wait > 0) await sleep(wait);
+      else await yieldToEventLoop();
       const send = this.sendOne(state === MEASURED);
       inFlight.add(send);
       void send.finally(() => inFlight.delete(send));
@@ -83,7 +86,8 @@ export class RpcClientAgent {
     await Promise.all(inFlight);
   }
 
-  private async sendOne(measured: boolean): Promise<void> {
+  /** Sends one message and records its outcome; false when it failed. */
+  private async sendOne(measured: boolean): Promise<boolean> {
     const sentAt = epochMs();
     const context: Record<string, unknown> = measured ? { [SENT_AT_KEY]: sentAt } : { [SENT_AT_KEY]: sentAt, [WARMUP_KEY]: true };
     const args = { payload: this.plan.payload, seq: this.seq++ };
@@ -108,10 +112,14 @@ export class RpcClientAgent {
         if (counters) counters.ok++;
       }
     } catch (error) {
-      if (!counters) return;
-      if (error instanceof RpcTimeoutError) counters.timeouts++;
-      else counters.errors++;
+      if (counters) {
+        if (error instanceof RpcTimeoutError) counters.timeouts++;
+        else counters.errors++;
+        counters.lastAt = epochMs();
+      }
+      return false;
     }
     if (counters) counters.lastAt = epochMs();
+    return true;
   }
 }

@@ -157,6 +157,29 @@ describe('runScenario', { timeout: 300_000 }, () => {
     assert.equal(group(result, 'server', 'cast-multicast').counters.ok, 400);
   });
 
+  it('counts what fails when the broker goes away mid-run, and still finishes', async () => {
+    const doomed = await startLocalRabbit();
+    const scenario = resolveScenario(
+      {
+        name: 'broker-dies',
+        bus: { kind: 'rabbitmq', url: doomed.transportUrl },
+        agents: { servers: 1, clients: 2, topic: 'doomed' },
+        load: { patterns: ['call/anycast', 'cast/anycast'], duration: '3s', warmup: 0, timeout: '1s' },
+      },
+      'test',
+    );
+    const running = runScenario(scenario, { resultsRoot: null });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await doomed.stop();
+    const result = await running;
+    const calls = group(result, 'client', 'call-anycast');
+    const casts = group(result, 'client', 'cast-anycast');
+    assert.ok(calls.counters.ok > 0, 'calls went through before the broker stopped');
+    assert.ok(calls.counters.errors + calls.counters.timeouts > 0, 'calls failed after it stopped');
+    assert.ok(casts.counters.errors > 0, 'casts failed after it stopped');
+    assert.equal(calls.counters.sent, calls.counters.ok + calls.counters.errors + calls.counters.timeouts, 'every call is accounted for');
+  });
+
   it('counts calls to a topic nobody serves as timeouts, not latency', async () => {
     const scenario = resolveScenario(
       {
