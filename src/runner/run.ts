@@ -135,6 +135,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       }
     });
     const loadDone = activePool.gather('load-done');
+    // Awaited after the warm-up; a worker failing before then must not count as an unhandled rejection.
+    loadDone.catch(() => undefined);
     activePool.broadcast({ type: 'load-start' });
     const { warmupMs } = scenario.load;
     if (warmupMs > 0) {
