@@ -10,7 +10,6 @@ import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import {
   BusError,
-  RpcTimeoutError,
   type BusConnection,
   type BusDriver,
   type BusInfo,
@@ -33,6 +32,7 @@ import {
   serializeFailure,
   unpackContext,
 } from './oslo-wire.js';
+import { PendingCalls } from './pending-calls.js';
 
 /** oslo's rabbit_transient_queues_ttl default (1800 s): reply and fanout queues expire when unused. */
 const TRANSIENT_QUEUE_ARGS = { 'x-expires': 1_800_000 };
@@ -127,25 +127,15 @@ export class RabbitDriver implements BusDriver {
   }
 }
 
-interface PendingCall {
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-  deadline: number;
-  timeoutMs: number;
-}
-
 class RabbitConnection implements BusConnection {
   private readonly ids = new HexIdGenerator();
   private readonly declaredExchanges = new Set<string>();
   private readonly declaredNotifyQueues = new Set<string>();
-  private readonly pending = new Map<string, PendingCall>();
+  private readonly pending = new PendingCalls();
   private replyQueue: string | undefined;
   private replyQueueReady: Promise<void> | undefined;
-  private timeoutTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private drainWaiter: Promise<void> | undefined;
-  /** replies that came after their call had timed out */
-  lateReplies = 0;
   /** replies whose caller queue was gone (mandatory publish returned) */
   returnedMessages = 0;
   /** deliveries whose body was not oslo JSON */
@@ -179,12 +169,14 @@ class RabbitConnection implements BusConnection {
     return this.pending.size;
   }
 
+  get lateReplies(): number {
+    return this.pending.lateReplies;
+  }
+
   private fail(error: Error): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.timeoutTimer) clearTimeout(this.timeoutTimer);
-    for (const call of this.pending.values()) call.reject(error);
-    this.pending.clear();
+    this.pending.failAll(error);
   }
 
   private ensureExchange(name: string, type: 'topic' | 'fanout'): Promise<void> {
@@ -230,39 +222,9 @@ class RabbitConnection implements BusConnection {
     // Without ending: true a reply is a heartbeat of a long call (oslo call monitor): keep waiting.
     if (reply['ending'] !== true) return;
     const msgId = reply['_msg_id'] as string;
-    const call = this.pending.get(msgId);
-    if (!call) {
-      this.lateReplies++;
-      return;
-    }
-    this.pending.delete(msgId);
     const failure = reply['failure'];
-    if (failure !== null && failure !== undefined) call.reject(deserializeFailure(failure));
-    else call.resolve(reply['result']);
-  }
-
-  /**
-   * One timer for all pending calls of this connection, armed for the oldest.
-   * An agent uses one timeout for all its calls, so insertion order is
-   * deadline order and this is exact; with mixed timeouts a longer one can
-   * delay a shorter one's expiry until it is at the head.
-   */
-  private armTimeoutTimer(): void {
-    if (this.timeoutTimer || this.pending.size === 0) return;
-    const head = this.pending.values().next().value as PendingCall;
-    const wait = Math.max(0, head.deadline - performance.now());
-    this.timeoutTimer = setTimeout(() => this.expireCalls(), wait + 1);
-  }
-
-  private expireCalls(): void {
-    this.timeoutTimer = undefined;
-    const now = performance.now();
-    for (const [msgId, call] of this.pending) {
-      if (call.deadline > now) break;
-      this.pending.delete(msgId);
-      call.reject(new RpcTimeoutError(call.timeoutMs));
-    }
-    this.armTimeoutTimer();
+    if (failure !== null && failure !== undefined) this.pending.reject(msgId, deserializeFailure(failure));
+    else this.pending.resolve(msgId, reply['result']);
   }
 
   private publish(exchange: string, routingKey: string, inner: Record<string, unknown>, expirationMs?: number): Promise<void> {
@@ -299,10 +261,7 @@ class RabbitConnection implements BusConnection {
     message['_reply_q'] = this.replyQueue;
     message['_timeout'] = null;
     message['_unique_id'] = this.ids.next();
-    const result = new Promise<unknown>((resolve, reject) => {
-      this.pending.set(msgId, { resolve, reject, deadline: performance.now() + timeoutMs, timeoutMs });
-    });
-    this.armTimeoutTimer();
+    const result = this.pending.add(msgId, timeoutMs);
     const routingKey = target.server ? `${target.topic}.${target.server}` : target.topic;
     // kombu sends the call timeout as the message TTL: a request nobody takes in time is dropped.
     await this.publish(exchange, routingKey, message, timeoutMs);

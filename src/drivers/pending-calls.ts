@@ -1,0 +1,80 @@
+/**
+ * Calls waiting for their reply, by correlation id, with their timeouts.
+ * Shared by the drivers: one timer per connection, armed for the oldest
+ * call. An agent uses one timeout for all its calls, so insertion order is
+ * deadline order and expiry is exact; with mixed timeouts a longer one can
+ * delay a shorter one's expiry until it reaches the head.
+ */
+import { RpcTimeoutError } from './driver.js';
+
+interface PendingCall {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  deadline: number;
+  timeoutMs: number;
+}
+
+export class PendingCalls {
+  private readonly calls = new Map<string, PendingCall>();
+  private timer: NodeJS.Timeout | undefined;
+  /** replies that came after their call had timed out (or for calls never made here) */
+  lateReplies = 0;
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  /** The promise of call `id`'s result; rejects with RpcTimeoutError after `timeoutMs`. */
+  add(id: string, timeoutMs: number): Promise<unknown> {
+    const result = new Promise<unknown>((resolve, reject) => {
+      this.calls.set(id, { resolve, reject, deadline: performance.now() + timeoutMs, timeoutMs });
+    });
+    this.arm();
+    return result;
+  }
+
+  resolve(id: string, value: unknown): void {
+    const call = this.take(id);
+    if (call) call.resolve(value);
+  }
+
+  reject(id: string, error: Error): void {
+    const call = this.take(id);
+    if (call) call.reject(error);
+  }
+
+  /** Reject every pending call (the connection is gone). */
+  failAll(error: Error): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const call of this.calls.values()) call.reject(error);
+    this.calls.clear();
+  }
+
+  private take(id: string): PendingCall | undefined {
+    const call = this.calls.get(id);
+    if (!call) {
+      this.lateReplies++;
+      return undefined;
+    }
+    this.calls.delete(id);
+    return call;
+  }
+
+  private arm(): void {
+    if (this.timer || this.calls.size === 0) return;
+    const head = this.calls.values().next().value as PendingCall;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, head.deadline - performance.now()) + 1);
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    for (const [id, call] of this.calls) {
+      if (call.deadline > now) break;
+      this.calls.delete(id);
+      call.reject(new RpcTimeoutError(call.timeoutMs));
+    }
+    this.arm();
+  }
+}
