@@ -35,6 +35,8 @@ export interface LocalRabbit {
   url: string;
   /** oslo transport URL, rabbit://guest:guest@127.0.0.1:<port>/ */
   transportUrl: string;
+  /** the same port as an oslo amqp:// (AMQP 1.0) URL, for when the rabbitmq_amqp1_0 plugin is enabled */
+  amqp1Url: string;
   amqpPort: number;
   distPort: number;
   epmdPort: number;
@@ -294,6 +296,7 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
   return {
     url,
     transportUrl: `rabbit://guest:guest@127.0.0.1:${amqpPort}/`,
+    amqp1Url: `amqp://guest:guest@127.0.0.1:${amqpPort}/`,
     amqpPort,
     distPort,
     epmdPort,

@@ -124,15 +124,16 @@ function standaloneCommand(program: Command, name: string, summary: string, desc
     .summary(summary)
     .description(description)
     .addHelpText('after', `\n${example}`)
-    .requiredOption('--url <url>', 'transport URL of the bus, e.g. rabbit://guest:guest@host:5672/')
+    .requiredOption('--url <url>', 'transport URL of the bus, e.g. rabbit://guest:guest@host:5672/ or amqp://host:5672/')
+    .addOption(new Option('--bus <kind>', 'bus kind: rabbitmq (AMQP 0-9-1) or amqp1 (AMQP 1.0)').choices(['rabbitmq', 'amqp1']).default('rabbitmq'))
     .option('--exchange <name>', 'oslo control exchange', 'openstack');
 }
 
 /** Standalone agent modes: one kind of agent per process (like ombt), against an existing bus. */
-function standaloneScenario(name: string, flags: LoadFlags & { url: string; exchange: string; topic: string }, agents: Partial<Scenario['agents']>, patterns: Scenario['load']['patterns'], warmup = true): Scenario {
+function standaloneScenario(name: string, flags: LoadFlags & { url: string; bus: string; exchange: string; topic: string }, agents: Partial<Scenario['agents']>, patterns: Scenario['load']['patterns'], warmup = true): Scenario {
   const raw = {
     name,
-    bus: { kind: 'rabbitmq', url: flags.url, exchange: flags.exchange },
+    bus: { kind: flags.bus, url: flags.url, exchange: flags.exchange },
     agents: { servers: 0, clients: 0, notifiers: 0, listeners: 0, topic: flags.topic, ...toSnake(agents) },
     load: { ...loadSection(flags), ...(warmup ? {} : { warmup: 0 }) },
     runner: runnerSection(flags),
@@ -191,7 +192,7 @@ export function buildProgram(): Command {
           'Exit codes: 0 run completed, 2 bad input or the bus could not be used, 130 interrupted.',
       )
       .argument('[scenario]', 'scenario YAML file (see scenarios/); omit to use the flags below')
-      .addOption(new Option('--bus <kind>', 'bus kind').choices(['rabbitmq']).default('rabbitmq'))
+      .addOption(new Option('--bus <kind>', 'bus kind: rabbitmq (AMQP 0-9-1) or amqp1 (AMQP 1.0: a router, or the embedded RabbitMQ with its AMQP 1.0 plugin)').choices(['rabbitmq', 'amqp1']).default('rabbitmq'))
       .option('--url <url>', 'transport URL of an existing bus, e.g. rabbit://guest:guest@host:5672/ (default: start a local RabbitMQ)')
       .option('--exchange <name>', 'oslo control exchange', 'openstack')
       .addOption(new Option('--pattern <method>', 'RPC method of the quick scenario').choices(['call', 'cast']).default('call'))
@@ -253,7 +254,7 @@ export function buildProgram(): Command {
       .option('--topic <topic>', 'RPC topic to serve', 'busbench')
       .option('--server <name>', 'server name (the unicast target); with --servers N: <name>-0 … <name>-(N-1)', 'server')
       .option('--servers <n>', 'server agents in this process', integer('--servers', 1), 1),
-  ).action(async (flags: LoadFlags & { url: string; exchange: string; topic: string; server: string; servers: number }) => {
+  ).action(async (flags: LoadFlags & { url: string; bus: string; exchange: string; topic: string; server: string; servers: number }) => {
     const signal = gracefulStop();
     const scenario = standaloneScenario('rpc-server', flags, { servers: flags.servers }, [{ method: 'call', target: 'anycast' }], false);
     // Server names as the user chose them, not busbench's server-<i>.
@@ -275,7 +276,7 @@ export function buildProgram(): Command {
       .option('--fanout', 'cast to every server of the topic (multicast)')
       .option('--calls <n>', 'measured calls (or casts) in total; same as --messages', integer('--calls', 1))
       .option('--clients <n>', 'client agents in this process', integer('--clients', 1), 1),
-  ).action(async (flags: LoadFlags & { url: string; exchange: string; topic: string; server?: string; cast?: boolean; fanout?: boolean; calls?: number; clients: number }) => {
+  ).action(async (flags: LoadFlags & { url: string; bus: string; exchange: string; topic: string; server?: string; cast?: boolean; fanout?: boolean; calls?: number; clients: number }) => {
     installSignalHandlers();
     if (flags.calls !== undefined) flags.messages = flags.calls;
     const target = flags.fanout ? 'multicast' : flags.server ? 'unicast' : 'anycast';
@@ -295,7 +296,7 @@ export function buildProgram(): Command {
       .option('--topic <topic>', 'notification topic', 'notifications')
       .option('--priority <priority>', 'notification priority', 'info')
       .option('--notifiers <n>', 'notifier agents in this process', integer('--notifiers', 1), 1),
-  ).action(async (flags: LoadFlags & { url: string; exchange: string; topic: string; priority: string; notifiers: number }) => {
+  ).action(async (flags: LoadFlags & { url: string; bus: string; exchange: string; topic: string; priority: string; notifiers: number }) => {
     installSignalHandlers();
     const scenario = standaloneScenario('notifier', { ...flags, topic: 'busbench' }, { notifiers: flags.notifiers, notificationTopic: flags.topic, notificationPriority: flags.priority as Scenario['agents']['notificationPriority'] }, []);
     await execute(scenario, flags);
@@ -312,7 +313,7 @@ export function buildProgram(): Command {
       .option('--topic <topic>', 'notification topic', 'notifications')
       .option('--priority <priority>', 'notification priority', 'info')
       .option('--listeners <n>', 'listener agents in this process', integer('--listeners', 1), 1),
-  ).action(async (flags: LoadFlags & { url: string; exchange: string; topic: string; priority: string; listeners: number }) => {
+  ).action(async (flags: LoadFlags & { url: string; bus: string; exchange: string; topic: string; priority: string; listeners: number }) => {
     const signal = gracefulStop();
     const scenario = standaloneScenario('listener', { ...flags, topic: 'busbench' }, { listeners: flags.listeners, notificationTopic: flags.topic, notificationPriority: flags.priority as Scenario['agents']['notificationPriority'] }, [], false);
     await execute(scenario, flags, { untilAborted: signal });

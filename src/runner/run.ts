@@ -76,9 +76,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   try {
     let url = scenario.bus.url;
     if (!url) {
-      say('info', 'no bus URL given: starting a local RabbitMQ');
-      broker = await startLocalRabbit(directory ? { keepLogsIn: join(directory.path, 'logs') } : {});
-      url = broker.transportUrl;
+      const amqp1 = scenario.bus.kind === 'amqp1';
+      say('info', `no bus URL given: starting a local RabbitMQ${amqp1 ? ' with its AMQP 1.0 plugin' : ''}`);
+      broker = await startLocalRabbit({
+        ...(directory ? { keepLogsIn: join(directory.path, 'logs') } : {}),
+        ...(amqp1 ? { plugins: ['rabbitmq_amqp1_0'] } : {}),
+      });
+      url = amqp1 ? broker.amqp1Url : broker.transportUrl;
     }
     const driver: DriverConfig = { kind: scenario.bus.kind, url, exchange: scenario.bus.exchange };
     const workers = scenario.runner.workers > 0 ? scenario.runner.workers : availableParallelism();

@@ -27,7 +27,7 @@ export const scenarioSchema = {
       additionalProperties: false,
       required: ['kind'],
       properties: {
-        kind: { enum: ['rabbitmq'], description: 'which bus' },
+        kind: { enum: ['rabbitmq', 'amqp1'], description: 'which bus: rabbitmq (AMQP 0-9-1) or amqp1 (AMQP 1.0: a router, or RabbitMQ with its AMQP 1.0 plugin)' },
         url: { type: 'string', pattern: '^(rabbit|amqp|amqps)://', description: 'transport URL of an existing bus; omitted: busbench starts a local RabbitMQ' },
         exchange: { type: 'string', pattern: NAME_PATTERN, default: 'openstack', description: 'oslo control exchange' },
       },

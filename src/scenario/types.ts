@@ -5,8 +5,13 @@
  * a bare number of seconds.
  */
 
-/** Which bus busbench talks to. Only RabbitMQ (AMQP 0-9-1) in this slice. */
-export type BusKind = 'rabbitmq';
+/**
+ * Which bus busbench talks to, and so which driver speaks to it:
+ * - rabbitmq: AMQP 0-9-1, oslo's rabbit:// driver, on amqplib;
+ * - amqp1: AMQP 1.0, oslo's amqp:// driver, on rhea: a router (Qpid Dispatch,
+ *   skupper-router) or a broker (RabbitMQ's AMQP 1.0 plugin; the embedded default).
+ */
+export type BusKind = 'rabbitmq' | 'amqp1';
 
 export type RpcMethod = 'call' | 'cast';
 export type RpcTarget = 'unicast' | 'anycast' | 'multicast';

@@ -1,0 +1,448 @@
+/**
+ * AMQP 1.0 driver on rhea, speaking the oslo.messaging amqp dialect
+ * (oslo_messaging/_drivers/impl_amqp1.py of oslo 14, removed in 15): the
+ * body of every message is an AMQP value holding a JSON string,
+ * `{"request": <msg>, "context": <ctx>}` for requests and notifications,
+ * `{"response": <result>}` or `{"failure": <exception>}` for replies; a
+ * reply carries the request's message_id as its correlation_id. Casts and
+ * replies go pre-settled, calls and notifications wait for their
+ * disposition. Against a router each caller's replies come to one receiver
+ * with a dynamic source; against a broker to a named reply queue.
+ */
+import rhea from 'rhea';
+import type { Connection, ConnectionOptions, Delivery, EventContext, Message, Receiver, Sender, Source } from 'rhea';
+import { randomUUID } from 'node:crypto';
+import {
+  BusError,
+  type BusConnection,
+  type BusDriver,
+  type BusInfo,
+  type ConnectOptions,
+  type Delivery as Via,
+  type NotificationHandler,
+  type RequestHandler,
+  type RpcContext,
+  type RpcTarget,
+  type Subscription,
+} from './driver.js';
+import { addressPlan, peerKind, type AddressPlan, type Addressing, type Amqp1Peer } from './amqp1-addresses.js';
+import { HexIdGenerator, deserializeFailure, pythonUtcTimestamp, randomHex32, serializeFailure, ENVELOPE_VERSION } from './oslo-wire.js';
+import { PendingCalls } from './pending-calls.js';
+
+export interface Amqp1DriverOptions {
+  /** amqp://user:pass@host:port/ */
+  url: string;
+  exchange: string;
+  /** what the peer is; 'auto' asks its open frame (routers say so in their product name) */
+  peer?: Amqp1Peer | 'auto';
+  /** oslo's addressing against routers: routable (oslo's default) or legacy */
+  addressing?: Addressing;
+  /** credit window of server and listener links (oslo rpc_server_credit / notify_server_credit: 100) */
+  serverCredit?: number;
+  /** credit window of each caller's reply link (oslo reply_link_credit: 200) */
+  replyCredit?: number;
+  /** how long to wait for the connection to open */
+  connectTimeoutMs?: number;
+}
+
+const RPC_VERSION = '1.0';
+/** Reply senders kept open per server connection; the least recently opened closes beyond this. */
+const MAX_REPLY_SENDERS = 256;
+const RESOLVED: Promise<void> = Promise.resolve();
+
+interface ParsedUrl {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  transport: 'tcp' | 'tls';
+}
+
+/** oslo transport URL (amqp://user:pass@host:port/, several hosts: the first) → rhea options. */
+export function parseAmqp1Url(transportUrl: string): ParsedUrl {
+  const match = /^(amqp|amqps):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^:/,]+)(?::(\d+))?/.exec(transportUrl);
+  if (!match) throw new BusError(`not an AMQP 1.0 transport URL: ${transportUrl} (expected amqp://user:pass@host:port/)`);
+  const tls = match[1] === 'amqps';
+  return {
+    host: match[4]!,
+    port: match[5] ? Number(match[5]) : tls ? 5671 : 5672,
+    ...(match[2] ? { username: decodeURIComponent(match[2]) } : {}),
+    ...(match[3] !== undefined ? { password: decodeURIComponent(match[3]) } : {}),
+    transport: tls ? 'tls' : 'tcp',
+  };
+}
+
+/** The JSON text of a message body (an AMQP value string, or bytes from peers that send data sections). */
+function bodyText(message: Message): string | undefined {
+  const body: unknown = message.body;
+  if (typeof body === 'string') return body;
+  if (Buffer.isBuffer(body)) return body.toString('utf8');
+  if (body && typeof body === 'object' && 'content' in body && Buffer.isBuffer((body as { content: unknown }).content)) {
+    return (body as { content: Buffer }).content.toString('utf8');
+  }
+  return undefined;
+}
+
+/** A request's `request` may be enveloped (notifications) or a plain message (RPC). */
+function unwrap(request: unknown): Record<string, unknown> {
+  if (request && typeof request === 'object' && typeof (request as Record<string, unknown>)['oslo.message'] === 'string') {
+    return JSON.parse((request as Record<string, string>)['oslo.message']!) as Record<string, unknown>;
+  }
+  return (request ?? {}) as Record<string, unknown>;
+}
+
+function waitFor<T>(emitter: { once(event: string, listener: (context: EventContext) => void): unknown }, ok: string, failures: string[], pick: (context: EventContext) => T, timeoutMs: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new BusError(`${what}: no answer within ${timeoutMs} ms`)), timeoutMs);
+    emitter.once(ok, (context) => {
+      clearTimeout(timer);
+      resolve(pick(context));
+    });
+    for (const failure of failures) {
+      emitter.once(failure, (context) => {
+        clearTimeout(timer);
+        const error = (context.receiver?.error ?? context.sender?.error ?? context.connection?.error ?? context.error) as { description?: string; message?: string } | undefined;
+        reject(new BusError(`${what}: ${error?.description ?? error?.message ?? failure}`));
+      });
+    }
+  });
+}
+
+export class Amqp1Driver implements BusDriver {
+  readonly kind = 'amqp1';
+  private readonly container = rhea.create_container();
+  private readonly target: ParsedUrl;
+  private readonly shared: { connection: Connection; peer: Amqp1Peer; info: BusInfo; users: number }[] = [];
+
+  constructor(private readonly options: Amqp1DriverOptions) {
+    this.target = parseAmqp1Url(options.url);
+    // rhea raises unhandled protocol errors on the container; each link and connection handles its own.
+    this.container.on('error', () => undefined);
+  }
+
+  private async open(name: string): Promise<{ connection: Connection; peer: Amqp1Peer; info: BusInfo }> {
+    const connection = this.container.connect({
+      host: this.target.host,
+      port: this.target.port,
+      transport: this.target.transport,
+      ...(this.target.username !== undefined ? { username: this.target.username, password: this.target.password ?? '' } : {}),
+      container_id: name,
+      reconnect: false,
+      // Small RPC messages: a round trip must not wait for Nagle.
+      noDelay: true,
+    } as ConnectionOptions);
+    try {
+      await waitFor(connection, 'connection_open', ['connection_error', 'disconnected'], () => undefined, this.options.connectTimeoutMs ?? 30_000, `AMQP 1.0 connection to ${this.target.host}:${this.target.port}`);
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+    const properties = (connection.properties ?? {}) as Record<string, unknown>;
+    const product = String(properties['product'] ?? 'unknown');
+    const peer = this.options.peer && this.options.peer !== 'auto' ? this.options.peer : peerKind(product);
+    const info: BusInfo = { product, version: String(properties['version'] ?? 'unknown'), protocol: 'AMQP 1.0' };
+    return { connection, peer, info };
+  }
+
+  async connect(options: ConnectOptions): Promise<BusConnection> {
+    if (options.shared) {
+      let entry = this.shared.find((e) => e.users < 1000);
+      if (!entry) {
+        entry = { ...(await this.open(`${options.name}-shared`)), users: 0 };
+        this.shared.push(entry);
+      }
+      entry.users++;
+      return new Amqp1Connection(entry.connection, entry.peer, entry.info, this.options, false);
+    }
+    const { connection, peer, info } = await this.open(options.name);
+    return new Amqp1Connection(connection, peer, info, this.options, true);
+  }
+
+  async close(): Promise<void> {
+    for (const entry of this.shared.splice(0)) entry.connection.close();
+  }
+}
+
+interface Outcome {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+class Amqp1Connection implements BusConnection {
+  private readonly addresses: AddressPlan;
+  private readonly ids = new HexIdGenerator();
+  private readonly pending = new PendingCalls();
+  /** senders by address, pre-settled ones under a "~" key */
+  private readonly senders = new Map<string, Sender>();
+  private readonly replySenders = new Map<string, Sender>();
+  private readonly receivers: Receiver[] = [];
+  /** deliveries whose disposition someone waits for */
+  private readonly outcomes = new WeakMap<Delivery, Outcome>();
+  private replyAddress: string | undefined;
+  private replyReady: Promise<void> | undefined;
+  private closed = false;
+  malformedMessages = 0;
+
+  constructor(
+    private readonly connection: Connection,
+    readonly peer: Amqp1Peer,
+    readonly info: BusInfo,
+    private readonly options: Amqp1DriverOptions,
+    private readonly ownsConnection: boolean,
+  ) {
+    this.addresses = addressPlan(peer, options.addressing ?? 'routable', options.exchange);
+    const lost = (): void => this.fail(new BusError('AMQP 1.0 connection closed'));
+    connection.on('disconnected', lost);
+    connection.on('connection_close', lost);
+    connection.on('connection_error', lost);
+  }
+
+  get pendingCalls(): number {
+    return this.pending.size;
+  }
+
+  get lateReplies(): number {
+    return this.pending.lateReplies;
+  }
+
+  private fail(error: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending.failAll(error);
+  }
+
+  /** A sender for `address`; unsettled ones report each delivery's disposition. */
+  private sender(address: string, presettled: boolean): Sender {
+    const key = presettled ? `~${address}` : address;
+    let sender = this.senders.get(key);
+    if (!sender) {
+      sender = this.connection.open_sender({ target: { address }, ...(presettled ? { snd_settle_mode: 1 } : {}) });
+      sender.on('sender_error', () => undefined);
+      if (!presettled) {
+        sender.on('accepted', (context: EventContext) => this.settle(context.delivery, undefined));
+        for (const outcome of ['rejected', 'released', 'modified']) {
+          sender.on(outcome, (context: EventContext) =>
+            this.settle(context.delivery, new BusError(`${address}: message ${outcome}${outcome === 'released' ? ' (no consumer for the address)' : ''}`)),
+          );
+        }
+      }
+      this.senders.set(key, sender);
+    }
+    return sender;
+  }
+
+  private settle(delivery: Delivery | undefined, error: Error | undefined): void {
+    if (!delivery) return;
+    const outcome = this.outcomes.get(delivery);
+    if (!outcome) return;
+    this.outcomes.delete(delivery);
+    if (error) outcome.reject(error);
+    else outcome.resolve();
+  }
+
+  /** Send and resolve once the message is handed over, waiting for credit when the peer gives none. */
+  private send(sender: Sender, message: Message): Promise<void> {
+    if (this.closed) return Promise.reject(new BusError('connection closed'));
+    sender.send(message);
+    if (sender.sendable()) return RESOLVED;
+    return new Promise<void>((resolve) => sender.once('sendable', () => resolve()));
+  }
+
+  /** Send unsettled and resolve on the peer's `accepted`, reject on any other outcome. */
+  private sendConfirmed(sender: Sender, message: Message): Promise<void> {
+    if (this.closed) return Promise.reject(new BusError('connection closed'));
+    return new Promise<void>((resolve, reject) => {
+      const delivery = sender.send(message);
+      this.outcomes.set(delivery, { resolve, reject });
+    });
+  }
+
+  private ensureReplyReceiver(): Promise<void> {
+    this.replyReady ??= (async () => {
+      const credit = this.options.replyCredit ?? 200;
+      const receiver =
+        this.peer === 'router'
+          ? this.connection.open_receiver({ source: { dynamic: true } as unknown as Source, credit_window: credit })
+          : this.connection.open_receiver({ source: { address: `/queue/reply_${randomHex32()}` }, credit_window: credit });
+      receiver.on('receiver_error', () => undefined);
+      receiver.on('message', (context: EventContext) => this.onReply(context.message!));
+      this.receivers.push(receiver);
+      this.replyAddress = await waitFor(receiver, 'receiver_open', ['receiver_error', 'receiver_close'], (c) => c.receiver!.source.address, 30_000, 'reply link');
+    })();
+    return this.replyReady;
+  }
+
+  private onReply(message: Message): void {
+    const text = bodyText(message);
+    // A message without a body is a call-monitor heartbeat: the call is still being worked on.
+    if (text === undefined) return;
+    let reply: Record<string, unknown>;
+    try {
+      reply = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      this.malformedMessages++;
+      return;
+    }
+    const id = String(message.correlation_id);
+    if (reply['failure'] !== undefined && reply['failure'] !== null) this.pending.reject(id, deserializeFailure(reply['failure']));
+    else this.pending.resolve(id, reply['response'] ?? null);
+  }
+
+  private requestBody(method: string, args: Record<string, unknown>, context: RpcContext): string {
+    return JSON.stringify({ request: { method, args, version: RPC_VERSION }, context });
+  }
+
+  private targetAddress(target: RpcTarget): string {
+    return target.server ? this.addresses.unicast(target.topic, target.server, target.exchange) : this.addresses.anycast(target.topic, target.exchange);
+  }
+
+  async call(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext, timeoutMs: number): Promise<unknown> {
+    if (!this.replyAddress) await this.ensureReplyReceiver();
+    const id = this.ids.next();
+    const result = this.pending.add(id, timeoutMs);
+    const sender = this.sender(this.targetAddress(target), false);
+    // The disposition matters only when it is bad: released means nobody serves the address.
+    this.sendConfirmed(sender, {
+      message_id: id,
+      reply_to: this.replyAddress!,
+      ttl: timeoutMs,
+      absolute_expiry_time: new Date(Date.now() + timeoutMs),
+      body: this.requestBody(method, args, context),
+    }).catch((error: Error) => this.pending.reject(id, error));
+    return result;
+  }
+
+  cast(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext): Promise<void> {
+    return this.send(this.sender(this.targetAddress(target), true), { body: this.requestBody(method, args, context) });
+  }
+
+  fanout(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext): Promise<void> {
+    return this.send(this.sender(this.addresses.multicast(target.topic, target.exchange), true), { body: this.requestBody(method, args, context) });
+  }
+
+  private receive(address: string, onMessage: (message: Message) => void): Promise<Receiver> {
+    const receiver = this.connection.open_receiver({ source: { address }, credit_window: this.options.serverCredit ?? 100 });
+    receiver.on('receiver_error', () => undefined);
+    receiver.on('message', (context: EventContext) => onMessage(context.message!));
+    this.receivers.push(receiver);
+    return waitFor(receiver, 'receiver_open', ['receiver_error', 'receiver_close'], () => receiver, 30_000, `subscription to ${address}`);
+  }
+
+  async serve(target: RpcTarget & { server: string }, handler: RequestHandler): Promise<Subscription> {
+    const links = await Promise.all(
+      ([
+        [this.addresses.anycast(target.topic, target.exchange), 'anycast'],
+        [this.addresses.unicast(target.topic, target.server, target.exchange), 'unicast'],
+        [this.addresses.multicast(target.topic, target.exchange), 'multicast'],
+      ] as const).map(([address, via]) => this.receive(address, (message) => this.onRequest(message, via, handler))),
+    );
+    return { close: async () => links.forEach((link) => link.close()) };
+  }
+
+  private onRequest(message: Message, via: Via, handler: RequestHandler): void {
+    const text = bodyText(message);
+    let body: { request?: unknown; context?: RpcContext };
+    try {
+      body = JSON.parse(text ?? '') as typeof body;
+    } catch {
+      this.malformedMessages++;
+      return;
+    }
+    const request = unwrap(body.request);
+    const replyTo = message.reply_to;
+    const isCall = typeof replyTo === 'string' && replyTo.length > 0;
+    let result: unknown;
+    try {
+      result = handler({
+        method: String(request['method']),
+        args: (request['args'] ?? {}) as Record<string, unknown>,
+        context: body.context ?? {},
+        isCall,
+        via,
+      });
+    } catch (error) {
+      if (isCall) this.reply(replyTo, message.message_id, { failure: serializeFailure(error) });
+      return;
+    }
+    if (!isCall) return;
+    if (result instanceof Promise) {
+      result.then(
+        (value) => this.reply(replyTo, message.message_id, { response: value ?? null }),
+        (error) => this.reply(replyTo, message.message_id, { failure: serializeFailure(error) }),
+      );
+    } else {
+      this.reply(replyTo, message.message_id, { response: result ?? null });
+    }
+  }
+
+  private reply(address: string, correlationId: Message['message_id'], body: Record<string, unknown>): void {
+    if (this.closed) return;
+    let sender = this.replySenders.get(address);
+    if (!sender) {
+      if (this.replySenders.size >= MAX_REPLY_SENDERS) {
+        const [oldest, link] = this.replySenders.entries().next().value as [string, Sender];
+        this.replySenders.delete(oldest);
+        link.close();
+      }
+      sender = this.connection.open_sender({ target: { address }, snd_settle_mode: 1 });
+      sender.on('sender_error', () => undefined);
+      this.replySenders.set(address, sender);
+    }
+    sender.send({ ...(correlationId !== undefined ? { correlation_id: correlationId } : {}), body: JSON.stringify(body) });
+  }
+
+  async notify(topic: string, priority: string, eventType: string, payload: unknown, context: RpcContext, publisherId: string): Promise<void> {
+    const level = priority.toLowerCase();
+    const notification = {
+      message_id: randomUUID(),
+      publisher_id: publisherId,
+      event_type: eventType,
+      priority: priority.toUpperCase(),
+      payload,
+      timestamp: pythonUtcTimestamp(),
+    };
+    const request = { 'oslo.version': ENVELOPE_VERSION, 'oslo.message': JSON.stringify(notification) };
+    // oslo sends notifications unsettled and waits for the bus to accept each.
+    return this.sendConfirmed(this.sender(this.addresses.notify(topic, level), false), { body: JSON.stringify({ request, context }) });
+  }
+
+  async listen(topic: string, priority: string, handler: NotificationHandler): Promise<Subscription> {
+    const link = await this.receive(this.addresses.notify(topic, priority.toLowerCase()), (message) => {
+      let body: { request?: unknown; context?: RpcContext };
+      try {
+        body = JSON.parse(bodyText(message) ?? '') as typeof body;
+      } catch {
+        this.malformedMessages++;
+        return;
+      }
+      const n = unwrap(body.request);
+      handler({
+        publisherId: String(n['publisher_id'] ?? ''),
+        eventType: String(n['event_type'] ?? ''),
+        priority: String(n['priority'] ?? priority).toLowerCase(),
+        payload: n['payload'],
+        context: body.context ?? {},
+        messageId: String(n['message_id'] ?? ''),
+        timestamp: String(n['timestamp'] ?? ''),
+      });
+    });
+    return { close: async () => void link.close() };
+  }
+
+  async close(): Promise<void> {
+    this.fail(new BusError('connection closed'));
+    if (this.ownsConnection) {
+      const closed = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        this.connection.once('connection_close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.connection.close();
+      await closed;
+    } else {
+      for (const link of [...this.senders.values(), ...this.replySenders.values(), ...this.receivers]) link.close();
+    }
+  }
+}
