@@ -16,6 +16,10 @@ import { RpcServerAgent } from './rpc-server.js';
 
 if (!parentPort) throw new Error('agents/worker.js runs as a worker thread; start it through busbench');
 const port = parentPort;
+// A stray rejection in one agent must not take the other agents of the worker down with it.
+process.on('unhandledRejection', (reason) => {
+  port.postMessage({ type: 'log', level: 'warn', message: `unhandled rejection in an agent: ${reason instanceof Error ? reason.message : String(reason)}` } satisfies WorkerToMain);
+});
 const init = workerData as WorkerInit;
 const driver = createDriver(init.driver);
 const phase = new LoadPhase();
@@ -54,17 +58,22 @@ function describe(error: unknown): string {
   return [err.code, err.message ?? String(error)].filter(Boolean).join(': ');
 }
 
-async function connectAgent(name: string): Promise<BusConnection> {
-  const connection = await driver.connect({ name, shared: init.sharedConnections });
+async function connectAgent(name: string, endpoint: number): Promise<BusConnection> {
+  const connection = await driver.connect({ name, shared: init.sharedConnections, endpoint });
   connections.push(connection);
   busInfo ??= connection.info;
   return connection;
 }
 
+/** Agent names end in their ordinal within their role (server-3): it picks the endpoint, round-robin. */
+function ordinal(name: string): number {
+  return Number(/(\d+)$/.exec(name)?.[1] ?? 0);
+}
+
 function startTask(name: string, start: (connection: BusConnection) => Promise<void>): () => Promise<void> {
   return async () => {
     try {
-      await start(await connectAgent(name));
+      await start(await connectAgent(name, ordinal(name)));
       started++;
     } catch (error) {
       failed++;

@@ -92,7 +92,7 @@ describe('scenario files', () => {
 
   it('lists the allowed values of an enum', () => {
     const [line] = problemsOf('bus:\n  kind: kafka\n');
-    assert.match(line!, /^bad\.yaml:2:9: bus\.kind: must be one of rabbitmq; got "kafka"$/);
+    assert.match(line!, /^bad\.yaml:2:9: bus\.kind: must be one of rabbitmq, amqp1; got "kafka"$/);
   });
 
   it('reports every problem at once', () => {

@@ -30,8 +30,8 @@ import { HexIdGenerator, deserializeFailure, pythonUtcTimestamp, randomHex32, se
 import { PendingCalls } from './pending-calls.js';
 
 export interface Amqp1DriverOptions {
-  /** amqp://user:pass@host:port/ */
-  url: string;
+  /** amqp://user:pass@host:port/; several: one per endpoint (the routers of a mesh) */
+  url: string | string[];
   exchange: string;
   /** what the peer is; 'auto' asks its open frame (routers say so in their product name) */
   peer?: Amqp1Peer | 'auto';
@@ -111,28 +111,29 @@ function waitFor<T>(emitter: { once(event: string, listener: (context: EventCont
 export class Amqp1Driver implements BusDriver {
   readonly kind = 'amqp1';
   private readonly container = rhea.create_container();
-  private readonly target: ParsedUrl;
+  private readonly targets: ParsedUrl[];
   private readonly shared: { connection: Connection; peer: Amqp1Peer; info: BusInfo; users: number }[] = [];
 
   constructor(private readonly options: Amqp1DriverOptions) {
-    this.target = parseAmqp1Url(options.url);
+    this.targets = (Array.isArray(options.url) ? options.url : [options.url]).map(parseAmqp1Url);
     // rhea raises unhandled protocol errors on the container; each link and connection handles its own.
     this.container.on('error', () => undefined);
   }
 
-  private async open(name: string): Promise<{ connection: Connection; peer: Amqp1Peer; info: BusInfo }> {
+  private async open(name: string, endpoint = 0): Promise<{ connection: Connection; peer: Amqp1Peer; info: BusInfo }> {
+    const target = this.targets[endpoint % this.targets.length]!;
     const connection = this.container.connect({
-      host: this.target.host,
-      port: this.target.port,
-      transport: this.target.transport,
-      ...(this.target.username !== undefined ? { username: this.target.username, password: this.target.password ?? '' } : {}),
+      host: target.host,
+      port: target.port,
+      transport: target.transport,
+      ...(target.username !== undefined ? { username: target.username, password: target.password ?? '' } : {}),
       container_id: name,
       reconnect: false,
       // Small RPC messages: a round trip must not wait for Nagle.
       noDelay: true,
     } as ConnectionOptions);
     try {
-      await waitFor(connection, 'connection_open', ['connection_error', 'disconnected'], () => undefined, this.options.connectTimeoutMs ?? 30_000, `AMQP 1.0 connection to ${this.target.host}:${this.target.port}`);
+      await waitFor(connection, 'connection_open', ['connection_error', 'disconnected'], () => undefined, this.options.connectTimeoutMs ?? 30_000, `AMQP 1.0 connection to ${target.host}:${target.port}`);
     } catch (error) {
       connection.close();
       throw error;
@@ -154,7 +155,7 @@ export class Amqp1Driver implements BusDriver {
       entry.users++;
       return new Amqp1Connection(entry.connection, entry.peer, entry.info, this.options, false);
     }
-    const { connection, peer, info } = await this.open(options.name);
+    const { connection, peer, info } = await this.open(options.name, options.endpoint);
     return new Amqp1Connection(connection, peer, info, this.options, true);
   }
 

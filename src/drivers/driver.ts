@@ -86,6 +86,12 @@ export interface ConnectOptions {
   name: string;
   /** share an underlying connection with other agents of this process (one channel each) */
   shared?: boolean;
+  /**
+   * Which of the bus's endpoints to use when it has several (the routers of
+   * a mesh): endpoint modulo their number. Agents pass their ordinal, so
+   * they spread over the endpoints round-robin.
+   */
+  endpoint?: number;
 }
 
 export interface BusDriver {

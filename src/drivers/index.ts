@@ -6,8 +6,13 @@ import { RabbitDriver } from './rabbitmq.js';
 
 export interface DriverConfig {
   kind: BusConfig['kind'];
-  url: string;
+  /** one transport URL, or one per endpoint (the routers of a mesh) */
+  url: string | string[];
   exchange: string;
+  /** AMQP 1.0 against routers: oslo's routable (default) or legacy addresses */
+  addressing?: 'routable' | 'legacy';
+  /** AMQP 1.0: credit window of server and listener links */
+  serverCredit?: number;
 }
 
 export function createDriver(config: DriverConfig): BusDriver {
@@ -15,7 +20,12 @@ export function createDriver(config: DriverConfig): BusDriver {
     case 'rabbitmq':
       return new RabbitDriver({ url: config.url, exchange: config.exchange });
     case 'amqp1':
-      return new Amqp1Driver({ url: config.url, exchange: config.exchange });
+      return new Amqp1Driver({
+        url: config.url,
+        exchange: config.exchange,
+        ...(config.addressing ? { addressing: config.addressing } : {}),
+        ...(config.serverCredit ? { serverCredit: config.serverCredit } : {}),
+      });
     default:
       throw new Error(`unknown bus kind "${String(config.kind)}"`);
   }

@@ -49,8 +49,8 @@ const RPC_VERSION = '1.0';
 const RESOLVED: Promise<void> = Promise.resolve();
 
 export interface RabbitDriverOptions {
-  /** oslo transport URL (rabbit://user:pass@host:port/vhost) or amqp:// URL */
-  url: string;
+  /** oslo transport URL (rabbit://user:pass@host:port/vhost) or amqp:// URL; several: one per endpoint */
+  url: string | string[];
   /** oslo control exchange */
   exchange: string;
   /** consumer prefetch (oslo rabbit_qos_prefetch_count; 0 = unlimited, oslo's default) */
@@ -70,16 +70,16 @@ export function toAmqpUrl(transportUrl: string): string {
 
 export class RabbitDriver implements BusDriver {
   readonly kind = 'rabbitmq';
-  private readonly amqpUrl: string;
+  private readonly amqpUrls: string[];
   private readonly shared: { model: ChannelModel; channels: number }[] = [];
   private sharedOpening: Promise<{ model: ChannelModel; channels: number }> | undefined;
 
   constructor(private readonly options: RabbitDriverOptions) {
-    this.amqpUrl = toAmqpUrl(options.url);
+    this.amqpUrls = (Array.isArray(options.url) ? options.url : [options.url]).map(toAmqpUrl);
   }
 
-  private open(name: string): Promise<ChannelModel> {
-    return amqplib.connect(this.amqpUrl, {
+  private open(name: string, endpoint = 0): Promise<ChannelModel> {
+    return amqplib.connect(this.amqpUrls[endpoint % this.amqpUrls.length]!, {
       // Without it Nagle's algorithm adds ~40 ms to every round trip (REFERENCE §5).
       noDelay: true,
       clientProperties: { connection_name: name, product: 'busbench' },
@@ -89,7 +89,7 @@ export class RabbitDriver implements BusDriver {
 
   async connect(options: ConnectOptions): Promise<BusConnection> {
     if (!options.shared) {
-      const model = await this.open(options.name);
+      const model = await this.open(options.name, options.endpoint);
       try {
         const channel = await model.createChannel();
         return await RabbitConnection.create(model, channel, this.options, true);
@@ -263,8 +263,13 @@ class RabbitConnection implements BusConnection {
     message['_unique_id'] = this.ids.next();
     const result = this.pending.add(msgId, timeoutMs);
     const routingKey = target.server ? `${target.topic}.${target.server}` : target.topic;
-    // kombu sends the call timeout as the message TTL: a request nobody takes in time is dropped.
-    await this.publish(exchange, routingKey, message, timeoutMs);
+    try {
+      // kombu sends the call timeout as the message TTL: a request nobody takes in time is dropped.
+      await this.publish(exchange, routingKey, message, timeoutMs);
+    } catch (error) {
+      // The call fails with the send's error, now, instead of timing out later.
+      this.pending.reject(msgId, error as Error);
+    }
     return result;
   }
 

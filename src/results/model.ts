@@ -27,7 +27,8 @@ export interface Provenance {
   node: string;
   argv: string[];
   host: { hostname: string; platform: string; release: string; arch: string; cpus: number; cpuModel: string; memoryBytes: number };
-  bus: { kind: string; product: string; version: string; protocol: string; url: string; embedded: boolean };
+  /** what the bus said on connect, and for deployed routers their flavor and version */
+  bus: { kind: string; product: string; version: string; protocol: string; url: string; embedded: boolean; router?: unknown };
   startedAt: string;
   endedAt: string;
 }
@@ -62,6 +63,8 @@ export interface RunResult {
   /** measured messages each server and listener received */
   receivedByAgent: Record<string, number>;
   lateReplies: number;
+  /** what the bus counted itself (router links, addresses, deliveries), when it can say */
+  busStatistics?: unknown;
   /** the results directory, when written */
   directory?: string;
 }

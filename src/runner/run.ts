@@ -5,7 +5,6 @@
  */
 import { availableParallelism, cpus, hostname, release, platform, arch, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { startLocalRabbit, type LocalRabbit } from '../../deploy/rabbitmq-local.js';
 import { onCleanup } from '../cleanup.js';
 import type { DriverConfig } from '../drivers/index.js';
 import { addCounters, emptyCounters, type Counters, type GroupSnapshot, type Role } from '../metrics/stats.js';
@@ -14,6 +13,7 @@ import { RESULT_SCHEMA_VERSION, type RunResult } from '../results/model.js';
 import { createRunDirectory, RunLog, writeResult } from '../results/write.js';
 import type { Scenario } from '../scenario/types.js';
 import { BUSBENCH_VERSION } from '../version.js';
+import { deployBus, type DeployedBus } from './bus-deploy.js';
 import { ensureFileLimit } from './fd-limit.js';
 import { planWorkers, requestedAgents } from './plan.js';
 import { AgentWorkerPool } from './worker-pool.js';
@@ -70,21 +70,21 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   if (totalAgents === 0) throw new Error(`${scenario.source}: the scenario has no agents`);
   if (!scenario.agents.sharedConnections) say('info', ensureFileLimit(totalAgents));
 
-  let broker: LocalRabbit | undefined;
+  let bus: DeployedBus | undefined;
   const cleanups: (() => void)[] = [];
   let pool: AgentWorkerPool | undefined;
   try {
-    let url = scenario.bus.url;
-    if (!url) {
-      const amqp1 = scenario.bus.kind === 'amqp1';
-      say('info', `no bus URL given: starting a local RabbitMQ${amqp1 ? ' with its AMQP 1.0 plugin' : ''}`);
-      broker = await startLocalRabbit({
-        ...(directory ? { keepLogsIn: join(directory.path, 'logs') } : {}),
-        ...(amqp1 ? { plugins: ['rabbitmq_amqp1_0'] } : {}),
-      });
-      url = amqp1 ? broker.amqp1Url : broker.transportUrl;
-    }
-    const driver: DriverConfig = { kind: scenario.bus.kind, url, exchange: scenario.bus.exchange };
+    if (!scenario.bus.url) say('info', 'no bus URL given: deploying one for this run');
+    bus = await deployBus(scenario.bus, directory ? join(directory.path, 'logs') : undefined);
+    say('info', `bus: ${bus.description} at ${bus.urls.map(redactUrl).join(', ')}`);
+    const url = bus.urls.join(',');
+    const driver: DriverConfig = {
+      kind: scenario.bus.kind,
+      url: bus.urls,
+      exchange: scenario.bus.exchange,
+      addressing: scenario.bus.addressing,
+      serverCredit: scenario.bus.credit,
+    };
     const workers = scenario.runner.workers > 0 ? scenario.runner.workers : availableParallelism();
     const inits = planWorkers(scenario, { workers, driver, ...(options.serverNames ? { serverNames: options.serverNames } : {}) });
     say('info', `starting ${totalAgents} agents in ${inits.length} worker thread(s) against ${redactUrl(url)}`);
@@ -114,8 +114,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       failures.push(...answer.failures);
     }
     const started = totalAgents - failed;
-    const busInfo = ready.find((answer) => answer.busInfo)?.busInfo ?? { product: 'unknown', version: broker?.version ?? 'unknown', protocol: 'unknown' };
-    emit({ type: 'bus-ready', url: redactUrl(url), product: busInfo.product, version: busInfo.version, embedded: broker !== undefined });
+    const busInfo = ready.find((answer) => answer.busInfo)?.busInfo ?? { product: 'unknown', version: 'unknown', protocol: 'unknown' };
+    emit({ type: 'bus-ready', url: redactUrl(url), product: busInfo.product, version: busInfo.version, embedded: bus.embedded });
     emit({ type: 'agents-ready', started, failed, failures: failures.slice(0, 20), elapsedMs: startupMs });
     say('info', `${started} agents started in ${(startupMs / 1000).toFixed(2)} s (${((started / startupMs) * 1000).toFixed(0)}/s), ${failed} failed`);
     for (const failure of failures.slice(0, 20)) say('warn', `agent ${failure.agent} failed to start: ${failure.error}`);
@@ -182,6 +182,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 
     emit({ type: 'phase', phase: 'collect' });
     const stats = await activePool.gather('stats', { type: 'collect' });
+    const busStatistics = bus.statistics ? await bus.statistics().catch((error: Error) => ({ error: error.message })) : undefined;
     emit({ type: 'phase', phase: 'teardown' });
     await activePool.shutdown();
     pool = undefined;
@@ -206,7 +207,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
           cpuModel: cpus()[0]?.model ?? 'unknown',
           memoryBytes: totalmem(),
         },
-        bus: { kind: scenario.bus.kind, ...busInfo, url: redactUrl(url), embedded: broker !== undefined },
+        bus: { kind: scenario.bus.kind, ...busInfo, url: redactUrl(url), embedded: bus.embedded, ...bus.facts },
         startedAt: startedAt.toISOString(),
         endedAt: endedAt.toISOString(),
       },
@@ -226,10 +227,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       receivedByAgent,
       lateReplies: stats.reduce((sum, s) => sum + s.lateReplies, 0),
     };
-    if (broker) {
-      await broker.stop();
-      broker = undefined;
-    }
+    if (busStatistics !== undefined) result.busStatistics = busStatistics;
+    await bus.stop();
+    bus = undefined;
     if (directory) {
       result.directory = directory.path;
       await writeResult(directory.path, result);
@@ -241,7 +241,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     throw error;
   } finally {
     if (pool) await pool.shutdown(3000).catch(() => undefined);
-    if (broker) await broker.stop().catch(() => undefined);
+    if (bus) await bus.stop().catch(() => undefined);
     for (const unregister of cleanups) unregister();
   }
 }

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { meshEdges } from '../../deploy/qdr/mesh.js';
 import { parseDuration } from './duration.js';
 import { scenarioSchema } from './schema.js';
 import type { RpcPattern, Scenario } from './types.js';
@@ -173,7 +174,22 @@ function schemaErrors(errors: ErrorObject[], file: string, locate: Locator): Sce
 
 interface RawScenario {
   name?: string;
-  bus: { kind: 'rabbitmq'; url?: string; exchange: string };
+  bus: {
+    kind: Scenario['bus']['kind'];
+    url?: string;
+    exchange: string;
+    addressing: 'routable' | 'legacy';
+    credit: number;
+    router?: {
+      routers: number;
+      shape?: NonNullable<Scenario['bus']['router']>['shape'];
+      edges?: [number, number][];
+      tree_fanout?: number;
+      flavor: 'auto' | 'qdrouterd' | 'skrouterd';
+      worker_threads?: number;
+      link_capacity?: number;
+    };
+  };
   agents: {
     servers: number;
     clients: number;
@@ -226,7 +242,30 @@ function crossFieldProblems(raw: RawScenario, file: string, locate: Locator): Sc
   if (load.messages !== undefined && load.duration !== undefined) {
     add(['load', 'duration'], 'give either load.messages or load.duration, not both');
   }
+  const bus = raw.bus;
+  if (bus.router && bus.kind !== 'amqp1') add(['bus', 'router'], 'routers speak AMQP 1.0: set bus.kind: amqp1, or remove bus.router');
+  if (bus.router && bus.url !== undefined) add(['bus', 'router'], 'bus.url uses a running bus and bus.router deploys one: give only one of them');
+  if (bus.kind === 'amqp1' && bus.url !== undefined && !/^amqps?:\/\//.test(bus.url)) add(['bus', 'url'], `an amqp1 bus takes an amqp:// URL, got "${bus.url}"`);
+  if (bus.router) {
+    try {
+      meshEdges({ routers: bus.router.routers, ...(bus.router.shape ? { shape: bus.router.shape } : {}), ...(bus.router.edges ? { edges: bus.router.edges } : {}), ...(bus.router.tree_fanout ? { treeFanout: bus.router.tree_fanout } : {}) });
+    } catch (error) {
+      add(['bus', 'router'], (error as Error).message);
+    }
+  }
   return problems;
+}
+
+function toRouterDeployment(router: NonNullable<RawScenario['bus']['router']>): NonNullable<Scenario['bus']['router']> {
+  return {
+    routers: router.routers,
+    ...(router.shape ? { shape: router.shape } : {}),
+    ...(router.edges ? { edges: router.edges } : {}),
+    ...(router.tree_fanout ? { treeFanout: router.tree_fanout } : {}),
+    flavor: router.flavor,
+    ...(router.worker_threads ? { workerThreads: router.worker_threads } : {}),
+    ...(router.link_capacity ? { linkCapacity: router.link_capacity } : {}),
+  };
 }
 
 function toScenario(raw: RawScenario, source: string): Scenario {
@@ -236,7 +275,14 @@ function toScenario(raw: RawScenario, source: string): Scenario {
   return {
     name,
     source,
-    bus: { kind: raw.bus.kind, ...(raw.bus.url !== undefined ? { url: raw.bus.url } : {}), exchange: raw.bus.exchange },
+    bus: {
+      kind: raw.bus.kind,
+      ...(raw.bus.url !== undefined ? { url: raw.bus.url } : {}),
+      exchange: raw.bus.exchange,
+      addressing: raw.bus.addressing,
+      credit: raw.bus.credit,
+      ...(raw.bus.router ? { router: toRouterDeployment(raw.bus.router) } : {}),
+    },
     agents: {
       servers: raw.agents.servers,
       clients: raw.agents.clients,

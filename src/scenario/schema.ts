@@ -30,6 +30,23 @@ export const scenarioSchema = {
         kind: { enum: ['rabbitmq', 'amqp1'], description: 'which bus: rabbitmq (AMQP 0-9-1) or amqp1 (AMQP 1.0: a router, or RabbitMQ with its AMQP 1.0 plugin)' },
         url: { type: 'string', pattern: '^(rabbit|amqp|amqps)://', description: 'transport URL of an existing bus; omitted: busbench starts a local RabbitMQ' },
         exchange: { type: 'string', pattern: NAME_PATTERN, default: 'openstack', description: 'oslo control exchange' },
+        addressing: { enum: ['routable', 'legacy'], default: 'routable', description: 'amqp1 against routers: oslo address scheme' },
+        credit: { type: 'integer', minimum: 1, default: 100, description: 'amqp1: credit window of server and listener links' },
+        router: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['routers'],
+          description: 'amqp1: routers busbench deploys on this host',
+          properties: {
+            routers: { type: 'integer', minimum: 1, maximum: 64 },
+            shape: { enum: ['single', 'chain', 'ring', 'star', 'full', 'tree'] },
+            edges: { type: 'array', items: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 2, maxItems: 2 } },
+            tree_fanout: { type: 'integer', minimum: 1 },
+            flavor: { enum: ['auto', 'qdrouterd', 'skrouterd'], default: 'auto' },
+            worker_threads: { type: 'integer', minimum: 1 },
+            link_capacity: { type: 'integer', minimum: 1 },
+          },
+        },
       },
     },
     agents: {

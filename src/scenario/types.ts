@@ -22,12 +22,31 @@ export interface RpcPattern {
   target: RpcTarget;
 }
 
+/** Routers busbench deploys on this host for an amqp1 bus. */
+export interface RouterDeployment {
+  routers: number;
+  /** a named shape, or explicit links between router indexes */
+  shape?: 'single' | 'chain' | 'ring' | 'star' | 'full' | 'tree';
+  edges?: [number, number][];
+  treeFanout?: number;
+  /** which router: skrouterd or qdrouterd, or whichever is installed (skrouterd first) */
+  flavor: 'auto' | 'qdrouterd' | 'skrouterd';
+  workerThreads?: number;
+  linkCapacity?: number;
+}
+
 export interface BusConfig {
   kind: BusKind;
-  /** transport URL of an existing bus; absent: busbench starts its own local RabbitMQ */
+  /** transport URL of an existing bus; absent: busbench deploys its own (a local RabbitMQ, or routers) */
   url?: string;
   /** oslo control exchange */
   exchange: string;
+  /** amqp1 against routers: oslo's routable addresses (default) or the legacy ones */
+  addressing: 'routable' | 'legacy';
+  /** amqp1: credit window of server and listener links (oslo's default 100) */
+  credit: number;
+  /** amqp1 without url: deploy these routers instead of the embedded RabbitMQ */
+  router?: RouterDeployment;
 }
 
 export interface AgentsConfig {

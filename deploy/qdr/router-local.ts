@@ -1,0 +1,184 @@
+/**
+ * Routers on this host: qdrouterd (Qpid Dispatch Router, retired 2026) or
+ * its successor skrouterd (skupper-router), one plain process per router,
+ * free loopback ports, a temp dir for configs and logs, ready when every
+ * router accepts AMQP and (in a mesh) knows every other router; stopped on
+ * success, failure and Ctrl-C like the embedded broker.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, closeSync, constants, openSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import { onCleanup } from '../../src/cleanup.js';
+import { freePort } from '../rabbitmq-local.js';
+import { planMesh, renderRouterConfig, type RouterFlavor, type RouterPlan, type RouterTuning } from './config.js';
+import type { MeshSpec } from './mesh.js';
+import { routerNodes } from './management.js';
+
+const execFileAsync = promisify(execFile);
+
+export interface InstalledRouter {
+  flavor: RouterFlavor;
+  path: string;
+}
+
+function onPath(binary: string): string | undefined {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, binary);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** The router on PATH: skrouterd (maintained) before qdrouterd, unless one is asked for. */
+export function findRouter(prefer: RouterFlavor | 'auto' = 'auto'): InstalledRouter | undefined {
+  const order: RouterFlavor[] = prefer === 'auto' ? ['skrouterd', 'qdrouterd'] : [prefer];
+  for (const flavor of order) {
+    const path = onPath(flavor);
+    if (path) return { flavor, path };
+  }
+  return undefined;
+}
+
+export const ROUTER_MISSING_HELP =
+  'No AMQP 1.0 router found: neither skrouterd (skupper-router) nor qdrouterd (Qpid Dispatch Router) is on PATH. ' +
+  'Debian packages neither: install skupper-router from its project, or build qpid-dispatch 1.19 against Debian\'s libqpid-proton11-dev, ' +
+  'and put the directory holding the binary on PATH. Or give bus.url of a running router, or use the embedded RabbitMQ over AMQP 1.0 (bus.kind: amqp1 without a router section).';
+
+/** `qdrouterd --version` / `skrouterd --version`. */
+export async function routerVersion(router: InstalledRouter): Promise<string> {
+  try {
+    const { stdout, stderr } = await execFileAsync(router.path, ['--version'], { timeout: 10_000 });
+    return (stdout || stderr).trim().split('\n')[0] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export interface LocalMeshOptions extends RouterTuning {
+  flavor?: RouterFlavor | 'auto';
+  startTimeoutMs?: number;
+  /** copy the routers' configs and logs here when they stop */
+  keepLogsIn?: string;
+}
+
+export interface LocalRouter {
+  plan: RouterPlan;
+  /** oslo transport URL of this router's client listener */
+  url: string;
+  pid: number;
+}
+
+export interface LocalMesh {
+  flavor: RouterFlavor;
+  version: string;
+  routers: LocalRouter[];
+  baseDir: string;
+  stop(): Promise<void>;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
+  clearTimeout(timer);
+  if (!inTime) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+async function tail(path: string, lines = 15): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no output)';
+  }
+}
+
+export async function startLocalMesh(spec: MeshSpec, options: LocalMeshOptions = {}): Promise<LocalMesh> {
+  const router = findRouter(options.flavor ?? 'auto');
+  if (!router) throw new Error(ROUTER_MISSING_HELP);
+  const version = await routerVersion(router);
+  const n = spec.routers;
+  const ports: number[] = [];
+  const interRouterPorts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    ports.push(await freePort());
+    interRouterPorts.push(await freePort());
+  }
+  const plans = planMesh(spec, { ports, interRouterPorts });
+  const baseDir = await mkdtemp(join(tmpdir(), 'busbench-router-'));
+  const unregisterDir = onCleanup(`temp dir ${baseDir}`, () => rm(baseDir, { recursive: true, force: true }));
+  const children: ChildProcess[] = [];
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      await Promise.all(children.map((child) => stopProcess(child, 5000)));
+      if (options.keepLogsIn) {
+        await mkdir(options.keepLogsIn, { recursive: true });
+        await cp(baseDir, options.keepLogsIn, { recursive: true }).catch(() => undefined);
+      }
+      await rm(baseDir, { recursive: true, force: true });
+      unregisterDir();
+      unregisterMesh();
+    })());
+  const unregisterMesh = onCleanup(`${router.flavor} mesh in ${baseDir}`, stop);
+
+  try {
+    for (const plan of plans) {
+      const config = join(baseDir, `${plan.id}.conf`);
+      const output = join(baseDir, `${plan.id}.out`);
+      await writeFile(config, renderRouterConfig(plan, router.flavor, { ...options, logFile: join(baseDir, `${plan.id}.log`) }));
+      const fd = openSync(output, 'a');
+      const child = spawn(router.path, ['-c', config], { stdio: ['ignore', fd, fd] });
+      closeSync(fd);
+      child.on('error', () => undefined);
+      children.push(child);
+    }
+    const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+    const urls = plans.map((plan) => `amqp://127.0.0.1:${plan.port}/`);
+    // Ready: every router answers management, and in a mesh sees all the others.
+    for (let i = 0; i < plans.length; i++) {
+      for (;;) {
+        const child = children[i]!;
+        if (child.exitCode !== null) {
+          throw new Error(`${router.flavor} ${plans[i]!.id} exited during start-up (code ${child.exitCode}). Its output:\n${await tail(join(baseDir, `${plans[i]!.id}.out`))}\n${await tail(join(baseDir, `${plans[i]!.id}.log`))}`);
+        }
+        const nodes = await routerNodes(urls[i]!, router.flavor).catch(() => undefined);
+        if (nodes !== undefined && nodes >= n - 1) break;
+        if (Date.now() > deadline) {
+          throw new Error(
+            `${router.flavor} ${plans[i]!.id} was not ready within ${(options.startTimeoutMs ?? 30_000) / 1000} s ` +
+              `(${nodes === undefined ? 'no management answer' : `sees ${nodes} of ${n - 1} other routers`}). Its log:\n${await tail(join(baseDir, `${plans[i]!.id}.log`))}`,
+          );
+        }
+        await sleep(200);
+      }
+    }
+    return {
+      flavor: router.flavor,
+      version,
+      routers: plans.map((plan, i) => ({ plan, url: urls[i]!, pid: children[i]!.pid! })),
+      baseDir,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

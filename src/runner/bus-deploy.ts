@@ -1,0 +1,56 @@
+/**
+ * The bus a run talks to: one given by URL, or one busbench deploys on this
+ * host for the run (the embedded RabbitMQ, over AMQP 0-9-1 or its AMQP 1.0
+ * plugin, or a mesh of routers). The runner only sees endpoints, a stop and
+ * optional statistics; it never asks which.
+ */
+import { startLocalRabbit } from '../../deploy/rabbitmq-local.js';
+import { routerStatistics, type RouterStatistics } from '../../deploy/qdr/management.js';
+import { startLocalMesh } from '../../deploy/qdr/router-local.js';
+import type { BusConfig } from '../scenario/types.js';
+
+export interface DeployedBus {
+  /** transport URLs agents connect to, spread round-robin */
+  urls: string[];
+  /** busbench started it and stops it */
+  embedded: boolean;
+  /** one line for the log: what was deployed */
+  description: string;
+  /** facts for provenance beyond what the bus says on connect (router flavor and version) */
+  facts?: Record<string, unknown>;
+  /** what the bus itself counted, read at the end of the run */
+  statistics?(): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export async function deployBus(bus: BusConfig, logsDir?: string): Promise<DeployedBus> {
+  if (bus.url) return { urls: [bus.url], embedded: false, description: 'an existing bus', stop: async () => undefined };
+  const keepLogs = logsDir ? { keepLogsIn: logsDir } : {};
+  if (bus.kind === 'amqp1' && bus.router) {
+    const r = bus.router;
+    const mesh = await startLocalMesh(
+      { routers: r.routers, ...(r.shape ? { shape: r.shape } : {}), ...(r.edges ? { edges: r.edges } : {}), ...(r.treeFanout ? { treeFanout: r.treeFanout } : {}) },
+      { flavor: r.flavor, ...(r.workerThreads ? { workerThreads: r.workerThreads } : {}), ...(r.linkCapacity ? { linkCapacity: r.linkCapacity } : {}), ...keepLogs },
+    );
+    return {
+      urls: mesh.routers.map((router) => router.url),
+      embedded: true,
+      description: `${mesh.routers.length} local ${mesh.flavor} router(s) (${mesh.version})${r.shape ? `, ${r.shape} mesh` : ''}`,
+      facts: { router: { flavor: mesh.flavor, version: mesh.version, routers: mesh.routers.map((router) => router.plan.id) } },
+      statistics: async (): Promise<{ routers: (RouterStatistics | { id: string; error: string })[] }> => ({
+        routers: await Promise.all(
+          mesh.routers.map((router) => routerStatistics(router.url, mesh.flavor).catch((error: Error) => ({ id: router.plan.id, error: error.message }))),
+        ),
+      }),
+      stop: () => mesh.stop(),
+    };
+  }
+  const amqp1 = bus.kind === 'amqp1';
+  const broker = await startLocalRabbit({ ...keepLogs, ...(amqp1 ? { plugins: ['rabbitmq_amqp1_0'] } : {}) });
+  return {
+    urls: [amqp1 ? broker.amqp1Url : broker.transportUrl],
+    embedded: true,
+    description: `a local RabbitMQ ${broker.version}${amqp1 ? ' with its AMQP 1.0 plugin' : ''}`,
+    stop: () => broker.stop(),
+  };
+}
