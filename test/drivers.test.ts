@@ -13,6 +13,7 @@ import { RemoteError, RpcTimeoutError, type BusConnection, type BusDriver, type 
 import { createDriver } from '../src/drivers/index.js';
 import { toAmqpUrl } from '../src/drivers/rabbitmq.js';
 import { parseAmqp1Url } from '../src/drivers/amqp1.js';
+import { findRouter, ROUTER_MISSING_HELP, startLocalMesh } from '../deploy/qdr/router-local.js';
 
 interface Received {
   server: string;
@@ -47,12 +48,13 @@ describe('transport URLs', () => {
 });
 
 interface Peer {
-  url: string;
+  /** one URL, or one per router of a mesh: server i connects to endpoint i, the client to endpoint 0 */
+  url: string | string[];
   stop(): Promise<void>;
 }
 
-function semantics(name: string, kind: 'rabbitmq' | 'amqp1', product: RegExp, startPeer: () => Promise<Peer>): void {
-  describe(`${name}: delivery semantics`, { timeout: 120_000 }, () => {
+function semantics(name: string, kind: 'rabbitmq' | 'amqp1', product: RegExp, startPeer: () => Promise<Peer>, skip: string | false = false): void {
+  describe(`${name}: delivery semantics`, { timeout: 120_000, skip }, () => {
     let broker: Peer;
     let driver: BusDriver;
     const connections: BusConnection[] = [];
@@ -63,8 +65,8 @@ function semantics(name: string, kind: 'rabbitmq' | 'amqp1', product: RegExp, st
     before(async () => {
       broker = await startPeer();
       driver = createDriver({ kind, url: broker.url, exchange: 'openstack' });
-      for (const server of servers) {
-        const connection = await driver.connect({ name: server });
+      for (const [index, server] of servers.entries()) {
+        const connection = await driver.connect({ name: server, endpoint: index });
         connections.push(connection);
         await connection.serve({ topic: 'semantics', server }, (request) => {
           received.push({ server, method: request.method, seq: request.args['seq'] as number, isCall: request.isCall, via: request.via });
@@ -72,7 +74,7 @@ function semantics(name: string, kind: 'rabbitmq' | 'amqp1', product: RegExp, st
           return { server, seq: request.args['seq'] };
         });
       }
-      client = await driver.connect({ name: 'client' });
+      client = await driver.connect({ name: 'client', endpoint: 0 });
       connections.push(client);
     });
 
@@ -178,3 +180,17 @@ semantics('RabbitMQ, AMQP 1.0 plugin', 'amqp1', /^RabbitMQ$/, async () => {
   const broker: LocalRabbit = await startLocalRabbit({ plugins: ['rabbitmq_amqp1_0'] });
   return { url: broker.amqp1Url, stop: () => broker.stop() };
 });
+
+// Real routers run only where one is installed; the skip says how to get one.
+const router = findRouter();
+const noRouter = router ? false : `no router installed. ${ROUTER_MISSING_HELP}`;
+
+semantics(`${router?.flavor ?? 'router'}, one router`, 'amqp1', /router/, async () => {
+  const mesh = await startLocalMesh({ routers: 1 });
+  return { url: mesh.routers[0]!.url, stop: () => mesh.stop() };
+}, noRouter);
+
+semantics(`${router?.flavor ?? 'router'}, 3-router mesh (servers on every router, replies cross the mesh)`, 'amqp1', /router/, async () => {
+  const mesh = await startLocalMesh({ routers: 3, shape: 'chain' });
+  return { url: mesh.routers.map((r) => r.url), stop: () => mesh.stop() };
+}, noRouter);
