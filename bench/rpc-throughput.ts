@@ -13,8 +13,7 @@
 import { parseArgs } from 'node:util';
 import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
 import { installSignalHandlers } from '../src/cleanup.js';
-import { runScenario } from '../src/runner/run.js';
-import { resolveScenario } from '../src/scenario/load.js';
+import { busbenchLoop, figures, SERVERS, WARMUP_MS, PAYLOAD } from './common.js';
 import { rawRpcLoop, type LoopResult } from './raw-rpc-loop.js';
 
 const { values } = parseArgs({
@@ -27,60 +26,6 @@ const { values } = parseArgs({
 });
 const measureMs = Number(values.seconds) * 1000;
 const rounds = Number(values.rounds);
-const SERVERS = 4;
-const WARMUP_MS = 1000;
-const PAYLOAD = 64;
-
-async function busbenchLoop(url: string, clients: number): Promise<LoopResult> {
-  const scenario = resolveScenario(
-    {
-      name: 'bench-rpc-throughput',
-      bus: { kind: 'rabbitmq', url },
-      agents: { servers: SERVERS, clients, topic: `bench_${clients}` },
-      load: { patterns: ['call/anycast'], duration: measureMs / 1000, warmup: WARMUP_MS / 1000, payload_bytes: PAYLOAD },
-      runner: { workers: 1 },
-    },
-    'bench/rpc-throughput',
-  );
-  let cpu0 = process.cpuUsage();
-  let cpu: NodeJS.CpuUsage | undefined;
-  const result = await runScenario(scenario, {
-    resultsRoot: null,
-    onEvent: (event) => {
-      if (event.type === 'phase' && event.phase === 'measure') cpu0 = process.cpuUsage();
-      if (event.type === 'phase' && event.phase === 'settle') cpu = process.cpuUsage(cpu0);
-    },
-  });
-  const calls = result.groups.find((g) => g.role === 'client' && g.pattern === 'call-anycast');
-  if (!calls?.latency || !cpu) throw new Error('busbench run produced no call latency');
-  return {
-    calls: calls.counters.ok,
-    elapsedMs: result.phases.measuredMs,
-    cpuUs: cpu.user + cpu.system,
-    p50Us: calls.latency.p50Us,
-    p99Us: calls.latency.p99Us,
-  };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-interface Figures {
-  rate: number;
-  cpuPerCallUs: number;
-  p50Us: number;
-}
-
-function figures(runs: LoopResult[]): Figures {
-  return {
-    rate: median(runs.map((r) => (r.calls / r.elapsedMs) * 1000)),
-    cpuPerCallUs: median(runs.map((r) => r.cpuUs / r.calls)),
-    p50Us: median(runs.map((r) => r.p50Us)),
-  };
-}
 
 async function main(): Promise<void> {
   installSignalHandlers();
@@ -93,7 +38,7 @@ async function main(): Promise<void> {
       const bb: LoopResult[] = [];
       for (let round = 0; round < rounds; round++) {
         raw.push(await rawRpcLoop({ url, clients, servers: SERVERS, warmupMs: WARMUP_MS, measureMs, payloadBytes: PAYLOAD }));
-        bb.push(await busbenchLoop(url, clients));
+        bb.push(await busbenchLoop({ kind: 'rabbitmq', url, clients, measureMs }));
       }
       const r = figures(raw);
       const b = figures(bb);

@@ -164,6 +164,9 @@ export class Amqp1Driver implements BusDriver {
   }
 }
 
+/** A call's request delivery, carrying the call's id for its disposition handler. */
+type CallDelivery = Delivery & { busbenchCall?: string };
+
 interface Outcome {
   resolve: () => void;
   reject: (error: Error) => void;
@@ -173,7 +176,7 @@ class Amqp1Connection implements BusConnection {
   private readonly addresses: AddressPlan;
   private readonly ids = new HexIdGenerator();
   private readonly pending = new PendingCalls();
-  /** senders by address, pre-settled ones under a "~" key */
+  /** senders by mode and address */
   private readonly senders = new Map<string, Sender>();
   private readonly replySenders = new Map<string, Sender>();
   private readonly receivers: Receiver[] = [];
@@ -212,23 +215,31 @@ class Amqp1Connection implements BusConnection {
     this.pending.failAll(error);
   }
 
-  /** A sender for `address`; unsettled ones report each delivery's disposition. */
-  private sender(address: string, presettled: boolean): Sender {
-    const key = presettled ? `~${address}` : address;
+  /**
+   * A sender for `address`, one per address and mode: pre-settled (casts,
+   * fanouts), confirmed (notifications: each send resolves on `accepted`), or
+   * for calls, where only a bad outcome matters: it fails the call at once
+   * instead of letting it time out, and an accepted request costs nothing.
+   */
+  private sender(address: string, mode: 'presettled' | 'confirmed' | 'call'): Sender {
+    const key = `${mode}:${address}`;
     let sender = this.senders.get(key);
-    if (!sender) {
-      sender = this.connection.open_sender({ target: { address }, ...(presettled ? { snd_settle_mode: 1 } : {}) });
-      sender.on('sender_error', () => undefined);
-      if (!presettled) {
-        sender.on('accepted', (context: EventContext) => this.settle(context.delivery, undefined));
-        for (const outcome of ['rejected', 'released', 'modified']) {
-          sender.on(outcome, (context: EventContext) =>
-            this.settle(context.delivery, new BusError(`${address}: message ${outcome}${outcome === 'released' ? ' (no consumer for the address)' : ''}`)),
-          );
-        }
+    if (sender) return sender;
+    sender = this.connection.open_sender({ target: { address }, ...(mode === 'presettled' ? { snd_settle_mode: 1 } : {}) });
+    sender.on('sender_error', () => undefined);
+    const failed = (outcome: string): BusError => new BusError(`${address}: message ${outcome}${outcome === 'released' ? ' (no consumer for the address)' : ''}`);
+    if (mode === 'confirmed') {
+      sender.on('accepted', (context: EventContext) => this.settle(context.delivery, undefined));
+      for (const outcome of ['rejected', 'released', 'modified']) sender.on(outcome, (context: EventContext) => this.settle(context.delivery, failed(outcome)));
+    } else if (mode === 'call') {
+      for (const outcome of ['rejected', 'released', 'modified']) {
+        sender.on(outcome, (context: EventContext) => {
+          const id = (context.delivery as CallDelivery | undefined)?.busbenchCall;
+          if (id !== undefined) this.pending.reject(id, failed(outcome));
+        });
       }
-      this.senders.set(key, sender);
     }
+    this.senders.set(key, sender);
     return sender;
   }
 
@@ -297,28 +308,32 @@ class Amqp1Connection implements BusConnection {
     return target.server ? this.addresses.unicast(target.topic, target.server, target.exchange) : this.addresses.anycast(target.topic, target.exchange);
   }
 
-  async call(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext, timeoutMs: number): Promise<unknown> {
-    if (!this.replyAddress) await this.ensureReplyReceiver();
+  call(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext, timeoutMs: number): Promise<unknown> {
+    if (!this.replyAddress) return this.ensureReplyReceiver().then(() => this.call(target, method, args, context, timeoutMs));
     const id = this.ids.next();
     const result = this.pending.add(id, timeoutMs);
-    const sender = this.sender(this.targetAddress(target), false);
-    // The disposition matters only when it is bad: released means nobody serves the address.
-    this.sendConfirmed(sender, {
+    if (this.closed) {
+      this.pending.reject(id, new BusError('connection closed'));
+      return result;
+    }
+    // Unsettled, as oslo sends calls; the TTL drops a request nobody takes in time.
+    const delivery = this.sender(this.targetAddress(target), 'call').send({
       message_id: id,
       reply_to: this.replyAddress!,
       ttl: timeoutMs,
-      absolute_expiry_time: new Date(Date.now() + timeoutMs),
       body: this.requestBody(method, args, context),
-    }).catch((error: Error) => this.pending.reject(id, error));
+    });
+    // On the delivery itself: a WeakMap entry per call costs the garbage collector.
+    (delivery as CallDelivery).busbenchCall = id;
     return result;
   }
 
   cast(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext): Promise<void> {
-    return this.send(this.sender(this.targetAddress(target), true), { body: this.requestBody(method, args, context) });
+    return this.send(this.sender(this.targetAddress(target), 'presettled'), { body: this.requestBody(method, args, context) });
   }
 
   fanout(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext): Promise<void> {
-    return this.send(this.sender(this.addresses.multicast(target.topic, target.exchange), true), { body: this.requestBody(method, args, context) });
+    return this.send(this.sender(this.addresses.multicast(target.topic, target.exchange), 'presettled'), { body: this.requestBody(method, args, context) });
   }
 
   private receive(address: string, onMessage: (message: Message) => void): Promise<Receiver> {
@@ -389,7 +404,9 @@ class Amqp1Connection implements BusConnection {
       sender.on('sender_error', () => undefined);
       this.replySenders.set(address, sender);
     }
-    sender.send({ ...(correlationId !== undefined ? { correlation_id: correlationId } : {}), body: JSON.stringify(body) });
+    const reply: Message = { body: JSON.stringify(body) };
+    if (correlationId !== undefined) reply.correlation_id = correlationId;
+    sender.send(reply);
   }
 
   async notify(topic: string, priority: string, eventType: string, payload: unknown, context: RpcContext, publisherId: string): Promise<void> {
@@ -404,7 +421,7 @@ class Amqp1Connection implements BusConnection {
     };
     const request = { 'oslo.version': ENVELOPE_VERSION, 'oslo.message': JSON.stringify(notification) };
     // oslo sends notifications unsettled and waits for the bus to accept each.
-    return this.sendConfirmed(this.sender(this.addresses.notify(topic, level), false), { body: JSON.stringify({ request, context }) });
+    return this.sendConfirmed(this.sender(this.addresses.notify(topic, level), 'confirmed'), { body: JSON.stringify({ request, context }) });
   }
 
   async listen(topic: string, priority: string, handler: NotificationHandler): Promise<Subscription> {

@@ -1,7 +1,10 @@
 /**
  * Latency histograms: HDR (hdr-histogram-js), microseconds, 3 significant
- * digits, 1 µs to 1 h. Packed buckets: an agent that records nothing costs
- * a few hundred bytes, which is what lets ten thousand agents each keep one.
+ * digits, 1 µs to 1 h. Agents create theirs on first use (an idle agent has
+ * none), as 32-bit counts that grow with the largest value seen: about
+ * 25 KiB for latencies up to tens of milliseconds, and four times cheaper
+ * to record into than packed counts, which cost per message on a hot path
+ * that records twice per call. Merged and decoded histograms are packed.
  */
 import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
@@ -15,6 +18,17 @@ export function newHistogram(): Histogram {
     bitBucketSize: 'packed',
     lowestDiscernibleValue: 1,
     highestTrackableValue: HIGHEST_TRACKABLE_US,
+    numberOfSignificantValueDigits: 3,
+  });
+}
+
+/** An agent's own histogram: fast to record into, sized by what it records. */
+export function newRecordingHistogram(): Histogram {
+  return hdr.build({
+    bitBucketSize: 32,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 2,
+    autoResize: true,
     numberOfSignificantValueDigits: 3,
   });
 }

@@ -2,7 +2,7 @@
  * Counters and latency per (role, pattern) group: what each agent records,
  * what a worker merges and sends to the main thread, what results hold.
  */
-import { encodeHistogram, newHistogram, recordMs, type Histogram } from './histogram.js';
+import { encodeHistogram, newHistogram, newRecordingHistogram, recordMs, type Histogram } from './histogram.js';
 
 export type Role = 'client' | 'server' | 'notifier' | 'listener';
 
@@ -86,7 +86,7 @@ export class AgentRecorder {
   }
 
   latency(pattern: number, ms: number): void {
-    recordMs((this.histograms[pattern] ??= newHistogram()), ms);
+    recordMs((this.histograms[pattern] ??= newRecordingHistogram()), ms);
   }
 }
 

@@ -63,6 +63,8 @@ export interface RunResult {
   /** measured messages each server and listener received */
   receivedByAgent: Record<string, number>;
   lateReplies: number;
+  /** busbench's own cost: CPU of this process (all threads) over the measured phase, and its peak RSS */
+  harness: { cpuUserUs: number; cpuSystemUs: number; cpuCores: number; maxRssBytes: number };
   /** what the bus counted itself (router links, addresses, deliveries), when it can say */
   busStatistics?: unknown;
   /** the results directory, when written */

@@ -150,6 +150,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     activePool.broadcast({ type: 'measure-start' });
     measuring = true;
     const measureBegan = performance.now();
+    const cpuAtMeasure = process.cpuUsage();
     emit({ type: 'phase', phase: 'measure' });
     let stopTimer: NodeJS.Timeout | undefined;
     if (options.untilAborted) {
@@ -164,6 +165,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     await loadDone;
     if (stopTimer) clearTimeout(stopTimer);
     const measuredMs = performance.now() - measureBegan;
+    const cpuMeasured = process.cpuUsage(cpuAtMeasure);
 
     // Settle: wait until what is in flight has arrived (receive counts stop moving).
     emit({ type: 'phase', phase: 'settle' });
@@ -226,6 +228,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       perWorker: stats.map((s, worker) => ({ worker, groups: mergeGroups(s.groups, measuredMs) })),
       receivedByAgent,
       lateReplies: stats.reduce((sum, s) => sum + s.lateReplies, 0),
+      harness: {
+        cpuUserUs: cpuMeasured.user,
+        cpuSystemUs: cpuMeasured.system,
+        cpuCores: measuredMs > 0 ? (cpuMeasured.user + cpuMeasured.system) / 1000 / measuredMs : 0,
+        maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      },
     };
     if (busStatistics !== undefined) result.busStatistics = busStatistics;
     await bus.stop();
@@ -237,7 +245,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     }
     return result;
   } catch (error) {
-    say('error', (error as Error).message);
+    // Into the run log only: the caller reports the error it gets thrown.
+    void log?.write(`error: ${(error as Error).message}`);
     throw error;
   } finally {
     if (pool) await pool.shutdown(3000).catch(() => undefined);

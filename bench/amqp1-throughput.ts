@@ -1,0 +1,101 @@
+/**
+ * Benchmark (issue 4), two parts, each measured in one run:
+ *
+ * 1. busbench's rhea driver (rpc-call anycast, 4 servers, 1 and 16 clients)
+ *    against a bare rhea request/reply loop on the same AMQP 1.0 peer,
+ *    alternating. Goal: throughput ≥ 0.95×. The peer is the embedded
+ *    RabbitMQ's AMQP 1.0 plugin, or --url (a router, say).
+ * 2. The same scenario side by side on RabbitMQ over AMQP 0-9-1 and over
+ *    AMQP 1.0, each run as its own busbench process so that CPU and peak
+ *    RSS are that run's alone.
+ *
+ *   npm run build && node dist/bench/amqp1-throughput.js [--seconds 5] [--rounds 3]
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
+import { installSignalHandlers } from '../src/cleanup.js';
+import type { RunResult } from '../src/results/model.js';
+import { busbenchLoop, figures, PAYLOAD, SERVERS, WARMUP_MS } from './common.js';
+import type { LoopResult } from './raw-rpc-loop.js';
+import { rawRheaLoop } from './raw-rhea-loop.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    url: { type: 'string' },
+    clients: { type: 'string', default: '1,16' },
+  },
+});
+const measureMs = Number(values.seconds) * 1000;
+const rounds = Number(values.rounds);
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+
+async function cliRun(kind: 'rabbitmq' | 'amqp1', url: string, clients: number): Promise<RunResult> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [CLI, 'run', '--bus', kind, '--url', url, '--clients', String(clients), '--servers', String(SERVERS), '--duration', `${measureMs / 1000}s`,
+      '--warmup', `${WARMUP_MS / 1000}s`, '--payload-bytes', String(PAYLOAD), '--workers', '1', '--no-results', '--no-progress', '--json', '--topic', `side_${kind}`],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as RunResult;
+}
+
+async function main(): Promise<void> {
+  installSignalHandlers();
+  let broker: LocalRabbit | undefined;
+  if (!values.url) broker = await startLocalRabbit({ plugins: ['rabbitmq_amqp1_0'] });
+  const amqp1Url = values.url ?? broker!.amqp1Url;
+  try {
+    console.log(`1. rpc-call anycast over AMQP 1.0 at ${amqp1Url.replace(/\/\/.*@/, '//')}: ${SERVERS} servers, ${PAYLOAD} B, ${rounds} rounds of ${measureMs / 1000} s, alternating raw rhea / busbench`);
+    for (const clients of values.clients.split(',').map(Number)) {
+      const raw: LoopResult[] = [];
+      const bb: LoopResult[] = [];
+      for (let round = 0; round < rounds; round++) {
+        raw.push(await rawRheaLoop({ url: amqp1Url, clients, servers: SERVERS, warmupMs: WARMUP_MS, measureMs, payloadBytes: PAYLOAD }));
+        bb.push(await busbenchLoop({ kind: 'amqp1', url: amqp1Url, clients, measureMs }));
+      }
+      const r = figures(raw);
+      const b = figures(bb);
+      console.log(
+        `clients=${clients}: raw rhea ${r.rate.toFixed(0)} calls/s, ${r.cpuPerCallUs.toFixed(1)} µs CPU/call, p50 ${r.p50Us} µs | ` +
+          `busbench ${b.rate.toFixed(0)} calls/s, ${b.cpuPerCallUs.toFixed(1)} µs CPU/call, p50 ${b.p50Us} µs`,
+      );
+      console.log(`  ratio throughput ${(b.rate / r.rate).toFixed(3)}× (goal ≥ 0.95)  CPU/call ${(b.cpuPerCallUs / r.cpuPerCallUs).toFixed(3)}×`);
+    }
+    if (broker) {
+      const clients = 16;
+      console.log(`2. the same scenario (${clients} clients, ${SERVERS} servers) on RabbitMQ ${broker.version}, AMQP 0-9-1 vs AMQP 1.0, one busbench process each, ${rounds} rounds`);
+      const rows: Record<string, { rate: number[]; p50: number[]; p99: number[]; cpuPerCall: number[]; cores: number[]; rss: number[] }> = {};
+      for (let round = 0; round < rounds; round++) {
+        for (const [kind, url] of [['rabbitmq', broker.transportUrl], ['amqp1', broker.amqp1Url]] as const) {
+          const result = await cliRun(kind, url, clients);
+          const calls = result.groups.find((g) => g.role === 'client')!;
+          const row = (rows[kind] ??= { rate: [], p50: [], p99: [], cpuPerCall: [], cores: [], rss: [] });
+          row.rate.push(calls.throughputPerSec);
+          row.p50.push(calls.latency!.p50Us);
+          row.p99.push(calls.latency!.p99Us);
+          row.cpuPerCall.push((result.harness.cpuUserUs + result.harness.cpuSystemUs) / calls.counters.ok);
+          row.cores.push(result.harness.cpuCores);
+          row.rss.push(result.harness.maxRssBytes);
+        }
+      }
+      const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      for (const [kind, row] of Object.entries(rows)) {
+        console.log(
+          `  ${kind === 'rabbitmq' ? 'AMQP 0-9-1 (amqplib)' : 'AMQP 1.0 (rhea)    '}: ${med(row.rate).toFixed(0)} calls/s, p50 ${med(row.p50)} µs, p99 ${med(row.p99)} µs, ` +
+            `harness ${med(row.cpuPerCall).toFixed(1)} µs CPU/call (${med(row.cores).toFixed(2)} cores), peak RSS ${(med(row.rss) / 2 ** 20).toFixed(0)} MiB`,
+        );
+      }
+      const a = rows['amqp1']!;
+      const z = rows['rabbitmq']!;
+      console.log(`  ratio AMQP 1.0 / 0-9-1: throughput ${(med(a.rate) / med(z.rate)).toFixed(3)}×, harness CPU/call ${(med(a.cpuPerCall) / med(z.cpuPerCall)).toFixed(3)}×, peak RSS ${(med(a.rss) / med(z.rss)).toFixed(3)}×`);
+    }
+  } finally {
+    await broker?.stop();
+  }
+}
+
+await main();

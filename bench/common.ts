@@ -1,0 +1,67 @@
+/** What the benchmarks share: the busbench side of a comparison, and medians. */
+import { runScenario } from '../src/runner/run.js';
+import { resolveScenario } from '../src/scenario/load.js';
+import type { LoopResult } from './raw-rpc-loop.js';
+
+export const SERVERS = 4;
+export const WARMUP_MS = 1000;
+export const PAYLOAD = 64;
+
+/** busbench rpc-call anycast with its agents on one worker thread; CPU of the whole process over the measured phase. */
+export async function busbenchLoop(options: { kind: 'rabbitmq' | 'amqp1'; url: string; clients: number; measureMs: number }): Promise<LoopResult & { rssBytes: number }> {
+  const { url, clients, measureMs } = options;
+  const scenario = resolveScenario(
+    {
+      name: 'bench-rpc-throughput',
+      bus: { kind: options.kind, url },
+      agents: { servers: SERVERS, clients, topic: `bench_${options.kind}_${clients}` },
+      load: { patterns: ['call/anycast'], duration: measureMs / 1000, warmup: WARMUP_MS / 1000, payload_bytes: PAYLOAD },
+      runner: { workers: 1 },
+    },
+    'bench/rpc-throughput',
+  );
+  let cpu0 = process.cpuUsage();
+  let cpu: NodeJS.CpuUsage | undefined;
+  let rssBytes = 0;
+  const result = await runScenario(scenario, {
+    resultsRoot: null,
+    onEvent: (event) => {
+      if (event.type === 'phase' && event.phase === 'measure') cpu0 = process.cpuUsage();
+      if (event.type === 'phase' && event.phase === 'settle') {
+        cpu = process.cpuUsage(cpu0);
+        rssBytes = process.memoryUsage().rss;
+      }
+    },
+  });
+  const calls = result.groups.find((g) => g.role === 'client' && g.pattern === 'call-anycast');
+  if (!calls?.latency || !cpu) throw new Error('busbench run produced no call latency');
+  return {
+    calls: calls.counters.ok,
+    elapsedMs: result.phases.measuredMs,
+    cpuUs: cpu.user + cpu.system,
+    p50Us: calls.latency.p50Us,
+    p99Us: calls.latency.p99Us,
+    rssBytes,
+  };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export interface Figures {
+  rate: number;
+  cpuPerCallUs: number;
+  p50Us: number;
+}
+
+export function figures(runs: LoopResult[]): Figures {
+  return {
+    rate: median(runs.map((r) => (r.calls / r.elapsedMs) * 1000)),
+    cpuPerCallUs: median(runs.map((r) => r.cpuUs / r.calls)),
+    p50Us: median(runs.map((r) => r.p50Us)),
+  };
+}
+
