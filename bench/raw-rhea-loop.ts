@@ -9,6 +9,7 @@ import rhea from 'rhea';
 import type { Connection, EventContext, Sender } from 'rhea';
 import { randomBytes } from 'node:crypto';
 import * as hdr from 'hdr-histogram-js';
+import { measureWindow } from './measure-window.js';
 import type { LoopResult } from './raw-rpc-loop.js';
 
 function open(host: string, port: number): Promise<Connection> {
@@ -88,16 +89,9 @@ export async function rawRheaLoop(options: { url: string; clients: number; serve
     );
   }
 
-  await new Promise((resolve) => setTimeout(resolve, options.warmupMs));
-  measuring = true;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, options.measureMs));
-  measuring = false;
-  const elapsedMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
+  const { elapsedMs, cpuUs } = await measureWindow(options.warmupMs, options.measureMs, (on) => (measuring = on));
   stopping = true;
   await Promise.all(loops);
   for (const connection of connections) connection.close();
-  return { calls, elapsedMs, cpuUs: cpu.user + cpu.system, p50Us: histogram.getValueAtPercentile(50), p99Us: histogram.getValueAtPercentile(99) };
+  return { calls, elapsedMs, cpuUs, p50Us: histogram.getValueAtPercentile(50), p99Us: histogram.getValueAtPercentile(99) };
 }

@@ -9,6 +9,7 @@ import amqplib from 'amqplib';
 import type { Channel, ChannelModel } from 'amqplib';
 import { randomBytes } from 'node:crypto';
 import * as hdr from 'hdr-histogram-js';
+import { measureWindow } from './measure-window.js';
 
 export interface LoopResult {
   calls: number;
@@ -101,21 +102,14 @@ export async function rawRpcLoop(options: { url: string; clients: number; server
     );
   }
 
-  await new Promise((resolve) => setTimeout(resolve, options.warmupMs));
-  measuring = true;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, options.measureMs));
-  measuring = false;
-  const elapsedMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
+  const { elapsedMs, cpuUs } = await measureWindow(options.warmupMs, options.measureMs, (on) => (measuring = on));
   stopping = true;
   await Promise.all(loops);
   for (const model of models) await model.close().catch(() => undefined);
   return {
     calls,
     elapsedMs,
-    cpuUs: cpu.user + cpu.system,
+    cpuUs,
     p50Us: histogram.getValueAtPercentile(50),
     p99Us: histogram.getValueAtPercentile(99),
   };
