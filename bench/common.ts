@@ -4,7 +4,9 @@ import { resolveScenario } from '../src/scenario/load.js';
 import type { LoopResult } from './raw-rpc-loop.js';
 
 export const SERVERS = 4;
-export const WARMUP_MS = 1000;
+// Long enough for a fresh worker thread to JIT-compile its hot path: the raw loops run in a
+// thread that stays warm across rounds, so a short warm-up would bias against busbench.
+export const WARMUP_MS = 3000;
 export const PAYLOAD = 64;
 
 /** busbench rpc-call anycast with its agents on one worker thread; CPU of the whole process over the measured phase. */
