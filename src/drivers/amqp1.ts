@@ -10,7 +10,7 @@
  * with a dynamic source; against a broker to a named reply queue.
  */
 import rhea from 'rhea';
-import type { Connection, ConnectionOptions, Delivery, EventContext, Message, Receiver, Sender, Source } from 'rhea';
+import type { Connection, ConnectionOptions, Delivery, EventContext, Message, Receiver, Sender, SenderOptions, Source } from 'rhea';
 import { randomUUID } from 'node:crypto';
 import {
   BusError,
@@ -225,8 +225,7 @@ class Amqp1Connection implements BusConnection {
     const key = `${mode}:${address}`;
     let sender = this.senders.get(key);
     if (sender) return sender;
-    sender = this.connection.open_sender({ target: { address }, ...(mode === 'presettled' ? { snd_settle_mode: 1 } : {}) });
-    sender.on('sender_error', () => undefined);
+    sender = this.openSender({ target: { address }, ...(mode === 'presettled' ? { snd_settle_mode: 1 } : {}) });
     const failed = (outcome: string): BusError => new BusError(`${address}: message ${outcome}${outcome === 'released' ? ' (no consumer for the address)' : ''}`);
     if (mode === 'confirmed') {
       sender.on('accepted', (context: EventContext) => this.settle(context.delivery, undefined));
@@ -240,6 +239,21 @@ class Amqp1Connection implements BusConnection {
       }
     }
     this.senders.set(key, sender);
+    return sender;
+  }
+
+  /**
+   * Every sender on a session of its own. rhea sends a session's deliveries
+   * in order and stops at the first whose link has no credit, and a router
+   * grants none to an address nobody consumes: on a shared session one call
+   * to an unserved topic (or a reply to a caller that is gone) would hold
+   * back everything the connection sends after it.
+   */
+  private openSender(options: SenderOptions): Sender {
+    const session = this.connection.create_session();
+    session.begin();
+    const sender = session.open_sender(options);
+    sender.on('sender_error', () => undefined);
     return sender;
   }
 
@@ -400,8 +414,7 @@ class Amqp1Connection implements BusConnection {
         this.replySenders.delete(oldest);
         link.close();
       }
-      sender = this.connection.open_sender({ target: { address }, snd_settle_mode: 1 });
-      sender.on('sender_error', () => undefined);
+      sender = this.openSender({ target: { address }, snd_settle_mode: 1 });
       this.replySenders.set(address, sender);
     }
     const reply: Message = { body: JSON.stringify(body) };
