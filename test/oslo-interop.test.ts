@@ -7,9 +7,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
-import { RemoteError, type BusConnection, type Delivery, type IncomingNotification } from '../src/drivers/driver.js';
+import { spawnSync } from 'node:child_process';
+import { findRouter, ROUTER_MISSING_HELP, startLocalMesh, type LocalMesh } from '../deploy/qdr/router-local.js';
+import { RemoteError, type BusConnection, type BusDriver, type Delivery, type IncomingNotification } from '../src/drivers/driver.js';
+import { createDriver } from '../src/drivers/index.js';
 import { RabbitDriver } from '../src/drivers/rabbitmq.js';
-import { osloAvailable, startOsloPeer, type OsloPeer, type PeerEvent } from './helpers/oslo-peer.js';
+import { OSLO_PYTHON, osloAvailable, startOsloPeer, type OsloPeer, type PeerEvent } from './helpers/oslo-peer.js';
 
 interface Received {
   server: string;
@@ -188,6 +191,68 @@ describe('oslo.messaging interop over RabbitMQ', { timeout: 300_000, skip }, () 
         assert.equal(event['priority'], 'info');
         assert.equal((event['context'] as Record<string, unknown>)['request_id'], 'req-n');
       }
+    });
+  });
+});
+
+// oslo.messaging 14's own AMQP 1.0 driver (pyngus + qpid-proton) through a real router.
+const router = findRouter();
+const amqpDriverAvailable =
+  osloAvailable() && spawnSync(OSLO_PYTHON, ['-c', 'import pyngus, proton'], { stdio: 'ignore' }).status === 0;
+const skipAmqp = !router
+  ? `no router installed. ${ROUTER_MISSING_HELP}`
+  : !amqpDriverAvailable
+    ? "oslo's amqp driver needs python3-pyngus and python3-qpid-proton (apt-get install python3-pyngus python3-qpid-proton)"
+    : false;
+
+describe(`oslo.messaging's amqp:// driver over ${router?.flavor ?? 'a router'}`, { timeout: 300_000, skip: skipAmqp }, () => {
+  let mesh: LocalMesh;
+  let driver: BusDriver;
+  const connections: BusConnection[] = [];
+  const peers: OsloPeer[] = [];
+  const received: { method: string; via: Delivery; isCall: boolean; context: Record<string, unknown> }[] = [];
+
+  before(async () => {
+    mesh = await startLocalMesh({ routers: 1 });
+    driver = createDriver({ kind: 'amqp1', url: mesh.routers[0]!.url, exchange: 'openstack' });
+    const server = await driver.connect({ name: 'bb-1' });
+    connections.push(server);
+    await server.serve({ topic: 'amqp-interop', server: 'bb-1' }, (request) => {
+      received.push({ method: request.method, via: request.via, isCall: request.isCall, context: request.context });
+      return { server: 'bb-1', seq: request.args['seq'] };
+    });
+  });
+  after(async () => {
+    for (const peer of peers) await peer.stop();
+    for (const connection of connections) await connection.close();
+    await driver?.close();
+    await mesh?.stop();
+  });
+
+  it('a Python amqp:// client calls and fans out to a busbench server', async () => {
+    const events = await runPeer(['call', '--url', mesh.routers[0]!.url, '--topic', 'amqp-interop', '--count', '3', '--retry', '0']);
+    assert.deepEqual(events.filter((e) => e.event === 'reply').map((e) => e['result']), [0, 1, 2].map((seq) => ({ server: 'bb-1', seq })));
+    await runPeer(['call', '--url', mesh.routers[0]!.url, '--topic', 'amqp-interop', '--fanout', '--count', '1', '--retry', '0']);
+    await until(() => received.some((r) => r.via === 'multicast'));
+    assert.ok(received.filter((r) => r.via === 'anycast').every((r) => r.isCall && r.context['request_id'] === 'req-py'));
+  });
+
+  it('a busbench amqp1 client calls a Python amqp:// server and gets its exceptions', async () => {
+    const server = startOsloPeer(['serve', '--url', mesh.routers[0]!.url, '--topic', 'amqp-pyserve', '--server', 'py-1']);
+    peers.push(server);
+    await server.waitFor((e) => e.event === 'ready', 60_000);
+    const client = await driver.connect({ name: 'bb-client' });
+    connections.push(client);
+    // The Python server's subscriptions reach the router a moment after it says ready.
+    let result: unknown;
+    for (let attempt = 0; attempt < 20 && result === undefined; attempt++) {
+      result = await client.call({ topic: 'amqp-pyserve' }, 'bench', { seq: 1 }, {}, 1000).catch(() => undefined);
+    }
+    assert.deepEqual(result, { server: 'py-1', seq: 1 });
+    await assert.rejects(client.call({ topic: 'amqp-pyserve', server: 'py-1' }, 'fail', {}, {}, 10_000), (error: unknown) => {
+      assert.ok(error instanceof RemoteError);
+      assert.equal(error.exceptionClass, 'ValueError');
+      return true;
     });
   });
 });
