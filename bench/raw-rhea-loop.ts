@@ -12,10 +12,10 @@ import * as hdr from 'hdr-histogram-js';
 import { measureWindow } from './measure-window.js';
 import type { LoopResult } from './raw-rpc-loop.js';
 
-function open(host: string, port: number): Promise<Connection> {
+function open(host: string, port: number, user?: string, password?: string): Promise<Connection> {
   const container = rhea.create_container();
   container.on('error', () => undefined);
-  const connection = container.connect({ host, port, username: 'guest', password: 'guest', reconnect: false, noDelay: true } as never);
+  const connection = container.connect({ host, port, ...(user ? { username: user, password: password ?? '' } : {}), reconnect: false, noDelay: true } as never);
   return new Promise((resolve, reject) => {
     connection.once('connection_open', () => resolve(connection));
     connection.once('disconnected', (context: EventContext) => reject(context.error));
@@ -23,14 +23,14 @@ function open(host: string, port: number): Promise<Connection> {
 }
 
 export async function rawRheaLoop(options: { url: string; clients: number; servers: number; warmupMs: number; measureMs: number; payloadBytes: number }): Promise<LoopResult> {
-  const match = /^amqp:\/\/(?:[^@]*@)?([^:/]+):(\d+)/.exec(options.url);
+  const match = /^amqp:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^:/]+):(\d+)/.exec(options.url);
   if (!match) throw new Error(`not an amqp:// URL: ${options.url}`);
-  const [host, port] = [match[1]!, Number(match[2])];
+  const [user, password, host, port] = [match[1], match[2], match[3]!, Number(match[4])];
   const queue = `/queue/rawloop_${randomBytes(4).toString('hex')}`;
   const connections: Connection[] = [];
 
   for (let s = 0; s < options.servers; s++) {
-    const connection = await open(host, port);
+    const connection = await open(host, port, user, password);
     connections.push(connection);
     const replySenders = new Map<string, Sender>();
     const receiver = connection.open_receiver({ source: { address: queue }, credit_window: 100 });
@@ -52,7 +52,7 @@ export async function rawRheaLoop(options: { url: string; clients: number; serve
   let calls = 0;
   const loops: Promise<void>[] = [];
   for (let c = 0; c < options.clients; c++) {
-    const connection = await open(host, port);
+    const connection = await open(host, port, user, password);
     connections.push(connection);
     const replyTo = `/queue/reply_${randomBytes(16).toString('hex')}`;
     const waiting = new Map<string, () => void>();
