@@ -14,6 +14,7 @@ import { createDriver } from '../src/drivers/index.js';
 import { toAmqpUrl } from '../src/drivers/rabbitmq.js';
 import { parseAmqp1Url } from '../src/drivers/amqp1.js';
 import { findRouter, ROUTER_MISSING_HELP, startLocalMesh } from '../deploy/qdr/router-local.js';
+import { until } from './helpers/wait.js';
 
 interface Received {
   server: string;
@@ -23,13 +24,6 @@ interface Received {
   via: Delivery;
 }
 
-async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 300));
 

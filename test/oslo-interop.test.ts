@@ -13,6 +13,7 @@ import { RemoteError, type BusConnection, type BusDriver, type Delivery, type In
 import { createDriver } from '../src/drivers/index.js';
 import { RabbitDriver } from '../src/drivers/rabbitmq.js';
 import { OSLO_PYTHON, osloAvailable, startOsloPeer, type OsloPeer, type PeerEvent } from './helpers/oslo-peer.js';
+import { until } from './helpers/wait.js';
 
 interface Received {
   server: string;
@@ -23,13 +24,6 @@ interface Received {
   context: Record<string, unknown>;
 }
 
-async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 /** Run a one-shot peer command to its end and return its events. */
 async function runPeer(args: string[]): Promise<PeerEvent[]> {
