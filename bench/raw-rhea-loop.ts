@@ -2,7 +2,10 @@
  * The AMQP 1.0 baseline: a bare rhea request/reply loop doing the oslo
  * amqp exchange (JSON body in an AMQP value, message_id / correlation_id,
  * reply_to, unsettled requests, pre-settled replies, one connection per
- * client and per server) on a broker's /queue addresses, with no harness.
+ * client and per server), with no harness, addressed as oslo addresses
+ * that peer: a broker's /queue addresses and a named reply queue, or on a
+ * router (it says so in its open frame) oslo's routable anycast address and
+ * a dynamic reply source, so that both loops cost the router the same work.
  * It shares no code with busbench.
  */
 import rhea from 'rhea';
@@ -26,8 +29,13 @@ export async function rawRheaLoop(options: { url: string; clients: number; serve
   const match = /^amqp:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^:/]+):(\d+)/.exec(options.url);
   if (!match) throw new Error(`not an amqp:// URL: ${options.url}`);
   const [user, password, host, port] = [match[1], match[2], match[3]!, Number(match[4])];
-  const queue = `/queue/rawloop_${randomBytes(4).toString('hex')}`;
   const connections: Connection[] = [];
+  const probe = await open(host, port, user, password);
+  const product = String((probe.properties as Record<string, unknown> | undefined)?.['product'] ?? '');
+  const router = /router/i.test(product);
+  probe.close();
+  const topic = `rawloop_${randomBytes(4).toString('hex')}`;
+  const queue = router ? `openstack.org/om/rpc/anycast/openstack/${topic}` : `/queue/${topic}`;
 
   for (let s = 0; s < options.servers; s++) {
     const connection = await open(host, port, user, password);
@@ -54,16 +62,18 @@ export async function rawRheaLoop(options: { url: string; clients: number; serve
   for (let c = 0; c < options.clients; c++) {
     const connection = await open(host, port, user, password);
     connections.push(connection);
-    const replyTo = `/queue/reply_${randomBytes(16).toString('hex')}`;
     const waiting = new Map<string, () => void>();
-    const replies = connection.open_receiver({ source: { address: replyTo }, credit_window: 200 });
+    const replies = connection.open_receiver({
+      source: (router ? { dynamic: true } : { address: `/queue/reply_${randomBytes(16).toString('hex')}` }) as never,
+      credit_window: 200,
+    });
     replies.on('message', (context: EventContext) => {
       const id = String(context.message!.correlation_id);
       const done = waiting.get(id);
       waiting.delete(id);
       done?.();
     });
-    await new Promise((resolve) => replies.once('receiver_open', resolve));
+    const replyTo = await new Promise<string>((resolve) => replies.once('receiver_open', (context: EventContext) => resolve(context.receiver!.source.address)));
     const sender = connection.open_sender({ target: { address: queue } });
     await new Promise((resolve) => sender.once('sendable', resolve));
     const prefix = randomBytes(8).toString('hex');

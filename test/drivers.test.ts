@@ -148,6 +148,15 @@ function semantics(name: string, kind: 'rabbitmq' | 'amqp1', product: RegExp, st
       assert.equal(client.pendingCalls, 0);
     });
 
+    it('a call to an unserved topic does not hold back the calls after it', async () => {
+      // Routers grant no credit to an address nobody consumes; the stuck call
+      // must wait on its own link, not in front of everything else the connection sends.
+      const stuck = client.call({ topic: 'still-nobody-serves-this' }, 'bench', {}, {}, 4000);
+      const served = await Promise.all(Array.from({ length: 10 }, (_, seq) => client.call({ topic: 'semantics', server: 's1' }, 'bench', { seq }, {}, 2000)));
+      assert.equal(served.length, 10);
+      await assert.rejects(stuck, RpcTimeoutError);
+    });
+
     it('notifications reach a listener with their fields', async () => {
       const listener = await driver.connect({ name: 'listener' });
       connections.push(listener);

@@ -49,6 +49,9 @@ const RPC_VERSION = '1.0';
 /** Reply senders kept open per server connection; the least recently opened closes beyond this. */
 const MAX_REPLY_SENDERS = 256;
 const RESOLVED: Promise<void> = Promise.resolve();
+/** Messages held per link while the peer grants it no credit; beyond this the link refuses more. */
+const MAX_BACKLOG = 10_000;
+const BACKLOG_FULL = (): BusError => new BusError(`the bus grants no credit and ${MAX_BACKLOG} messages already wait on this link`);
 
 interface ParsedUrl {
   host: string;
@@ -164,6 +167,28 @@ export class Amqp1Driver implements BusDriver {
   }
 }
 
+/** A message waiting for its link's credit. */
+interface HeldMessage {
+  message: Message;
+  /** called with the delivery once the message is handed to rhea */
+  sent?: (delivery: Delivery) => void;
+  /** checked just before a held message goes out: false drops it (a call that timed out meanwhile) */
+  wanted?: () => boolean;
+  /** called when the message is dropped instead (connection closed) */
+  dropped?: (error: Error) => void;
+}
+
+/** A sender and the messages it holds until the peer grants credit (see Amqp1Connection.transmit). */
+/** rhea's link bookkeeping, which its typings leave out */
+type CreditedSender = Sender & { credit: number; delivery_count: number };
+
+interface Link {
+  sender: CreditedSender;
+  /** messages handed to rhea on this link since it opened */
+  handed: number;
+  backlog: HeldMessage[];
+}
+
 /** A call's request delivery, carrying the call's id for its disposition handler. */
 type CallDelivery = Delivery & { busbenchCall?: string };
 
@@ -177,8 +202,8 @@ class Amqp1Connection implements BusConnection {
   private readonly ids = new HexIdGenerator();
   private readonly pending = new PendingCalls();
   /** senders by mode and address */
-  private readonly senders = new Map<string, Sender>();
-  private readonly replySenders = new Map<string, Sender>();
+  private readonly senders = new Map<string, Link>();
+  private readonly replySenders = new Map<string, Link>();
   private readonly receivers: Receiver[] = [];
   /** deliveries whose disposition someone waits for */
   private readonly outcomes = new WeakMap<Delivery, Outcome>();
@@ -213,6 +238,9 @@ class Amqp1Connection implements BusConnection {
     if (this.closed) return;
     this.closed = true;
     this.pending.failAll(error);
+    for (const link of [...this.senders.values(), ...this.replySenders.values()]) {
+      for (const held of link.backlog.splice(0)) held.dropped?.(error);
+    }
   }
 
   /**
@@ -221,11 +249,12 @@ class Amqp1Connection implements BusConnection {
    * for calls, where only a bad outcome matters: it fails the call at once
    * instead of letting it time out, and an accepted request costs nothing.
    */
-  private sender(address: string, mode: 'presettled' | 'confirmed' | 'call'): Sender {
+  private sender(address: string, mode: 'presettled' | 'confirmed' | 'call'): Link {
     const key = `${mode}:${address}`;
-    let sender = this.senders.get(key);
-    if (sender) return sender;
-    sender = this.openSender({ target: { address }, ...(mode === 'presettled' ? { snd_settle_mode: 1 } : {}) });
+    let link = this.senders.get(key);
+    if (link) return link;
+    link = this.openLink({ target: { address }, ...(mode === 'presettled' ? { snd_settle_mode: 1 } : {}) });
+    const sender = link.sender;
     const failed = (outcome: string): BusError => new BusError(`${address}: message ${outcome}${outcome === 'released' ? ' (no consumer for the address)' : ''}`);
     if (mode === 'confirmed') {
       sender.on('accepted', (context: EventContext) => this.settle(context.delivery, undefined));
@@ -238,23 +267,71 @@ class Amqp1Connection implements BusConnection {
         });
       }
     }
-    this.senders.set(key, sender);
-    return sender;
+    this.senders.set(key, link);
+    return link;
+  }
+
+  /** A sender on the connection's one session, with its own backlog. */
+  private openLink(options: SenderOptions): Link {
+    const sender = this.connection.open_sender(options);
+    const link: Link = { sender: sender as CreditedSender, handed: 0, backlog: [] };
+    sender.on('sender_error', () => undefined);
+    sender.on('sendable', () => this.flush(link));
+    return link;
   }
 
   /**
-   * Every sender on a session of its own. rhea sends a session's deliveries
-   * in order and stops at the first whose link has no credit, and a router
-   * grants none to an address nobody consumes: on a shared session one call
-   * to an unserved topic (or a reply to a caller that is gone) would hold
-   * back everything the connection sends after it.
+   * Credit this link has that no message handed to rhea will use. rhea takes
+   * credit only when it writes (after this tick), so `sender.credit` alone
+   * would let a burst of sends run past the peer's grant.
    */
-  private openSender(options: SenderOptions): Sender {
-    const session = this.connection.create_session();
-    session.begin();
-    const sender = session.open_sender(options);
-    sender.on('sender_error', () => undefined);
-    return sender;
+  private static available(link: Link): number {
+    const sender = link.sender;
+    if (!sender.sendable()) return 0;
+    // A drain may move delivery_count past what we handed over: nothing is in flight then.
+    if (link.handed < sender.delivery_count) link.handed = sender.delivery_count;
+    return sender.credit - (link.handed - sender.delivery_count);
+  }
+
+  /**
+   * Hand a message to rhea only while its link has credit, and hold it on the
+   * link otherwise. rhea sends a session's deliveries in order and stops at
+   * the first whose link lacks credit, and a router grants none to an
+   * address nobody consumes: handed over blindly, one call to an unserved
+   * topic (or a reply to a caller that has gone) would hold back everything
+   * the connection sends after it. (A session per link avoids that too, but
+   * costs some 15 % of throughput: rhea walks every session on each write.)
+   * Returns false when the link's backlog is full and the message was not taken.
+   */
+  private transmit(link: Link, held: HeldMessage): boolean {
+    if (link.backlog.length === 0 && Amqp1Connection.available(link) > 0) {
+      this.hand(link, held);
+      return true;
+    }
+    if (link.backlog.length >= MAX_BACKLOG) return false;
+    link.backlog.push(held);
+    return true;
+  }
+
+  private hand(link: Link, held: HeldMessage): void {
+    link.handed++;
+    // Not `held.sent?.(send(…))`: an optional call skips evaluating its argument, and the send with it.
+    const delivery = link.sender.send(held.message);
+    held.sent?.(delivery);
+  }
+
+  /** Send what the link holds, as far as its credit goes (on rhea's 'sendable'). */
+  private flush(link: Link): void {
+    if (this.closed) return;
+    let credit = Amqp1Connection.available(link);
+    let sent = 0;
+    while (sent < link.backlog.length && credit > 0) {
+      const held = link.backlog[sent++]!;
+      if (held.wanted && !held.wanted()) continue;
+      credit--;
+      this.hand(link, held);
+    }
+    if (sent > 0) link.backlog.splice(0, sent);
   }
 
   private settle(delivery: Delivery | undefined, error: Error | undefined): void {
@@ -266,20 +343,25 @@ class Amqp1Connection implements BusConnection {
     else outcome.resolve();
   }
 
-  /** Send and resolve once the message is handed over, waiting for credit when the peer gives none. */
-  private send(sender: Sender, message: Message): Promise<void> {
+  /** Send and resolve once the message is handed to rhea: at once with credit, else when credit comes. */
+  private send(link: Link, message: Message): Promise<void> {
     if (this.closed) return Promise.reject(new BusError('connection closed'));
-    sender.send(message);
-    if (sender.sendable()) return RESOLVED;
-    return new Promise<void>((resolve) => sender.once('sendable', () => resolve()));
+    if (link.backlog.length === 0 && Amqp1Connection.available(link) > 0) {
+      link.handed++;
+      link.sender.send(message);
+      return RESOLVED;
+    }
+    return new Promise<void>((resolve, reject) => {
+      if (!this.transmit(link, { message, sent: () => resolve(), dropped: reject })) reject(BACKLOG_FULL());
+    });
   }
 
   /** Send unsettled and resolve on the peer's `accepted`, reject on any other outcome. */
-  private sendConfirmed(sender: Sender, message: Message): Promise<void> {
+  private sendConfirmed(link: Link, message: Message): Promise<void> {
     if (this.closed) return Promise.reject(new BusError('connection closed'));
     return new Promise<void>((resolve, reject) => {
-      const delivery = sender.send(message);
-      this.outcomes.set(delivery, { resolve, reject });
+      const taken = this.transmit(link, { message, sent: (delivery) => this.outcomes.set(delivery, { resolve, reject }), dropped: reject });
+      if (!taken) reject(BACKLOG_FULL());
     });
   }
 
@@ -331,14 +413,23 @@ class Amqp1Connection implements BusConnection {
       return result;
     }
     // Unsettled, as oslo sends calls; the TTL drops a request nobody takes in time.
-    const delivery = this.sender(this.targetAddress(target), 'call').send({
-      message_id: id,
-      reply_to: this.replyAddress!,
-      ttl: timeoutMs,
-      body: this.requestBody(method, args, context),
+    const link = this.sender(this.targetAddress(target), 'call');
+    const message: Message = { message_id: id, reply_to: this.replyAddress!, ttl: timeoutMs, body: this.requestBody(method, args, context) };
+    if (link.backlog.length === 0 && Amqp1Connection.available(link) > 0) {
+      // The common case, without the closures a held message needs.
+      link.handed++;
+      // On the delivery itself: a WeakMap entry per call costs the garbage collector.
+      (link.sender.send(message) as CallDelivery).busbenchCall = id;
+      return result;
+    }
+    const taken = this.transmit(link, {
+      message,
+      // On the delivery itself: a WeakMap entry per call costs the garbage collector.
+      sent: (delivery) => ((delivery as CallDelivery).busbenchCall = id),
+      // A request held for credit past its call's timeout is not sent at all.
+      wanted: () => this.pending.has(id),
     });
-    // On the delivery itself: a WeakMap entry per call costs the garbage collector.
-    (delivery as CallDelivery).busbenchCall = id;
+    if (!taken) this.pending.reject(id, BACKLOG_FULL());
     return result;
   }
 
@@ -407,19 +498,25 @@ class Amqp1Connection implements BusConnection {
 
   private reply(address: string, correlationId: Message['message_id'], body: Record<string, unknown>): void {
     if (this.closed) return;
-    let sender = this.replySenders.get(address);
-    if (!sender) {
+    let link = this.replySenders.get(address);
+    if (!link) {
       if (this.replySenders.size >= MAX_REPLY_SENDERS) {
-        const [oldest, link] = this.replySenders.entries().next().value as [string, Sender];
+        const [oldest, old] = this.replySenders.entries().next().value as [string, Link];
         this.replySenders.delete(oldest);
-        link.close();
+        old.sender.close();
       }
-      sender = this.openSender({ target: { address }, snd_settle_mode: 1 });
-      this.replySenders.set(address, sender);
+      link = this.openLink({ target: { address }, snd_settle_mode: 1 });
+      this.replySenders.set(address, link);
     }
     const reply: Message = { body: JSON.stringify(body) };
     if (correlationId !== undefined) reply.correlation_id = correlationId;
-    sender.send(reply);
+    if (link.backlog.length === 0 && Amqp1Connection.available(link) > 0) {
+      link.handed++;
+      link.sender.send(reply);
+      return;
+    }
+    // A reply that finds the backlog full is dropped: its caller is gone or hopelessly behind.
+    this.transmit(link, { message: reply });
   }
 
   async notify(topic: string, priority: string, eventType: string, payload: unknown, context: RpcContext, publisherId: string): Promise<void> {
@@ -473,7 +570,8 @@ class Amqp1Connection implements BusConnection {
       this.connection.close();
       await closed;
     } else {
-      for (const link of [...this.senders.values(), ...this.replySenders.values(), ...this.receivers]) link.close();
+      for (const link of [...this.senders.values(), ...this.replySenders.values()]) link.sender.close();
+      for (const receiver of this.receivers) receiver.close();
     }
   }
 }

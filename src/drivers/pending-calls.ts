@@ -33,6 +33,11 @@ export class PendingCalls {
     return result;
   }
 
+  /** Whether call `id` still waits (has not timed out, failed or been answered). */
+  has(id: string): boolean {
+    return this.calls.has(id);
+  }
+
   resolve(id: string, value: unknown): void {
     const call = this.take(id);
     if (call) call.resolve(value);
