@@ -9,9 +9,25 @@ export class LoadPhase {
   stopping = false;
 }
 
-/** Wall-clock milliseconds with sub-ms resolution, comparable across the threads of a host. */
+/**
+ * This thread's clock for timestamps that travel in messages: wall-clock
+ * milliseconds with sub-ms resolution, plus an injected skew (tests), minus
+ * the offset the coordinator estimated against its own clock — so every
+ * process stamps in the coordinator's time and one-way latencies between
+ * processes need no further correction.
+ */
+export const clock = {
+  skewMs: 0,
+  offsetMs: 0,
+  /** the uncorrected reading, for the offset probes */
+  raw(): number {
+    return performance.timeOrigin + performance.now() + this.skewMs;
+  },
+};
+
+/** Milliseconds in the coordinator's time (see clock). */
 export function epochMs(): number {
-  return performance.timeOrigin + performance.now();
+  return performance.timeOrigin + performance.now() + clock.skewMs - clock.offsetMs;
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -26,3 +42,8 @@ export function yieldToEventLoop(): Promise<void> {
 /** Context keys busbench adds to every message; oslo peers carry unknown context keys along untouched. */
 export const SENT_AT_KEY = 'busbench_sent';
 export const WARMUP_KEY = 'busbench_warmup';
+/** the sending client's number, for per-sender sequence accounting (the sequence is args.seq) */
+export const CLIENT_KEY = 'busbench_client';
+/** fields a busbench server adds to its reply: when the request arrived and when the reply left */
+export const RECEIVED_AT_FIELD = 'busbench_received';
+export const REPLIED_AT_FIELD = 'busbench_replied';

@@ -1,29 +1,60 @@
 /**
  * An RPC client agent: calls or casts to one target, closed loop (ombt's
- * model: N outstanding, optional pause) or at a fixed rate.
+ * model: N outstanding, optional pause) or open loop (fixed or Poisson
+ * arrivals at a rate, at most N outstanding). In the open loop every message
+ * has an intended send time and its latency is also counted from that time,
+ * so a stalled bus shows in the percentiles instead of silently lowering the
+ * send rate (coordinated omission); the round trip from the actual send is
+ * kept beside it as the service time.
  */
 import { RpcTimeoutError, type BusConnection, type RpcTarget } from '../src/drivers/driver.js';
-import { AgentRecorder, PATTERN_INDEX, type PatternName } from '../src/metrics/stats.js';
-import { LoadPhase, SENT_AT_KEY, WARMUP_KEY, epochMs, sleep, yieldToEventLoop } from './phase.js';
+import { AgentRecorder, LEG_CORRECTED, LEG_PROCESSING, LEG_REPLY, PATTERN_INDEX, type PatternName } from '../src/metrics/stats.js';
+import { CLIENT_KEY, LoadPhase, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, WARMUP_KEY, epochMs, sleep, yieldToEventLoop } from './phase.js';
 
 export interface ClientPlan {
   name: string;
+  /** this client's number across the run: sequence numbers are per (client, target) */
+  id: number;
   pattern: PatternName;
   target: RpcTarget;
   /** measured messages this client sends; undefined: until the phase stops */
   quota: number | undefined;
+  /** closed loop: outstanding messages; open loop: the most outstanding at once */
   concurrency: number;
   pauseMs: number;
-  /** messages per second; undefined: closed loop */
+  arrival: 'closed' | 'fixed' | 'poisson';
+  /** open loop: messages per second */
   rate: number | undefined;
   timeoutMs: number;
   method: string;
   payload: string;
+  /** per-message accounting and per-leg timestamps (off only to measure their cost) */
+  bookkeeping?: boolean;
+  /** fault: send every n-th cast twice with the same sequence number */
+  duplicateSendEvery?: number;
+  /** fault: busy CPU per send */
+  burnMs?: number;
+}
+
+/** What the client sent in the measured phase, for the loss / duplicate accounting. */
+export interface SentRange {
+  client: number;
+  pattern: PatternName;
+  /** sequence number of the first measured message */
+  firstSeq: number;
+  count: number;
 }
 
 const STOP = 0;
 const WARMUP = 1;
 const MEASURED = 2;
+
+function busy(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // burning CPU on purpose (fault injection)
+  }
+}
 
 export class RpcClientAgent {
   readonly recorder = new AgentRecorder('client');
@@ -32,6 +63,8 @@ export class RpcClientAgent {
   private readonly isCall: boolean;
   private readonly fanout: boolean;
   private seq = 0;
+  private firstMeasuredSeq = -1;
+  private measuredSeqs = 0;
 
   constructor(
     private readonly connection: BusConnection,
@@ -43,9 +76,13 @@ export class RpcClientAgent {
     this.fanout = plan.pattern === 'cast-multicast';
   }
 
+  get sent(): SentRange {
+    return { client: this.plan.id, pattern: this.plan.pattern, firstSeq: Math.max(0, this.firstMeasuredSeq), count: this.measuredSeqs };
+  }
+
   /** Resolves when the client has sent its share and every send has settled. */
   async run(): Promise<void> {
-    if (this.plan.rate !== undefined) return this.runAtRate(this.plan.rate);
+    if (this.plan.arrival !== 'closed' && this.plan.rate !== undefined) return this.runOpenLoop(this.plan.rate, this.plan.arrival === 'poisson');
     const lanes: Promise<void>[] = [];
     for (let i = 0; i < this.plan.concurrency; i++) lanes.push(this.lane());
     await Promise.all(lanes);
@@ -62,15 +99,21 @@ export class RpcClientAgent {
 
   private async lane(): Promise<void> {
     for (let state = this.next(); state !== STOP; state = this.next()) {
-      const ok = await this.sendOne(state === MEASURED);
+      const ok = await this.sendOne(state === MEASURED, undefined);
       if (this.plan.pauseMs > 0) await sleep(this.plan.pauseMs);
       // Casts and failures settle without I/O: yield, or a lane would spin and starve the worker's control port.
       else if (!this.isCall || !ok) await yieldToEventLoop();
     }
   }
 
-  private async runAtRate(rate: number): Promise<void> {
-    const intervalMs = 1000 / rate;
+  /**
+   * Sends on schedule: the n-th message is due at its intended time whatever
+   * happened to the ones before. When `concurrency` messages are already
+   * outstanding the send waits for one to finish — late, and its corrected
+   * latency says by how much.
+   */
+  private async runOpenLoop(rate: number, poisson: boolean): Promise<void> {
+    const meanGapMs = 1000 / rate;
     const inFlight = new Set<Promise<boolean>>();
     let due = performance.now();
     for (let state = this.next(); state !== STOP; state = this.next()) {
@@ -78,31 +121,46 @@ export class RpcClientAgent {
       // Behind schedule (rate above what the bus takes): still yield, so replies and control messages get in.
       if (wait > 0) await sleep(wait);
       else await yieldToEventLoop();
-      const send = this.sendOne(state === MEASURED);
+      while (inFlight.size >= this.plan.concurrency) await Promise.race(inFlight);
+      const send = this.sendOne(state === MEASURED, due);
       inFlight.add(send);
       void send.finally(() => inFlight.delete(send));
-      due += intervalMs;
+      // Poisson arrivals: exponential gaps with the same mean.
+      due += poisson ? -Math.log(1 - Math.random()) * meanGapMs : meanGapMs;
     }
     await Promise.all(inFlight);
   }
 
-  /** Sends one message and records its outcome; false when it failed. */
-  private async sendOne(measured: boolean): Promise<boolean> {
+  /** Sends one message and records its outcome; false when it failed. `intendedAt`: performance.now() of its due time (open loop). */
+  private async sendOne(measured: boolean, intendedAt: number | undefined): Promise<boolean> {
+    if (this.plan.burnMs) busy(this.plan.burnMs);
     const sentAt = epochMs();
-    const context: Record<string, unknown> = measured ? { [SENT_AT_KEY]: sentAt } : { [SENT_AT_KEY]: sentAt, [WARMUP_KEY]: true };
-    const args = { payload: this.plan.payload, seq: this.seq++ };
+    const seq = this.seq++;
+    const context: Record<string, unknown> = this.plan.bookkeeping === false
+      ? measured
+        ? { [SENT_AT_KEY]: sentAt }
+        : { [SENT_AT_KEY]: sentAt, [WARMUP_KEY]: true }
+      : measured
+        ? { [SENT_AT_KEY]: sentAt, [CLIENT_KEY]: this.plan.id }
+        : { [SENT_AT_KEY]: sentAt, [CLIENT_KEY]: this.plan.id, [WARMUP_KEY]: true };
+    const args = { payload: this.plan.payload, seq };
     const counters = measured ? this.recorder.countersFor(this.patternIndex) : undefined;
     if (counters) {
+      if (this.firstMeasuredSeq < 0) this.firstMeasuredSeq = seq;
+      this.measuredSeqs = seq - this.firstMeasuredSeq + 1;
       counters.sent++;
       if (counters.firstAt === 0) counters.firstAt = sentAt;
     }
     const started = performance.now();
     try {
       if (this.isCall) {
-        await this.connection.call(this.plan.target, this.plan.method, args, context, this.plan.timeoutMs);
+        const reply = await this.connection.call(this.plan.target, this.plan.method, args, context, this.plan.timeoutMs);
         if (counters) {
           counters.ok++;
-          this.recorder.latency(this.patternIndex, performance.now() - started);
+          const now = performance.now();
+          this.recorder.latency(this.patternIndex, now - started);
+          if (intendedAt !== undefined) this.recorder.leg(LEG_CORRECTED, this.patternIndex, now - intendedAt);
+          if (this.plan.bookkeeping !== false) this.recordReplyLegs(reply);
         }
       } else if (this.fanout) {
         await this.connection.fanout(this.plan.target, this.plan.method, args, context);
@@ -111,15 +169,33 @@ export class RpcClientAgent {
         await this.connection.cast(this.plan.target, this.plan.method, args, context);
         if (counters) counters.ok++;
       }
+      if (!this.isCall && this.plan.duplicateSendEvery && measured && (seq - this.firstMeasuredSeq + 1) % this.plan.duplicateSendEvery === 0) {
+        // Fault: the same message again, as a bus that redelivers would.
+        if (this.fanout) await this.connection.fanout(this.plan.target, this.plan.method, args, context);
+        else await this.connection.cast(this.plan.target, this.plan.method, args, context);
+      }
     } catch (error) {
       if (counters) {
-        if (error instanceof RpcTimeoutError) counters.timeouts++;
-        else counters.errors++;
+        if (error instanceof RpcTimeoutError) {
+          counters.timeouts++;
+          // A call that never came back was still late by its whole timeout: the open loop must not forget it.
+          if (intendedAt !== undefined) this.recorder.leg(LEG_CORRECTED, this.patternIndex, performance.now() - intendedAt);
+        } else counters.errors++;
         counters.lastAt = epochMs();
       }
       return false;
     }
     if (counters) counters.lastAt = epochMs();
     return true;
+  }
+
+  /** A busbench server stamps its reply; an oslo server's reply has no stamps, and then there are no legs. */
+  private recordReplyLegs(reply: unknown): void {
+    if (!reply || typeof reply !== 'object') return;
+    const received = (reply as Record<string, unknown>)[RECEIVED_AT_FIELD];
+    const replied = (reply as Record<string, unknown>)[REPLIED_AT_FIELD];
+    if (typeof received !== 'number' || typeof replied !== 'number') return;
+    this.recorder.leg(LEG_PROCESSING, this.patternIndex, replied - received);
+    this.recorder.leg(LEG_REPLY, this.patternIndex, epochMs() - replied);
   }
 }

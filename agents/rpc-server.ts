@@ -1,11 +1,17 @@
 /**
  * An RPC server agent: serves (topic, server) on its connection, answers
- * every call at once with its name, and records what reached it through
- * which delivery (unicast / anycast / multicast).
+ * every call at once with its name and two timestamps (request arrived,
+ * reply left: the client derives processing time and the reply's one-way
+ * trip from them), records what reached it through which delivery
+ * (unicast / anycast / multicast) and which (client, sequence) it got, for
+ * the loss / duplicate / reorder accounting. Optional faults (stall, drop,
+ * late replies, a rate limit) come from the scenario.
  */
-import type { BusConnection, IncomingRequest, Subscription } from '../src/drivers/driver.js';
-import { AgentRecorder, PATTERN_INDEX } from '../src/metrics/stats.js';
-import { SENT_AT_KEY, WARMUP_KEY, epochMs } from './phase.js';
+import type { IncomingRequest, Subscription, BusConnection } from '../src/drivers/driver.js';
+import { ReceiptLog, type ExportedReceipts } from '../src/metrics/accounting.js';
+import { AgentRecorder, PATTERNS, PATTERN_INDEX, type PatternName } from '../src/metrics/stats.js';
+import type { Faults } from '../src/scenario/types.js';
+import { CLIENT_KEY, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, WARMUP_KEY, epochMs } from './phase.js';
 
 /** [isCall][via] → pattern index, so the hot path does no string work. */
 const PATTERN_BY_DELIVERY = {
@@ -13,14 +19,34 @@ const PATTERN_BY_DELIVERY = {
   cast: { unicast: PATTERN_INDEX['cast-unicast'], anycast: PATTERN_INDEX['cast-anycast'], multicast: PATTERN_INDEX['cast-multicast'] },
 } as const;
 
+const NEVER = new Promise<never>(() => undefined);
+
+/** What one server received per pattern, by (client, sequence). */
+export interface ServerReceipts {
+  server: string;
+  pattern: PatternName;
+  receipts: ExportedReceipts;
+}
+
 export class RpcServerAgent {
   readonly recorder = new AgentRecorder('server');
   private subscription: Subscription | undefined;
+  private readonly receipts: (ReceiptLog | undefined)[] = new Array(PATTERNS.length);
+  private measuredSeen = 0;
+  private callsSeen = 0;
+  /** replies held back by a fault, still to go out */
+  delayedReplies = 0;
+  /** rate-limit fault: when the next answer may leave (performance.now()) */
+  private nextFreeAt = 0;
+  /** performance.now() when the measured phase began (the stall fault is timed from it) */
+  measureStartedAt = 0;
 
   constructor(
     private readonly connection: BusConnection,
     readonly name: string,
     private readonly topic: string,
+    private readonly faults: Faults = {},
+    private readonly bookkeeping = true,
   ) {}
 
   async start(): Promise<void> {
@@ -34,18 +60,68 @@ export class RpcServerAgent {
     return total;
   }
 
+  exportReceipts(): ServerReceipts[] {
+    const out: ServerReceipts[] = [];
+    this.receipts.forEach((log, p) => {
+      if (log) out.push({ server: this.name, pattern: PATTERNS[p]!, receipts: log.export() });
+    });
+    return out;
+  }
+
   private readonly handle = (request: IncomingRequest): unknown => {
     const context = request.context;
-    if (context[WARMUP_KEY] !== true) {
-      const pattern = PATTERN_BY_DELIVERY[request.isCall ? 'call' : 'cast'][request.via];
-      const now = epochMs();
-      this.recorder.received(pattern, now);
-      const sentAt = context[SENT_AT_KEY];
-      // One-way latency: only meaningful when sender and server share a clock (same host here).
-      if (typeof sentAt === 'number') this.recorder.latency(pattern, now - sentAt);
+    const receivedAt = epochMs();
+    if (context[WARMUP_KEY] === true) return { server: this.name, seq: request.args['seq'] ?? null };
+    const faults = this.faults;
+    this.measuredSeen++;
+    // Fault: ignore it altogether, as if the bus had lost it.
+    if (faults.dropEvery && this.measuredSeen % faults.dropEvery === 0) return NEVER;
+    const pattern = PATTERN_BY_DELIVERY[request.isCall ? 'call' : 'cast'][request.via];
+    this.recorder.received(pattern, receivedAt);
+    const sentAt = context[SENT_AT_KEY];
+    // One-way latency in the coordinator's time (each process corrects its clock by its estimated offset).
+    if (typeof sentAt === 'number') this.recorder.latency(pattern, receivedAt - sentAt);
+    const client = context[CLIENT_KEY];
+    const seq = request.args['seq'];
+    if (!this.bookkeeping) return request.isCall ? { server: this.name, seq: seq ?? null } : undefined;
+    if (typeof client === 'number' && Number.isInteger(seq)) (this.receipts[pattern] ??= new ReceiptLog()).record(client, seq as number);
+    if (!request.isCall) return undefined;
+    this.callsSeen++;
+    const answer = { server: this.name, seq: seq ?? null, [RECEIVED_AT_FIELD]: receivedAt, [REPLIED_AT_FIELD]: 0 };
+    const delayMs = this.replyDelay();
+    if (delayMs <= 0) {
+      answer[REPLIED_AT_FIELD] = epochMs();
+      return answer;
     }
-    return { server: this.name, seq: request.args['seq'] ?? null };
+    this.delayedReplies++;
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        this.delayedReplies--;
+        answer[REPLIED_AT_FIELD] = epochMs();
+        resolve(answer);
+      }, delayMs),
+    );
   };
+
+  /** How long a fault holds this call's reply back (0: none). */
+  private replyDelay(): number {
+    const faults = this.faults;
+    const now = performance.now();
+    let delay = 0;
+    if (faults.lateReplyEvery && this.callsSeen % faults.lateReplyEvery === 0) delay = faults.lateReplyDelayMs ?? 0;
+    if (faults.serverStall && this.measureStartedAt > 0) {
+      const stallStart = this.measureStartedAt + faults.serverStall.atMs;
+      const stallEnd = stallStart + faults.serverStall.forMs;
+      if (now >= stallStart && now < stallEnd) delay = Math.max(delay, stallEnd - now);
+    }
+    if (faults.serverRate) {
+      // A token bucket of one: answers leave at most `serverRate` per second.
+      const slot = Math.max(now, this.nextFreeAt);
+      this.nextFreeAt = slot + 1000 / faults.serverRate;
+      delay = Math.max(delay, slot - now);
+    }
+    return delay;
+  }
 
   async stop(): Promise<void> {
     await this.subscription?.close();

@@ -3,14 +3,16 @@
  * connection (or a share of one), driven by control messages from the main
  * thread (see control.ts).
  */
+import { monitorEventLoopDelay, performance as perf, type EventLoopUtilization } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BusConnection } from '../src/drivers/driver.js';
 import { createDriver } from '../src/drivers/index.js';
+import { IntervalRecorder } from '../src/metrics/interval.js';
 import { mergeRecorders, totalCounters, type AgentRecorder } from '../src/metrics/stats.js';
-import type { AgentFailure, MainToWorker, WorkerInit, WorkerToMain } from './control.js';
+import type { AgentFailure, GeneratorLoad, MainToWorker, WorkerInit, WorkerToMain } from './control.js';
 import { ListenerAgent } from './listener.js';
 import { NotifierAgent } from './notifier.js';
-import { LoadPhase } from './phase.js';
+import { LoadPhase, clock } from './phase.js';
 import { RpcClientAgent } from './rpc-client.js';
 import { RpcServerAgent } from './rpc-server.js';
 
@@ -21,8 +23,16 @@ process.on('unhandledRejection', (reason) => {
   port.postMessage({ type: 'log', level: 'warn', message: `unhandled rejection in an agent: ${reason instanceof Error ? reason.message : String(reason)}` } satisfies WorkerToMain);
 });
 const init = workerData as WorkerInit;
+// Fault injection: a skewed clock, which the coordinator's offset estimate must find and correct.
+clock.skewMs = init.faults.clockSkewMs?.[init.workerIndex] ?? 0;
 const driver = createDriver(init.driver);
 const phase = new LoadPhase();
+const interval = new IntervalRecorder();
+/** where agents record their per-second series: nowhere without bookkeeping */
+const intervalSink = init.bookkeeping ? interval : undefined;
+// Event-loop delay at 10 ms resolution: enough to tell a saturated generator, cheap enough to leave on.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+let utilizationAtMeasure: EventLoopUtilization | undefined;
 const payload = 'x'.repeat(init.load.payloadBytes);
 
 const connections: BusConnection[] = [];
@@ -42,6 +52,24 @@ function send(message: WorkerToMain): void {
 
 function recorders(): AgentRecorder[] {
   return [...servers, ...listeners, ...clients, ...notifiers].map((agent) => agent.recorder);
+}
+
+let generatorAtEnd: GeneratorLoad | undefined;
+
+/** Taken when this worker's senders are done, so the idle settle phase does not dilute it. */
+function generatorLoad(): GeneratorLoad {
+  if (generatorAtEnd) return generatorAtEnd;
+  loopDelay.disable();
+  const utilization = utilizationAtMeasure ? perf.eventLoopUtilization(utilizationAtMeasure).utilization : 0;
+  const ms = (ns: number): number => (Number.isFinite(ns) ? ns / 1e6 : 0);
+  generatorAtEnd = {
+    worker: init.workerIndex,
+    utilization,
+    lagP50Ms: ms(loopDelay.percentile(50)),
+    lagP99Ms: ms(loopDelay.percentile(99)),
+    lagMaxMs: ms(loopDelay.max),
+  };
+  return generatorAtEnd;
 }
 
 /** Run `tasks` with at most `limit` in flight: bounded connection start-up, so the broker is not stormed. */
@@ -89,7 +117,8 @@ async function startAgents(): Promise<void> {
     [
       ...init.servers.map((name) =>
         startTask(name, async (connection) => {
-          const agent = new RpcServerAgent(connection, name, init.topic);
+          const agent = new RpcServerAgent(connection, name, init.topic, init.faults, init.bookkeeping);
+          agent.recorder.interval = intervalSink;
           await agent.start();
           servers.push(agent);
         }),
@@ -97,6 +126,7 @@ async function startAgents(): Promise<void> {
       ...init.listeners.map((name) =>
         startTask(name, async (connection) => {
           const agent = new ListenerAgent(connection, name, init.notificationTopic, init.notificationPriority);
+          agent.recorder.interval = intervalSink;
           await agent.start();
           listeners.push(agent);
         }),
@@ -109,30 +139,34 @@ async function startAgents(): Promise<void> {
     [
       ...init.clients.map((spec) =>
         startTask(spec.name, async (connection) => {
-          clients.push(
-            new RpcClientAgent(
+          const client = new RpcClientAgent(
               connection,
               {
                 name: spec.name,
+                id: ordinal(spec.name),
                 pattern: spec.pattern,
                 target: spec.server ? { topic: init.topic, server: spec.server } : { topic: init.topic },
                 quota: spec.quota,
                 concurrency: load.concurrency,
                 pauseMs: load.pauseMs,
+                arrival: load.arrival,
                 rate: load.rate,
                 timeoutMs: load.timeoutMs,
                 method: 'bench',
                 payload,
+                bookkeeping: init.bookkeeping,
+                ...(init.faults.duplicateSendEvery ? { duplicateSendEvery: init.faults.duplicateSendEvery } : {}),
+                ...(init.faults.clientBurnMs ? { burnMs: init.faults.clientBurnMs } : {}),
               },
               phase,
-            ),
-          );
+            );
+          client.recorder.interval = intervalSink;
+          clients.push(client);
         }),
       ),
       ...init.notifiers.map((spec) =>
         startTask(spec.name, async (connection) => {
-          notifiers.push(
-            new NotifierAgent(
+          const notifier = new NotifierAgent(
               connection,
               {
                 name: spec.name,
@@ -145,8 +179,9 @@ async function startAgents(): Promise<void> {
                 payload,
               },
               phase,
-            ),
-          );
+            );
+          notifier.recorder.interval = intervalSink;
+          notifiers.push(notifier);
         }),
       ),
     ],
@@ -163,9 +198,16 @@ async function startAgents(): Promise<void> {
 }
 
 async function runLoad(): Promise<void> {
-  tickTimer = setInterval(() => send({ type: 'tick', totals: totalCounters(recorders()) }), 1000);
+  tickTimer = setInterval(() => {
+    const totals = totalCounters(recorders());
+    send({ type: 'tick', totals, ...(phase.measuring ? { interval: interval.take(totals) } : {}) });
+  }, 1000);
   await Promise.all([...clients.map((c) => c.run()), ...notifiers.map((n) => n.run())]);
-  send({ type: 'tick', totals: totalCounters(recorders()) });
+  // A worker of servers only has no senders to wait for: its load is taken at collect.
+  if (clients.length + notifiers.length > 0 && utilizationAtMeasure) generatorLoad();
+  const totals = totalCounters(recorders());
+  // The last partial second too, so the series adds up to the totals.
+  send({ type: 'tick', totals, ...(phase.measuring ? { interval: interval.take(totals) } : {}) });
   send({ type: 'load-done' });
 }
 
@@ -193,9 +235,23 @@ port.on('message', (message: MainToWorker) => {
     case 'load-start':
       void runLoad();
       break;
-    case 'measure-start':
-      phase.measuring = true;
+    case 'clock-probe':
+      send({ type: 'clock-sample', t0: message.t0, t1: clock.raw() });
       break;
+    case 'clock-set':
+      clock.offsetMs = message.offsetMs;
+      break;
+    case 'measure-start': {
+      phase.measuring = true;
+      const now = performance.now();
+      for (const server of servers) server.measureStartedAt = now;
+      // The time series starts here: counters so far were warm-up.
+      interval.take(totalCounters(recorders()));
+      loopDelay.reset();
+      loopDelay.enable();
+      utilizationAtMeasure = perf.eventLoopUtilization();
+      break;
+    }
     case 'stop':
       phase.stopping = true;
       break;
@@ -203,7 +259,9 @@ port.on('message', (message: MainToWorker) => {
       let received = 0;
       for (const agent of servers) received += agent.received;
       for (const agent of listeners) received += agent.received;
-      send({ type: 'counts', received });
+      let delayedReplies = 0;
+      for (const agent of servers) delayedReplies += agent.delayedReplies;
+      send({ type: 'counts', received, delayedReplies });
       break;
     }
     case 'collect': {
@@ -211,8 +269,21 @@ port.on('message', (message: MainToWorker) => {
       for (const agent of servers) receivedByAgent[agent.name] = agent.received;
       for (const agent of listeners) receivedByAgent[agent.name] = agent.received;
       let lateReplies = 0;
-      for (const connection of connections) lateReplies += connection.lateReplies;
-      send({ type: 'stats', groups: mergeRecorders(recorders()), receivedByAgent, lateReplies });
+      let unmatchedReplies = 0;
+      for (const connection of connections) {
+        lateReplies += connection.lateReplies;
+        unmatchedReplies += connection.unmatchedReplies;
+      }
+      send({
+        type: 'stats',
+        groups: mergeRecorders(recorders()),
+        receivedByAgent,
+        lateReplies,
+        unmatchedReplies,
+        sent: clients.map((client) => client.sent).filter((range) => range.count > 0),
+        receipts: servers.flatMap((server) => server.exportReceipts()),
+        generator: generatorLoad(),
+      });
       break;
     }
     case 'shutdown':

@@ -10,7 +10,7 @@ export const WARMUP_MS = 3000;
 export const PAYLOAD = 64;
 
 /** busbench rpc-call anycast with its agents on one worker thread; CPU of the whole process over the measured phase. */
-export async function busbenchLoop(options: { kind: 'rabbitmq' | 'amqp1'; url: string; clients: number; measureMs: number }): Promise<LoopResult & { rssBytes: number }> {
+export async function busbenchLoop(options: { kind: 'rabbitmq' | 'amqp1'; url: string; clients: number; measureMs: number; bookkeeping?: boolean }): Promise<LoopResult & { rssBytes: number }> {
   const { url, clients, measureMs } = options;
   const scenario = resolveScenario(
     {
@@ -18,7 +18,7 @@ export async function busbenchLoop(options: { kind: 'rabbitmq' | 'amqp1'; url: s
       bus: { kind: options.kind, url },
       agents: { servers: SERVERS, clients, topic: `bench_${options.kind}_${clients}` },
       load: { patterns: ['call/anycast'], duration: measureMs / 1000, warmup: WARMUP_MS / 1000, payload_bytes: PAYLOAD },
-      runner: { workers: 1 },
+      runner: { workers: 1, bookkeeping: options.bookkeeping ?? true },
     },
     'bench/rpc-throughput',
   );

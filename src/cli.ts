@@ -48,6 +48,7 @@ interface LoadFlags {
   concurrency?: number;
   pause?: string;
   rate?: number;
+  arrival?: 'fixed' | 'poisson';
   payloadBytes?: number;
   timeout?: string;
   workers?: number;
@@ -68,7 +69,11 @@ function addLoadOptions(command: Command): Command {
       .option('--warmup <time>', 'load before the measured phase, not counted', duration('--warmup'), '1s')
       .option('--concurrency <n>', 'closed loop: messages each client keeps outstanding', integer('--concurrency', 1), 1)
       .option('--pause <time>', 'closed loop: pause after each reply', duration('--pause'), '0ms')
-      .option('--rate <n>', 'fixed rate per sender in messages/s instead of the closed loop', positive('--rate'))
+      .option('--rate <n>', 'open loop: messages/s per sender instead of the closed loop; latency also counted from each intended send time', positive('--rate'))
+      .option('--arrival <kind>', 'with --rate: fixed (even gaps) or poisson (exponential gaps)', (value: string) => {
+        if (value !== 'fixed' && value !== 'poisson') throw new InvalidArgumentError('fixed or poisson');
+        return value;
+      })
       .option('--payload-bytes <n>', 'size of the payload argument', integer('--payload-bytes'), 64)
       .option('--timeout <time>', 'call timeout; later replies count as timeouts', duration('--timeout'), '30s'),
   );
@@ -95,6 +100,7 @@ function loadSection(flags: LoadFlags): Record<string, unknown> {
   if (flags.concurrency !== undefined) load['concurrency'] = flags.concurrency;
   if (flags.pause !== undefined) load['pause'] = flags.pause;
   if (flags.rate !== undefined) load['rate'] = flags.rate;
+  if (flags.arrival !== undefined) load['arrival'] = flags.arrival;
   if (flags.payloadBytes !== undefined) load['payload_bytes'] = flags.payloadBytes;
   if (flags.timeout !== undefined) load['timeout'] = flags.timeout;
   return load;

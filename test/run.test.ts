@@ -75,7 +75,13 @@ describe('runScenario', { timeout: 300_000 }, () => {
     assert.ok(files.includes('result.json') && files.includes('histograms.hlog') && files.includes('busbench.log'), files.join(','));
     assert.ok(!files.some((f) => f.includes('.tmp-')), 'no temp files left');
     const saved = JSON.parse(await readFile(join(result.directory, 'result.json'), 'utf8')) as RunResult;
-    assert.equal(saved.schemaVersion, 1);
+    assert.equal(saved.schemaVersion, 2);
+    // Every measured message accounted for by (client, sequence).
+    for (const pattern of ['call-unicast', 'call-anycast', 'cast-anycast'] as const) {
+      assert.deepEqual({ ...saved.delivery[pattern], receiversPerMessage: undefined }, { sent: 200, delivered: 200, lost: 0, duplicated: 0, reordered: saved.delivery[pattern]!.reordered, unexpected: 0, complete: 200, receiversPerMessage: undefined });
+    }
+    assert.equal(saved.delivery['cast-multicast']!.complete, 200);
+    assert.deepEqual(saved.delivery['cast-multicast']!.receiversPerMessage, [0, 0, 0, 200]);
     assert.equal(saved.provenance.bus.product, 'RabbitMQ');
     assert.match(saved.provenance.bus.version, /^\d+\.\d+/);
     assert.equal(saved.provenance.node, process.version);

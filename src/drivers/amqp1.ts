@@ -234,6 +234,10 @@ class Amqp1Connection implements BusConnection {
     return this.pending.lateReplies;
   }
 
+  get unmatchedReplies(): number {
+    return this.pending.unmatchedReplies;
+  }
+
   private fail(error: Error): void {
     if (this.closed) return;
     this.closed = true;
@@ -263,7 +267,7 @@ class Amqp1Connection implements BusConnection {
       for (const outcome of ['rejected', 'released', 'modified']) {
         sender.on(outcome, (context: EventContext) => {
           const id = (context.delivery as CallDelivery | undefined)?.busbenchCall;
-          if (id !== undefined) this.pending.reject(id, failed(outcome));
+          if (id !== undefined) this.pending.fail(id, failed(outcome));
         });
       }
     }
@@ -409,7 +413,7 @@ class Amqp1Connection implements BusConnection {
     const id = this.ids.next();
     const result = this.pending.add(id, timeoutMs);
     if (this.closed) {
-      this.pending.reject(id, new BusError('connection closed'));
+      this.pending.fail(id, new BusError('connection closed'));
       return result;
     }
     // Unsettled, as oslo sends calls; the TTL drops a request nobody takes in time.
@@ -429,7 +433,7 @@ class Amqp1Connection implements BusConnection {
       // A request held for credit past its call's timeout is not sent at all.
       wanted: () => this.pending.has(id),
     });
-    if (!taken) this.pending.reject(id, BACKLOG_FULL());
+    if (!taken) this.pending.fail(id, BACKLOG_FULL());
     return result;
   }
 

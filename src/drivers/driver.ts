@@ -78,6 +78,8 @@ export interface BusConnection {
   readonly pendingCalls: number;
   /** Replies that arrived after their call had timed out. */
   readonly lateReplies: number;
+  /** replies that matched no waiting or timed-out call (a second reply, a stray) */
+  readonly unmatchedReplies: number;
   close(): Promise<void>;
 }
 

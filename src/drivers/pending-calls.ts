@@ -14,11 +14,17 @@ interface PendingCall {
   timeoutMs: number;
 }
 
+const MAX_EXPIRED = 100_000;
+
 export class PendingCalls {
   private readonly calls = new Map<string, PendingCall>();
   private timer: NodeJS.Timeout | undefined;
-  /** replies that came after their call had timed out (or for calls never made here) */
+  /** replies that came after their call had timed out */
   lateReplies = 0;
+  /** replies matching no call that is waiting or timed out: a second reply to a call, or a stray */
+  unmatchedReplies = 0;
+  /** ids of calls that timed out, so their replies count as late (bounded: the oldest are forgotten) */
+  private readonly expired = new Set<string>();
 
   get size(): number {
     return this.calls.size;
@@ -48,6 +54,14 @@ export class PendingCalls {
     if (call) call.reject(error);
   }
 
+  /** Fail call `id` from this side (a refused send, a closed link): not a reply, so nothing late or unmatched is counted. */
+  fail(id: string, error: Error): void {
+    const call = this.calls.get(id);
+    if (!call) return;
+    this.calls.delete(id);
+    call.reject(error);
+  }
+
   /** Reject every pending call (the connection is gone). */
   failAll(error: Error): void {
     if (this.timer) clearTimeout(this.timer);
@@ -59,7 +73,8 @@ export class PendingCalls {
   private take(id: string): PendingCall | undefined {
     const call = this.calls.get(id);
     if (!call) {
-      this.lateReplies++;
+      if (this.expired.delete(id)) this.lateReplies++;
+      else this.unmatchedReplies++;
       return undefined;
     }
     this.calls.delete(id);
@@ -78,6 +93,8 @@ export class PendingCalls {
     for (const [id, call] of this.calls) {
       if (call.deadline > now) break;
       this.calls.delete(id);
+      this.expired.add(id);
+      if (this.expired.size > MAX_EXPIRED) this.expired.delete(this.expired.values().next().value as string);
       call.reject(new RpcTimeoutError(call.timeoutMs));
     }
     this.arm();

@@ -173,6 +173,10 @@ class RabbitConnection implements BusConnection {
     return this.pending.lateReplies;
   }
 
+  get unmatchedReplies(): number {
+    return this.pending.unmatchedReplies;
+  }
+
   private fail(error: Error): void {
     if (this.closed) return;
     this.closed = true;
@@ -268,7 +272,7 @@ class RabbitConnection implements BusConnection {
       await this.publish(exchange, routingKey, message, timeoutMs);
     } catch (error) {
       // The call fails with the send's error, now, instead of timing out later.
-      this.pending.reject(msgId, error as Error);
+      this.pending.fail(msgId, error as Error);
     }
     return result;
   }

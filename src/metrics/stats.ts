@@ -48,13 +48,27 @@ export function throughputPerSec(counters: Counters, fallbackWindowMs: number): 
   return window > 0 ? (counters.ok / window) * 1000 : 0;
 }
 
-/** What crosses the thread boundary and lands in results: counters plus an encoded histogram. */
+/**
+ * Latencies besides each group's primary one (round trip at clients, one-way
+ * at receivers): at clients of calls, the open-loop latency counted from the
+ * intended send time, the server's processing time and the reply's one-way
+ * trip (from the reply's timestamps).
+ */
+export const LEGS = ['corrected', 'processing', 'reply'] as const;
+export type LegName = (typeof LEGS)[number];
+export const LEG_CORRECTED = 0;
+export const LEG_PROCESSING = 1;
+export const LEG_REPLY = 2;
+
+/** What crosses the thread boundary and lands in results: counters plus encoded histograms. */
 export interface GroupSnapshot {
   role: Role;
   pattern: PatternName;
   counters: Counters;
   /** HDR compressed base64, microseconds; absent when nothing was recorded */
   histogram?: string;
+  /** the other legs, encoded likewise, when recorded */
+  legs?: Partial<Record<LegName, string>>;
   /** agents of this role that contributed */
   agents: number;
 }
@@ -70,8 +84,18 @@ export function groupKey(role: Role, pattern: PatternName): string {
 export class AgentRecorder {
   readonly counters: (Counters | undefined)[] = new Array(PATTERNS.length);
   readonly histograms: (Histogram | undefined)[] = new Array(PATTERNS.length);
+  /** [leg][pattern] */
+  readonly legs: (Histogram | undefined)[][] = LEGS.map(() => new Array(PATTERNS.length));
+
+  /** the worker's per-second time series, when it keeps one */
+  interval: { record(role: Role, pattern: number, ms: number): void } | undefined;
 
   constructor(readonly role: Role) {}
+
+  leg(leg: number, pattern: number, ms: number): void {
+    const row = this.legs[leg]!;
+    recordMs((row[pattern] ??= newRecordingHistogram()), ms);
+  }
 
   countersFor(pattern: number): Counters {
     return (this.counters[pattern] ??= emptyCounters());
@@ -87,12 +111,13 @@ export class AgentRecorder {
 
   latency(pattern: number, ms: number): void {
     recordMs((this.histograms[pattern] ??= newRecordingHistogram()), ms);
+    this.interval?.record(this.role, pattern, ms);
   }
 }
 
 /** Merges agents' recorders into one snapshot per (role, pattern): the per-worker merge. */
 export function mergeRecorders(recorders: Iterable<AgentRecorder>): GroupSnapshot[] {
-  const groups = new Map<string, { role: Role; pattern: PatternName; counters: Counters; histogram?: Histogram; agents: number }>();
+  const groups = new Map<string, { role: Role; pattern: PatternName; counters: Counters; histogram?: Histogram; legs: (Histogram | undefined)[]; agents: number }>();
   for (const recorder of recorders) {
     for (let p = 0; p < PATTERNS.length; p++) {
       const counters = recorder.counters[p];
@@ -101,10 +126,14 @@ export function mergeRecorders(recorders: Iterable<AgentRecorder>): GroupSnapsho
       const pattern = PATTERNS[p]!;
       const key = groupKey(recorder.role, pattern);
       let group = groups.get(key);
-      if (!group) groups.set(key, (group = { role: recorder.role, pattern, counters: emptyCounters(), agents: 0 }));
+      if (!group) groups.set(key, (group = { role: recorder.role, pattern, counters: emptyCounters(), legs: [], agents: 0 }));
       group.agents++;
       if (counters) addCounters(group.counters, counters);
       if (histogram) (group.histogram ??= newHistogram()).add(histogram);
+      for (let l = 0; l < LEGS.length; l++) {
+        const leg = recorder.legs[l]![p];
+        if (leg) (group.legs[l] ??= newHistogram()).add(leg);
+      }
     }
   }
   return [...groups.values()].map((g) => ({
@@ -113,6 +142,9 @@ export function mergeRecorders(recorders: Iterable<AgentRecorder>): GroupSnapsho
     counters: g.counters,
     agents: g.agents,
     ...(g.histogram ? { histogram: encodeHistogram(g.histogram) } : {}),
+    ...(g.legs.some(Boolean)
+      ? { legs: Object.fromEntries(LEGS.flatMap((name, l) => (g.legs[l] ? [[name, encodeHistogram(g.legs[l]!)]] : []))) as Partial<Record<LegName, string>> }
+      : {}),
   }));
 }
 

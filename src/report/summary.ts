@@ -55,7 +55,24 @@ export function summaryTable(result: RunResult): string {
   const patternsPerRole = new Map<string, number>();
   for (const group of result.groups) patternsPerRole.set(group.role, (patternsPerRole.get(group.role) ?? 0) + 1);
   for (const group of result.overall) if ((patternsPerRole.get(group.role) ?? 0) > 1) table.push(row(group));
+  // The other legs of calls, as rows of their own under the client row.
+  const LEG_LABEL = { corrected: 'from intended', processing: 'server work', reply: 'reply one-way' } as const;
+  for (const group of result.groups) {
+    for (const [name, leg] of Object.entries(group.legs ?? {}) as [keyof typeof LEG_LABEL, NonNullable<GroupResult['legs']>['corrected']][]) {
+      if (!leg) continue;
+      table.push(['', group.pattern, '', '', formatCount(leg.count), '', '', '', LEG_LABEL[name], formatMs(leg.p50Us), formatMs(leg.p90Us), formatMs(leg.p99Us), formatMs(leg.p999Us), formatMs(leg.maxUs)]);
+    }
+  }
   return table.toString();
+}
+
+function deliveryLines(result: RunResult): string[] {
+  return Object.entries(result.delivery ?? {}).map(([pattern, d]) => {
+    const parts = [`${pattern}: ${formatCount(d.sent)} sent, ${formatCount(d.delivered)} delivered`, `${formatCount(d.lost)} lost`, `${formatCount(d.duplicated)} duplicated`, `${formatCount(d.reordered)} reordered`];
+    if (d.unexpected) parts.push(`${formatCount(d.unexpected)} unexpected`);
+    if (d.receiversPerMessage) parts.push(`${formatCount(d.complete)} reached every server`);
+    return `  ${parts.join(', ')}`;
+  });
 }
 
 export function summaryText(result: RunResult): string {
@@ -65,11 +82,15 @@ export function summaryText(result: RunResult): string {
     `busbench ${p.busbench} · ${result.scenario.name} · ${p.bus.product} ${p.bus.version} (${p.bus.protocol}) at ${p.bus.url}${p.bus.embedded ? ' (embedded)' : ''}`,
     `agents: ${a.started.server} servers, ${a.started.client} clients, ${a.started.notifier} notifiers, ${a.started.listener} listeners in ${result.workers} worker(s); ` +
       `started in ${(a.startupMs / 1000).toFixed(2)} s (${a.startedPerSec}/s)${a.failed ? `, ${a.failed} FAILED to start` : ''}`,
-    `measured ${(result.phases.measuredMs / 1000).toFixed(2)} s after ${(result.phases.warmupMs / 1000).toFixed(2)} s warm-up` +
-      `${result.lateReplies ? `; ${result.lateReplies} replies arrived after their timeout` : ''}`,
+    `measured ${(result.phases.measuredMs / 1000).toFixed(2)} s after ${(result.phases.warmupMs / 1000).toFixed(2)} s warm-up; ${result.loadModel.description}`,
     summaryTable(result),
-    'client latency of calls is the round trip; server and listener latency is one-way (sender and receiver on this host share a clock)',
+    `client latency of calls is the round trip; server and listener latency is one-way, ${result.clocks.note}`,
+    `delivery by (client, sequence)${result.lateReplies || result.unmatchedReplies ? `; replies: ${result.lateReplies} late (after their timeout), ${result.unmatchedReplies} unmatched` : ''}:`,
+    ...deliveryLines(result),
   ];
+  if (result.generator.saturated) {
+    lines.push(`GENERATOR SATURATED: ${result.generator.reasons.join('; ')}. These figures are the load generator's limits, not the bus's: use more workers or hosts, or less load per worker.`);
+  }
   if (a.failed) lines.push(`first start-up failures: ${a.failures.slice(0, 3).map((f) => `${f.agent}: ${f.error}`).join('; ')}`);
   if (result.directory) lines.push(`results: ${result.directory}`);
   return lines.join('\n');

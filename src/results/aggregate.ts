@@ -1,12 +1,18 @@
 /** Merging workers' group snapshots into results: per (role, pattern), per role, per worker. */
 import { encodeHistogram, newHistogram, summarize, decodeHistogram, type Histogram } from '../metrics/histogram.js';
-import { addCounters, emptyCounters, groupKey, PATTERN_INDEX, throughputPerSec, type GroupSnapshot, type Role } from '../metrics/stats.js';
+import { addCounters, emptyCounters, groupKey, LEGS, PATTERN_INDEX, throughputPerSec, type GroupSnapshot, type LegName, type Role } from '../metrics/stats.js';
 import type { GroupResult } from './model.js';
 
 const ROLE_ORDER: Record<Role, number> = { client: 0, server: 1, notifier: 2, listener: 3 };
 
-function toResult(group: GroupSnapshot, histogram: Histogram | undefined, measuredMs: number): GroupResult {
+function toResult(group: GroupSnapshot, histogram: Histogram | undefined, measuredMs: number, legs: Partial<Record<LegName, Histogram>> = {}): GroupResult {
   const summary = summarize(histogram);
+  const legResults: NonNullable<GroupResult['legs']> = {};
+  for (const name of LEGS) {
+    const leg = legs[name];
+    const legSummary = summarize(leg);
+    if (leg && legSummary) legResults[name] = { ...legSummary, histogram: encodeHistogram(leg) };
+  }
   return {
     role: group.role,
     pattern: group.pattern,
@@ -15,6 +21,7 @@ function toResult(group: GroupSnapshot, histogram: Histogram | undefined, measur
     throughputPerSec: throughputPerSec(group.counters, measuredMs),
     ...(summary ? { latency: summary } : {}),
     ...(histogram && histogram.totalCount > 0 ? { histogram: encodeHistogram(histogram) } : {}),
+    ...(Object.keys(legResults).length > 0 ? { legs: legResults } : {}),
   };
 }
 
@@ -27,19 +34,20 @@ function sortGroups(groups: GroupResult[]): GroupResult[] {
  * pattern) for the main table, role alone for the overall rows.
  */
 export function mergeGroups(snapshots: GroupSnapshot[], measuredMs: number, keyOf: (g: GroupSnapshot) => string = (g) => groupKey(g.role, g.pattern)): GroupResult[] {
-  const merged = new Map<string, { snapshot: GroupSnapshot; histogram?: Histogram }>();
+  const merged = new Map<string, { snapshot: GroupSnapshot; histogram?: Histogram; legs: Partial<Record<LegName, Histogram>> }>();
   for (const snapshot of snapshots) {
     const key = keyOf(snapshot);
     let entry = merged.get(key);
     if (!entry) {
-      entry = { snapshot: { role: snapshot.role, pattern: snapshot.pattern, counters: emptyCounters(), agents: 0 } };
+      entry = { snapshot: { role: snapshot.role, pattern: snapshot.pattern, counters: emptyCounters(), agents: 0 }, legs: {} };
       merged.set(key, entry);
     }
     addCounters(entry.snapshot.counters, snapshot.counters);
     entry.snapshot.agents += snapshot.agents;
     if (snapshot.histogram) (entry.histogram ??= newHistogram()).add(decodeHistogram(snapshot.histogram));
+    for (const [name, encoded] of Object.entries(snapshot.legs ?? {}) as [LegName, string][]) (entry.legs[name] ??= newHistogram()).add(decodeHistogram(encoded));
   }
-  return sortGroups([...merged.values()].map((e) => toResult(e.snapshot, e.histogram, measuredMs)));
+  return sortGroups([...merged.values()].map((e) => toResult(e.snapshot, e.histogram, measuredMs, e.legs)));
 }
 
 function patternOrder(pattern: GroupResult['pattern']): number {

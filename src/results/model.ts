@@ -3,10 +3,13 @@
  * compare, merge) reads. Bump RESULT_SCHEMA_VERSION on any incompatible change.
  */
 import type { LatencySummary } from '../metrics/histogram.js';
-import type { Counters, PatternName, Role } from '../metrics/stats.js';
+import type { Counters, LegName, PatternName, Role } from '../metrics/stats.js';
+import type { DeliveryAccount } from '../metrics/accounting.js';
+import type { GeneratorLoad } from '../../agents/control.js';
+import type { WorkerClock } from '../runner/clock-sync.js';
 import type { Scenario } from '../scenario/types.js';
 
-export const RESULT_SCHEMA_VERSION = 1;
+export const RESULT_SCHEMA_VERSION = 2;
 
 export interface GroupResult {
   role: Role;
@@ -20,6 +23,20 @@ export interface GroupResult {
   latency?: LatencySummary;
   /** HDR compressed base64 of the latency histogram (µs) */
   histogram?: string;
+  /**
+   * At clients of calls: `corrected`, the open loop's latency from each
+   * intended send time (timeouts count with their full wait); `processing`,
+   * the server's time from request in to reply out; `reply`, the reply's
+   * one-way trip. With `latency` (round trip = service time) and the
+   * servers' one-way request latency, every leg of a call.
+   */
+  legs?: Partial<Record<LegName, LatencySummary & { histogram: string }>>;
+}
+
+export interface TimeSeriesPoint {
+  /** seconds since the measured phase began (end of the one-second interval) */
+  second: number;
+  groups: Record<string, { ok: number; errors: number; timeouts: number; p50Us?: number; p99Us?: number }>;
 }
 
 export interface Provenance {
@@ -62,7 +79,20 @@ export interface RunResult {
   perWorker: { worker: number; groups: GroupResult[] }[];
   /** measured messages each server and listener received */
   receivedByAgent: Record<string, number>;
+  /** replies that came after their call's timeout */
   lateReplies: number;
+  /** replies that matched no waiting or timed-out call */
+  unmatchedReplies: number;
+  /** how load was offered, and what the latency figures therefore mean */
+  loadModel: { arrival: 'closed' | 'fixed' | 'poisson'; description: string };
+  /** per pattern: every measured message accounted for by (client, sequence) */
+  delivery: Partial<Record<PatternName, DeliveryAccount>>;
+  /** each worker's clock offset against the coordinator, and how far one-way latencies can be trusted */
+  clocks: { workers: WorkerClock[]; oneWayUncertaintyUs: number; note: string };
+  /** was the load generator itself the bottleneck? */
+  generator: { saturated: boolean; reasons: string[]; workers: GeneratorLoad[]; thresholds: { utilization: number; lagP99Ms: number } };
+  /** per second of the measured phase, per (role/pattern) */
+  timeSeries: TimeSeriesPoint[];
   /** busbench's own cost: CPU of this process (all threads) over the measured phase, and its peak RSS */
   harness: { cpuUserUs: number; cpuSystemUs: number; cpuCores: number; maxRssBytes: number };
   /** what the bus counted itself (router links, addresses, deliveries), when it can say */

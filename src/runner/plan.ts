@@ -48,9 +48,12 @@ export function planWorkers(scenario: Scenario, options: PlacementOptions): Work
     listeners: [],
     clients: [],
     notifiers: [],
+    faults: scenario.faults ?? {},
+    bookkeeping: scenario.runner.bookkeeping,
     load: {
       concurrency: load.concurrency,
       pauseMs: load.pauseMs,
+      arrival: load.arrival,
       ...(load.ratePerClient !== undefined ? { rate: load.ratePerClient } : {}),
       timeoutMs: load.timeoutMs,
       payloadBytes: load.payloadBytes,

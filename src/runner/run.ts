@@ -8,6 +8,14 @@ import { join } from 'node:path';
 import { onCleanup } from '../cleanup.js';
 import type { DriverConfig } from '../drivers/index.js';
 import { addCounters, emptyCounters, type Counters, type GroupSnapshot, type Role } from '../metrics/stats.js';
+import { accountDeliveries, type DeliveryAccount } from '../metrics/accounting.js';
+import { decodeHistogram, newHistogram, type Histogram } from '../metrics/histogram.js';
+import { synchronizeWorkerClocks, type WorkerClock } from './clock-sync.js';
+import type { GeneratorLoad, IntervalSnapshot } from '../../agents/control.js';
+import type { SentRange } from '../../agents/rpc-client.js';
+import type { ServerReceipts } from '../../agents/rpc-server.js';
+import type { PatternName } from '../metrics/stats.js';
+import type { TimeSeriesPoint } from '../results/model.js';
 import { mergeByRole, mergeGroups } from '../results/aggregate.js';
 import { RESULT_SCHEMA_VERSION, type RunResult } from '../results/model.js';
 import { createRunDirectory, RunLog, writeResult } from '../results/write.js';
@@ -25,7 +33,9 @@ export type RunEvent =
   | { type: 'agents-progress'; started: number; failed: number; total: number }
   | { type: 'agents-ready'; started: number; failed: number; failures: AgentFailure[]; elapsedMs: number }
   | { type: 'phase'; phase: 'warmup' | 'measure' | 'settle' | 'collect' | 'teardown' }
-  | { type: 'tick'; elapsedMs: number; measuring: boolean; totals: Record<string, Counters> };
+  | { type: 'tick'; elapsedMs: number; measuring: boolean; totals: Record<string, Counters> }
+  | { type: 'clocks'; clocks: WorkerClock[] }
+  | { type: 'generator'; saturated: boolean; reasons: string[] };
 
 export interface RunOptions {
   /** where run directories go; default ./results; null: write nothing */
@@ -124,13 +134,23 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       throw new Error(`no client or notifier could start; first error: ${failures[0]?.error ?? 'unknown'}`);
     }
 
+    // Clocks: each worker learns its offset from this thread's clock and stamps in this thread's time.
+    const clocks = await synchronizeWorkerClocks(activePool);
+    emit({ type: 'clocks', clocks });
+    for (const c of clocks) {
+      if (Math.abs(c.offsetMs) > c.uncertaintyMs) say('info', `worker ${c.worker}: clock offset ${c.offsetMs.toFixed(3)} ms ± ${c.uncertaintyMs.toFixed(3)} ms, corrected`);
+    }
+
     // Load: warm-up, then the measured phase.
     const totals = inits.map(() => ({}) as Record<string, Counters>);
+    const series = new Map<number, { groups: Map<string, { ok: number; errors: number; timeouts: number; histogram?: Histogram }> }>();
+    let measureBeganAt = 0;
     let measuring = false;
     const loadBegan = performance.now();
     const stopTicks = activePool.on((message: WorkerToMain, index) => {
       if (message.type === 'tick') {
         totals[index] = message.totals;
+        if (message.interval && measureBeganAt > 0) addInterval(series, Math.max(1, Math.round((performance.now() - measureBeganAt) / 1000)), message.interval);
         const sum: Record<string, Counters> = {};
         for (const worker of totals) for (const [key, c] of Object.entries(worker)) addCounters((sum[key] ??= emptyCounters()), c);
         emit({ type: 'tick', elapsedMs: performance.now() - loadBegan, measuring, totals: sum });
@@ -150,6 +170,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     activePool.broadcast({ type: 'measure-start' });
     measuring = true;
     const measureBegan = performance.now();
+    measureBeganAt = measureBegan;
     const cpuAtMeasure = process.cpuUsage();
     emit({ type: 'phase', phase: 'measure' });
     let stopTimer: NodeJS.Timeout | undefined;
@@ -172,11 +193,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const settleBegan = performance.now();
     const settleLimit = options.settleTimeoutMs ?? 10_000;
     let last = -1;
+    let heldBefore = -1;
     for (;;) {
       const counts = await activePool.gather('counts', { type: 'counts' });
       const received = counts.reduce((sum, c) => sum + c.received, 0);
-      if (received === last || performance.now() - settleBegan > settleLimit) break;
+      // Replies a fault holds back are still in flight: their late arrival is what is measured.
+      const held = counts.reduce((sum, c) => sum + c.delayedReplies, 0);
+      // Held replies just released still need a poll's time to reach their callers.
+      if ((received === last && held === 0 && heldBefore === 0) || performance.now() - settleBegan > settleLimit) break;
       last = received;
+      heldBefore = held;
       await sleep(SETTLE_POLL_MS);
     }
     const settleMs = performance.now() - settleBegan;
@@ -190,6 +216,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     pool = undefined;
 
     const allGroups: GroupSnapshot[] = stats.flatMap((s) => s.groups);
+    const delivery = accountByPattern(stats.flatMap((s) => s.sent), stats.flatMap((s) => s.receipts), startedByRole.server);
+    const generator = judgeGenerator(stats.map((s) => s.generator), scenario);
+    if (generator.saturated) say('warn', `generator saturated: ${generator.reasons.join('; ')} — these figures are the generator's limits, not the bus's`);
+    emit({ type: 'generator', saturated: generator.saturated, reasons: generator.reasons });
+    const oneWayUncertaintyUs = Math.round(2 * Math.max(0, ...clocks.map((c) => c.uncertaintyMs)) * 1000);
     const receivedByAgent: Record<string, number> = Object.assign({}, ...stats.map((s) => s.receivedByAgent));
     const endedAt = new Date();
     const result: RunResult = {
@@ -228,6 +259,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       perWorker: stats.map((s, worker) => ({ worker, groups: mergeGroups(s.groups, measuredMs) })),
       receivedByAgent,
       lateReplies: stats.reduce((sum, s) => sum + s.lateReplies, 0),
+      unmatchedReplies: stats.reduce((sum, s) => sum + s.unmatchedReplies, 0),
+      loadModel: describeLoadModel(scenario),
+      delivery,
+      clocks: {
+        workers: clocks,
+        oneWayUncertaintyUs,
+        note: `one-way latencies are corrected by each process's estimated clock offset; between two processes they are good to ±${oneWayUncertaintyUs} µs (the sum of both offsets' uncertainties, at worst)`,
+      },
+      generator,
+      timeSeries: finishSeries(series),
       harness: {
         cpuUserUs: cpuMeasured.user,
         cpuSystemUs: cpuMeasured.system,
@@ -253,4 +294,75 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     if (bus) await bus.stop().catch(() => undefined);
     for (const unregister of cleanups) unregister();
   }
+}
+
+function describeLoadModel(scenario: Scenario): RunResult['loadModel'] {
+  const { arrival, ratePerClient, concurrency } = scenario.load;
+  if (arrival === 'closed') {
+    return {
+      arrival,
+      description: `closed loop (ombt-style): each client keeps ${concurrency} message(s) outstanding, so the send rate adapts to the bus and a stall lowers throughput instead of raising latency; latency is the service time`,
+    };
+  }
+  return {
+    arrival,
+    description: `open loop, ${arrival === 'poisson' ? 'Poisson arrivals' : 'evenly spaced'} at ${ratePerClient}/s per client, at most ${concurrency} outstanding: \`latency\` is the service time (from the actual send), \`legs.corrected\` counts from each intended send time and shows stalls`,
+  };
+}
+
+/** Every measured message per pattern, by (client, sequence): delivered, lost, duplicated, reordered. */
+function accountByPattern(sent: SentRange[], receipts: ServerReceipts[], servers: number): Partial<Record<PatternName, DeliveryAccount>> {
+  const out: Partial<Record<PatternName, DeliveryAccount>> = {};
+  const patterns = new Set<PatternName>([...sent.map((s) => s.pattern), ...receipts.map((r) => r.pattern)]);
+  for (const pattern of patterns) {
+    if (pattern === 'notify') continue;
+    const expectedReceivers = pattern === 'cast-multicast' ? servers : 1;
+    out[pattern] = accountDeliveries(
+      sent.filter((s) => s.pattern === pattern).map((s) => ({ sender: s.client, firstSeq: s.firstSeq, count: s.count, expectedReceivers })),
+      receipts.filter((r) => r.pattern === pattern).map((r) => r.receipts),
+    );
+  }
+  return out;
+}
+
+function judgeGenerator(workers: GeneratorLoad[], scenario: Scenario): RunResult['generator'] {
+  const thresholds = { utilization: scenario.runner.saturationUtilization, lagP99Ms: scenario.runner.saturationLagMs };
+  const reasons: string[] = [];
+  for (const w of workers) {
+    if (w.utilization > thresholds.utilization) reasons.push(`worker ${w.worker} event loop ${(w.utilization * 100).toFixed(0)} % busy (limit ${(thresholds.utilization * 100).toFixed(0)} %)`);
+    if (w.lagP99Ms > thresholds.lagP99Ms) reasons.push(`worker ${w.worker} event-loop delay p99 ${w.lagP99Ms.toFixed(1)} ms (limit ${thresholds.lagP99Ms} ms)`);
+  }
+  return { saturated: reasons.length > 0, reasons, workers, thresholds };
+}
+
+function addInterval(series: Map<number, { groups: Map<string, { ok: number; errors: number; timeouts: number; histogram?: Histogram }> }>, second: number, interval: IntervalSnapshot): void {
+  let point = series.get(second);
+  if (!point) series.set(second, (point = { groups: new Map() }));
+  for (const [key, g] of Object.entries(interval.groups)) {
+    let into = point.groups.get(key);
+    if (!into) point.groups.set(key, (into = { ok: 0, errors: 0, timeouts: 0 }));
+    into.ok += g.ok;
+    into.errors += g.errors;
+    into.timeouts += g.timeouts;
+    if (g.histogram) (into.histogram ??= newHistogram()).add(decodeHistogram(g.histogram));
+  }
+}
+
+function finishSeries(series: Map<number, { groups: Map<string, { ok: number; errors: number; timeouts: number; histogram?: Histogram }> }>): TimeSeriesPoint[] {
+  return [...series.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([second, point]) => ({
+      second,
+      groups: Object.fromEntries(
+        [...point.groups.entries()].map(([key, g]) => [
+          key,
+          {
+            ok: g.ok,
+            errors: g.errors,
+            timeouts: g.timeouts,
+            ...(g.histogram && g.histogram.totalCount > 0 ? { p50Us: g.histogram.getValueAtPercentile(50), p99Us: g.histogram.getValueAtPercentile(99) } : {}),
+          },
+        ]),
+      ),
+    }));
 }

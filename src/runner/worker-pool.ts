@@ -45,6 +45,10 @@ export class AgentWorkerPool {
     return () => this.listeners.delete(listener);
   }
 
+  send(worker: number, message: MainToWorker): void {
+    this.workers[worker]!.postMessage(message);
+  }
+
   broadcast(message: MainToWorker): void {
     for (const worker of this.workers) worker.postMessage(message);
   }

@@ -10,7 +10,7 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, typ
 import { meshEdges } from '../../deploy/qdr/mesh.js';
 import { parseDuration } from './duration.js';
 import { scenarioSchema } from './schema.js';
-import type { RpcPattern, Scenario } from './types.js';
+import type { Faults, RpcPattern, Scenario } from './types.js';
 
 export interface ScenarioProblem {
   file: string;
@@ -207,11 +207,22 @@ interface RawScenario {
     warmup: string | number;
     concurrency: number;
     pause: string | number;
+    arrival?: 'closed' | 'fixed' | 'poisson';
     rate?: number;
     payload_bytes: number;
     timeout: string | number;
   };
-  runner: { workers: 'auto' | number; connect_concurrency: number };
+  runner: { workers: 'auto' | number; connect_concurrency: number; saturation_utilization: number; saturation_lag: string | number; bookkeeping: boolean };
+  faults?: {
+    server_stall?: { at: string | number; for: string | number };
+    drop_every?: number;
+    late_reply_every?: number;
+    late_reply_delay?: string | number;
+    duplicate_send_every?: number;
+    server_rate?: number;
+    clock_skew_ms?: number[];
+    client_burn?: string | number;
+  };
 }
 
 function toPattern(item: string | RpcPattern): RpcPattern {
@@ -238,6 +249,12 @@ function crossFieldProblems(raw: RawScenario, file: string, locate: Locator): Sc
   }
   if (agents.clients === 0 && agents.notifiers === 0) {
     add(['agents'], 'nothing sends: set agents.clients or agents.notifiers >= 1');
+  }
+  if ((load.arrival === 'fixed' || load.arrival === 'poisson') && load.rate === undefined) {
+    add(['load', 'arrival'], `an open loop (${load.arrival}) needs load.rate (messages/s per sender)`);
+  }
+  if (load.arrival === 'closed' && load.rate !== undefined) {
+    add(['load', 'rate'], 'load.rate sets an open loop; remove it, or set load.arrival to fixed or poisson');
   }
   if (load.messages !== undefined && load.duration !== undefined) {
     add(['load', 'duration'], 'give either load.messages or load.duration, not both');
@@ -300,6 +317,7 @@ function toScenario(raw: RawScenario, source: string): Scenario {
       warmupMs: parseDuration(load.warmup),
       concurrency: load.concurrency,
       pauseMs: parseDuration(load.pause),
+      arrival: load.arrival ?? (load.rate !== undefined ? 'fixed' : 'closed'),
       ...(load.rate !== undefined ? { ratePerClient: load.rate } : {}),
       payloadBytes: load.payload_bytes,
       timeoutMs: parseDuration(load.timeout),
@@ -307,7 +325,25 @@ function toScenario(raw: RawScenario, source: string): Scenario {
     runner: {
       workers: raw.runner.workers === 'auto' ? 0 : raw.runner.workers,
       connectConcurrency: raw.runner.connect_concurrency,
+      saturationUtilization: raw.runner.saturation_utilization,
+      saturationLagMs: parseDuration(raw.runner.saturation_lag),
+      bookkeeping: raw.runner.bookkeeping,
     },
+    ...(raw.faults ? { faults: toFaults(raw.faults, parseDuration(load.timeout)) } : {}),
+  };
+}
+
+function toFaults(raw: NonNullable<RawScenario['faults']>, timeoutMs: number): Faults {
+  return {
+    ...(raw.server_stall ? { serverStall: { atMs: parseDuration(raw.server_stall.at), forMs: parseDuration(raw.server_stall.for) } } : {}),
+    ...(raw.drop_every !== undefined ? { dropEvery: raw.drop_every } : {}),
+    ...(raw.late_reply_every !== undefined
+      ? { lateReplyEvery: raw.late_reply_every, lateReplyDelayMs: raw.late_reply_delay !== undefined ? parseDuration(raw.late_reply_delay) : 2 * timeoutMs }
+      : {}),
+    ...(raw.duplicate_send_every !== undefined ? { duplicateSendEvery: raw.duplicate_send_every } : {}),
+    ...(raw.server_rate !== undefined ? { serverRate: raw.server_rate } : {}),
+    ...(raw.clock_skew_ms ? { clockSkewMs: raw.clock_skew_ms } : {}),
+    ...(raw.client_burn !== undefined ? { clientBurnMs: parseDuration(raw.client_burn) } : {}),
   };
 }
 

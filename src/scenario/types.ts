@@ -77,7 +77,13 @@ export interface LoadConfig {
   concurrency: number;
   /** closed loop: pause after each reply before the next send */
   pauseMs: number;
-  /** fixed rate per client in messages/s instead of the closed loop; absent: closed loop */
+  /**
+   * closed: each client keeps `concurrency` messages outstanding (ombt's model);
+   * fixed / poisson: open loop at `ratePerClient`, evenly spaced or with
+   * exponential gaps; latency counts from each message's intended send time.
+   */
+  arrival: 'closed' | 'fixed' | 'poisson';
+  /** open loop: messages/s per sender */
   ratePerClient?: number;
   /** size of the payload argument in bytes */
   payloadBytes: number;
@@ -90,6 +96,35 @@ export interface RunnerConfig {
   workers: number;
   /** connections opened at once per worker during start-up */
   connectConcurrency: number;
+  /** a worker whose event loop is busier than this (0..1) over the measured phase saturates the generator */
+  saturationUtilization: number;
+  /** … or whose event-loop delay p99 exceeds this */
+  saturationLagMs: number;
+  /** per-message accounting, per-leg timestamps and the time series; off only to measure what they cost */
+  bookkeeping: boolean;
+}
+
+/**
+ * Faults busbench injects into its own agents, to check what the
+ * measurements make of them (and to rehearse a bus misbehaving). Counts
+ * apply to measured messages only.
+ */
+export interface Faults {
+  /** servers stop answering at `atMs` after the measured phase begins, for `forMs` (calls wait, then are answered) */
+  serverStall?: { atMs: number; forMs: number };
+  /** each server ignores every n-th measured message it receives: no record, no reply */
+  dropEvery?: number;
+  /** each server answers every n-th call this long after it came (past the caller's timeout: a late reply) */
+  lateReplyEvery?: number;
+  lateReplyDelayMs?: number;
+  /** each client sends every n-th cast twice with the same sequence number */
+  duplicateSendEvery?: number;
+  /** each server answers at most this many calls per second (a rate-limited service) */
+  serverRate?: number;
+  /** skew added to the clock of worker i (ms), for checking the offset estimate */
+  clockSkewMs?: number[];
+  /** busy CPU per send in every client, to overload the generator */
+  clientBurnMs?: number;
 }
 
 export interface Scenario {
@@ -100,4 +135,5 @@ export interface Scenario {
   agents: AgentsConfig;
   load: LoadConfig;
   runner: RunnerConfig;
+  faults?: Faults;
 }

@@ -1,0 +1,40 @@
+/**
+ * Per-second time series: each worker records every latency a second time
+ * into one histogram per group for the current interval, and hands the
+ * interval over with its once-a-second tick; the coordinator merges the
+ * workers' intervals by second. A fault or a ramp then shows over time
+ * instead of disappearing into the run's percentiles.
+ */
+import { encodeHistogram, newRecordingHistogram, recordMs, type Histogram } from './histogram.js';
+import { groupKey, PATTERNS, type Counters, type Role } from './stats.js';
+import type { IntervalSnapshot } from '../../agents/control.js';
+
+export class IntervalRecorder {
+  private histograms = new Map<string, Histogram>();
+  private readonly keys: Record<string, string[]> = {};
+  private previous: Record<string, Counters> = {};
+
+  record(role: Role, pattern: number, ms: number): void {
+    const key = (this.keys[role] ??= PATTERNS.map((p) => groupKey(role, p)))[pattern]!;
+    let histogram = this.histograms.get(key);
+    if (!histogram) this.histograms.set(key, (histogram = newRecordingHistogram()));
+    recordMs(histogram, ms);
+  }
+
+  /** The interval since the last call: counter deltas from the running totals, and the interval's histograms. */
+  take(totals: Record<string, Counters>): IntervalSnapshot {
+    const groups: IntervalSnapshot['groups'] = {};
+    for (const [key, counters] of Object.entries(totals)) {
+      const before = this.previous[key];
+      const ok = counters.ok - (before?.ok ?? 0);
+      const errors = counters.errors - (before?.errors ?? 0);
+      const timeouts = counters.timeouts - (before?.timeouts ?? 0);
+      const histogram = this.histograms.get(key);
+      if (ok === 0 && errors === 0 && timeouts === 0 && !histogram) continue;
+      groups[key] = { ok, errors, timeouts, ...(histogram && histogram.totalCount > 0 ? { histogram: encodeHistogram(histogram) } : {}) };
+    }
+    this.previous = structuredClone(totals);
+    this.histograms = new Map();
+    return { groups };
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The measurements hold up against faults busbench injects into its own
+ * agents, through a real local RabbitMQ: a server stall shows in the open
+ * loop's corrected latency and not in the service time; dropped, duplicated
+ * and late messages are counted exactly; a skewed worker clock is found and
+ * corrected; an overloaded generator is flagged and a light one is not.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
+import type { GroupResult, RunResult } from '../src/results/model.js';
+import { runScenario } from '../src/runner/run.js';
+import { resolveScenario } from '../src/scenario/load.js';
+
+function group(result: RunResult, role: string, pattern: string): GroupResult {
+  const found = result.groups.find((g) => g.role === role && g.pattern === pattern);
+  assert.ok(found, `no ${role}/${pattern} group in ${result.groups.map((g) => `${g.role}/${g.pattern}`).join(', ')}`);
+  return found;
+}
+
+describe('measurement under injected faults', { timeout: 300_000 }, () => {
+  let broker: LocalRabbit;
+  const run = (name: string, rest: Record<string, unknown>): Promise<RunResult> =>
+    runScenario(resolveScenario({ name, bus: { kind: 'rabbitmq', url: broker.transportUrl }, ...rest }, `test/${name}`), { resultsRoot: null });
+
+  before(async () => {
+    broker = await startLocalRabbit();
+  });
+  after(async () => {
+    await broker?.stop();
+  });
+
+  it('a server stall shows in open-loop corrected latency, not in the service time', async () => {
+    const result = await run('stall', {
+      agents: { servers: 1, clients: 1, topic: 'stall' },
+      load: { patterns: ['call/anycast'], arrival: 'fixed', rate: 100, concurrency: 1, duration: '4s', warmup: '500ms', timeout: '5s' },
+      faults: { server_stall: { at: '1500ms', for: '800ms' } },
+      runner: { workers: 1 },
+    });
+    const calls = group(result, 'client', 'call-anycast');
+    const service = calls.latency!;
+    const corrected = calls.legs!.corrected!;
+    assert.equal(result.loadModel.arrival, 'fixed');
+    assert.equal(calls.counters.timeouts, 0);
+    // About 80 of ~400 messages were due while the server stalled: the corrected p99 carries the stall…
+    assert.ok(corrected.p99Us > 400_000, `corrected p99 ${corrected.p99Us} µs should show the 800 ms stall`);
+    // …while only the one call that was out during the stall waited, so the service time's p99 does not.
+    assert.ok(service.p99Us < 100_000, `service-time p99 ${service.p99Us} µs should not show the stall`);
+    assert.ok(service.maxUs > 500_000, 'the call out during the stall did wait');
+    assert.equal(corrected.count, calls.counters.ok);
+  });
+
+  it('a server that drops every tenth message yields the exact loss count', async () => {
+    const result = await run('drop', {
+      agents: { servers: 1, clients: 1, topic: 'drop' },
+      load: { patterns: ['cast/anycast'], messages: 1000, warmup: 0 },
+      faults: { drop_every: 10 },
+      runner: { workers: 1 },
+    });
+    const account = result.delivery['cast-anycast']!;
+    assert.equal(account.sent, 1000);
+    assert.equal(account.lost, 100);
+    assert.equal(account.delivered, 900);
+    assert.equal(account.duplicated, 0);
+    assert.equal(account.unexpected, 0);
+    assert.equal(group(result, 'server', 'cast-anycast').counters.ok, 900);
+  });
+
+  it('counts duplicated casts and late replies exactly', async () => {
+    const result = await run('dup-late', {
+      agents: { servers: 1, clients: 2, topic: 'duplate' },
+      load: { patterns: ['cast/anycast', 'call/anycast'], messages: 100, warmup: 0, timeout: '200ms' },
+      faults: { duplicate_send_every: 7, late_reply_every: 5, late_reply_delay: '400ms' },
+      runner: { workers: 1 },
+    });
+    const casts = result.delivery['cast-anycast']!;
+    assert.equal(casts.sent, 50);
+    assert.equal(casts.duplicated, 7); // floor(50 / 7)
+    assert.equal(casts.lost, 0);
+    const calls = group(result, 'client', 'call-anycast');
+    assert.equal(calls.counters.timeouts, 10); // every fifth of 50
+    assert.equal(calls.counters.ok, 40);
+    assert.equal(result.lateReplies, 10);
+    assert.equal(result.unmatchedReplies, 0);
+    assert.equal(result.delivery['call-anycast']!.delivered, 50);
+  });
+
+  it('estimates an injected clock skew within its uncertainty and corrects one-way latency', async () => {
+    const skewMs = 40;
+    const result = await run('skew', {
+      agents: { servers: 2, clients: 2, topic: 'skew' },
+      load: { patterns: ['call/anycast'], messages: 400, warmup: '200ms' },
+      faults: { clock_skew_ms: [0, skewMs] },
+      runner: { workers: 2 },
+    });
+    const [w0, w1] = result.clocks.workers;
+    assert.ok(Math.abs(w0!.offsetMs) <= w0!.uncertaintyMs + 0.5, `worker 0 offset ${w0!.offsetMs} ± ${w0!.uncertaintyMs}`);
+    assert.ok(Math.abs(w1!.offsetMs - skewMs) <= w1!.uncertaintyMs + 0.5, `worker 1 offset ${w1!.offsetMs} ± ${w1!.uncertaintyMs}, injected ${skewMs}`);
+    assert.ok(w1!.uncertaintyMs < 10, `uncertainty ${w1!.uncertaintyMs} ms is usable`);
+    // Requests cross the workers both ways; uncorrected, half would read +40 ms and half -40 ms.
+    const oneWay = group(result, 'server', 'call-anycast').latency!;
+    assert.ok(oneWay.maxUs < 25_000, `corrected one-way max ${oneWay.maxUs} µs`);
+    const reply = group(result, 'client', 'call-anycast').legs!.reply!;
+    assert.ok(reply.maxUs < 25_000, `corrected reply one-way max ${reply.maxUs} µs`);
+  });
+
+  it('flags an overloaded generator, and not a lightly loaded one', async () => {
+    const overloaded = await run('burn', {
+      agents: { servers: 1, clients: 2, topic: 'burn' },
+      load: { patterns: ['call/anycast'], duration: '2s', warmup: '200ms' },
+      faults: { client_burn: '5ms' },
+      runner: { workers: 1 },
+    });
+    assert.equal(overloaded.generator.saturated, true);
+    assert.ok(overloaded.generator.workers[0]!.utilization > 0.9);
+    assert.match(overloaded.generator.reasons.join(' '), /event loop \d+ % busy/);
+
+    const light = await run('light', {
+      agents: { servers: 1, clients: 1, topic: 'light' },
+      load: { patterns: ['call/anycast'], arrival: 'poisson', rate: 20, duration: '2s', warmup: '200ms' },
+      runner: { workers: 1 },
+    });
+    assert.equal(light.generator.saturated, false, light.generator.reasons.join('; '));
+    assert.ok(light.generator.workers[0]!.utilization < 0.5);
+  });
+
+  it('keeps a per-second time series of the measured phase', async () => {
+    const result = await run('series', {
+      agents: { servers: 1, clients: 1, topic: 'series' },
+      load: { patterns: ['call/anycast'], arrival: 'fixed', rate: 50, duration: '3s', warmup: '200ms' },
+      runner: { workers: 1 },
+    });
+    assert.ok(result.timeSeries.length >= 2, `${result.timeSeries.length} points`);
+    const total = result.timeSeries.reduce((sum, point) => sum + (point.groups['client/call-anycast']?.ok ?? 0), 0);
+    assert.equal(total, group(result, 'client', 'call-anycast').counters.ok);
+    assert.ok(result.timeSeries.every((point) => point.groups['client/call-anycast']?.p99Us !== undefined));
+  });
+});
