@@ -64,7 +64,6 @@ export class RpcClientAgent {
   private readonly fanout: boolean;
   private seq = 0;
   private firstMeasuredSeq = -1;
-  private measuredSeqs = 0;
 
   constructor(
     private readonly connection: BusConnection,
@@ -77,7 +76,9 @@ export class RpcClientAgent {
   }
 
   get sent(): SentRange {
-    return { client: this.plan.id, pattern: this.plan.pattern, firstSeq: Math.max(0, this.firstMeasuredSeq), count: this.measuredSeqs };
+    // Measured messages are the last ones sent: after the warm-up, until the phase stops.
+    const measured = this.firstMeasuredSeq >= 0;
+    return { client: this.plan.id, pattern: this.plan.pattern, firstSeq: measured ? this.firstMeasuredSeq : 0, count: measured ? this.seq - this.firstMeasuredSeq : 0 };
   }
 
   /** Resolves when the client has sent its share and every send has settled. */
@@ -136,18 +137,13 @@ export class RpcClientAgent {
     if (this.plan.burnMs) busy(this.plan.burnMs);
     const sentAt = epochMs();
     const seq = this.seq++;
-    const context: Record<string, unknown> = this.plan.bookkeeping === false
-      ? measured
-        ? { [SENT_AT_KEY]: sentAt }
-        : { [SENT_AT_KEY]: sentAt, [WARMUP_KEY]: true }
-      : measured
-        ? { [SENT_AT_KEY]: sentAt, [CLIENT_KEY]: this.plan.id }
-        : { [SENT_AT_KEY]: sentAt, [CLIENT_KEY]: this.plan.id, [WARMUP_KEY]: true };
+    const context: Record<string, unknown> = { [SENT_AT_KEY]: sentAt };
+    if (this.plan.bookkeeping !== false) context[CLIENT_KEY] = this.plan.id;
+    if (!measured) context[WARMUP_KEY] = true;
     const args = { payload: this.plan.payload, seq };
     const counters = measured ? this.recorder.countersFor(this.patternIndex) : undefined;
     if (counters) {
       if (this.firstMeasuredSeq < 0) this.firstMeasuredSeq = seq;
-      this.measuredSeqs = seq - this.firstMeasuredSeq + 1;
       counters.sent++;
       if (counters.firstAt === 0) counters.firstAt = sentAt;
     }

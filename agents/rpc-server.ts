@@ -40,6 +40,8 @@ export class RpcServerAgent {
   private nextFreeAt = 0;
   /** performance.now() when the measured phase began (the stall fault is timed from it) */
   measureStartedAt = 0;
+  /** whether any fault holds replies back: without, calls skip replyDelay altogether */
+  private readonly delaysReplies: boolean;
 
   constructor(
     private readonly connection: BusConnection,
@@ -47,7 +49,9 @@ export class RpcServerAgent {
     private readonly topic: string,
     private readonly faults: Faults = {},
     private readonly bookkeeping = true,
-  ) {}
+  ) {
+    this.delaysReplies = Boolean(faults.lateReplyEvery || faults.serverStall || faults.serverRate);
+  }
 
   async start(): Promise<void> {
     this.subscription = await this.connection.serve({ topic: this.topic, server: this.name }, this.handle);
@@ -88,7 +92,7 @@ export class RpcServerAgent {
     if (!request.isCall) return undefined;
     this.callsSeen++;
     const answer = { server: this.name, seq: seq ?? null, [RECEIVED_AT_FIELD]: receivedAt, [REPLIED_AT_FIELD]: 0 };
-    const delayMs = this.replyDelay();
+    const delayMs = this.delaysReplies ? this.replyDelay() : 0;
     if (delayMs <= 0) {
       answer[REPLIED_AT_FIELD] = epochMs();
       return answer;

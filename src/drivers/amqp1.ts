@@ -308,8 +308,10 @@ class Amqp1Connection implements BusConnection {
    * Returns false when the link's backlog is full and the message was not taken.
    */
   private transmit(link: Link, held: HeldMessage): boolean {
-    if (link.backlog.length === 0 && Amqp1Connection.available(link) > 0) {
-      this.hand(link, held);
+    // Not `held.sent?.(this.sendNow(…))`: an optional call skips evaluating its argument, and the send with it.
+    const delivery = this.sendNow(link, held.message);
+    if (delivery) {
+      held.sent?.(delivery);
       return true;
     }
     if (link.backlog.length >= MAX_BACKLOG) return false;
@@ -317,11 +319,11 @@ class Amqp1Connection implements BusConnection {
     return true;
   }
 
-  private hand(link: Link, held: HeldMessage): void {
+  /** Hand `message` to rhea if the link may send now (nothing held before it, credit left); undefined if not. */
+  private sendNow(link: Link, message: Message): Delivery | undefined {
+    if (link.backlog.length > 0 || Amqp1Connection.available(link) <= 0) return undefined;
     link.handed++;
-    // Not `held.sent?.(send(…))`: an optional call skips evaluating its argument, and the send with it.
-    const delivery = link.sender.send(held.message);
-    held.sent?.(delivery);
+    return link.sender.send(message);
   }
 
   /** Send what the link holds, as far as its credit goes (on rhea's 'sendable'). */
@@ -333,7 +335,9 @@ class Amqp1Connection implements BusConnection {
       const held = link.backlog[sent++]!;
       if (held.wanted && !held.wanted()) continue;
       credit--;
-      this.hand(link, held);
+      link.handed++;
+      const delivery = link.sender.send(held.message);
+      held.sent?.(delivery);
     }
     if (sent > 0) link.backlog.splice(0, sent);
   }
@@ -350,11 +354,7 @@ class Amqp1Connection implements BusConnection {
   /** Send and resolve once the message is handed to rhea: at once with credit, else when credit comes. */
   private send(link: Link, message: Message): Promise<void> {
     if (this.closed) return Promise.reject(new BusError('connection closed'));
-    if (link.backlog.length === 0 && Amqp1Connection.available(link) > 0) {
-      link.handed++;
-      link.sender.send(message);
-      return RESOLVED;
-    }
+    if (this.sendNow(link, message)) return RESOLVED;
     return new Promise<void>((resolve, reject) => {
       if (!this.transmit(link, { message, sent: () => resolve(), dropped: reject })) reject(BACKLOG_FULL());
     });
@@ -419,17 +419,16 @@ class Amqp1Connection implements BusConnection {
     // Unsettled, as oslo sends calls; the TTL drops a request nobody takes in time.
     const link = this.sender(this.targetAddress(target), 'call');
     const message: Message = { message_id: id, reply_to: this.replyAddress!, ttl: timeoutMs, body: this.requestBody(method, args, context) };
-    if (link.backlog.length === 0 && Amqp1Connection.available(link) > 0) {
+    // On the delivery itself: a WeakMap entry per call costs the garbage collector.
+    const delivery = this.sendNow(link, message);
+    if (delivery) {
       // The common case, without the closures a held message needs.
-      link.handed++;
-      // On the delivery itself: a WeakMap entry per call costs the garbage collector.
-      (link.sender.send(message) as CallDelivery).busbenchCall = id;
+      (delivery as CallDelivery).busbenchCall = id;
       return result;
     }
     const taken = this.transmit(link, {
       message,
-      // On the delivery itself: a WeakMap entry per call costs the garbage collector.
-      sent: (delivery) => ((delivery as CallDelivery).busbenchCall = id),
+      sent: (held) => ((held as CallDelivery).busbenchCall = id),
       // A request held for credit past its call's timeout is not sent at all.
       wanted: () => this.pending.has(id),
     });
@@ -514,11 +513,7 @@ class Amqp1Connection implements BusConnection {
     }
     const reply: Message = { body: JSON.stringify(body) };
     if (correlationId !== undefined) reply.correlation_id = correlationId;
-    if (link.backlog.length === 0 && Amqp1Connection.available(link) > 0) {
-      link.handed++;
-      link.sender.send(reply);
-      return;
-    }
+    if (this.sendNow(link, reply)) return;
     // A reply that finds the backlog full is dropped: its caller is gone or hopelessly behind.
     this.transmit(link, { message: reply });
   }

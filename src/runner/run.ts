@@ -143,7 +143,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 
     // Load: warm-up, then the measured phase.
     const totals = inits.map(() => ({}) as Record<string, Counters>);
-    const series = new Map<number, { groups: Map<string, { ok: number; errors: number; timeouts: number; histogram?: Histogram }> }>();
+    const series: Series = new Map();
     let measureBeganAt = 0;
     let measuring = false;
     const loadBegan = performance.now();
@@ -335,7 +335,10 @@ function judgeGenerator(workers: GeneratorLoad[], scenario: Scenario): RunResult
   return { saturated: reasons.length > 0, reasons, workers, thresholds };
 }
 
-function addInterval(series: Map<number, { groups: Map<string, { ok: number; errors: number; timeouts: number; histogram?: Histogram }> }>, second: number, interval: IntervalSnapshot): void {
+/** Per second of the measured phase: per role/pattern, the workers' intervals merged. */
+type Series = Map<number, { groups: Map<string, { ok: number; errors: number; timeouts: number; histogram?: Histogram }> }>;
+
+function addInterval(series: Series, second: number, interval: IntervalSnapshot): void {
   let point = series.get(second);
   if (!point) series.set(second, (point = { groups: new Map() }));
   for (const [key, g] of Object.entries(interval.groups)) {
@@ -348,7 +351,7 @@ function addInterval(series: Map<number, { groups: Map<string, { ok: number; err
   }
 }
 
-function finishSeries(series: Map<number, { groups: Map<string, { ok: number; errors: number; timeouts: number; histogram?: Histogram }> }>): TimeSeriesPoint[] {
+function finishSeries(series: Series): TimeSeriesPoint[] {
   return [...series.entries()]
     .sort((a, b) => a[0] - b[0])
     .map(([second, point]) => ({
