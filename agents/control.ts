@@ -4,15 +4,22 @@
  */
 import type { DriverConfig } from '../src/drivers/index.js';
 import type { Counters, GroupSnapshot, PatternName } from '../src/metrics/stats.js';
-import type { Faults } from '../src/scenario/types.js';
+import type { Faults, PayloadSizes } from '../src/scenario/types.js';
 import type { SentRange } from './rpc-client.js';
 import type { ServerReceipts } from './rpc-server.js';
 
-export interface ClientSpec {
-  name: string;
+/** One pattern a client sends, where to, and its share of the client's messages. */
+export interface ClientRoute {
   pattern: PatternName;
   /** unicast target server */
   server?: string;
+  weight: number;
+}
+
+export interface ClientSpec {
+  name: string;
+  /** one route, or several drawn per message by weight */
+  routes: ClientRoute[];
   quota?: number;
 }
 
@@ -37,7 +44,7 @@ export interface WorkerInit {
     arrival: 'closed' | 'fixed' | 'poisson';
     rate?: number;
     timeoutMs: number;
-    payloadBytes: number;
+    payload: PayloadSizes;
   };
 }
 

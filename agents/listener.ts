@@ -28,7 +28,8 @@ export class ListenerAgent {
     const context = notification.context;
     if (context[WARMUP_KEY] === true) return;
     const now = epochMs();
-    this.recorder.received(NOTIFY, now);
+    const payload = (notification.payload as { payload?: unknown } | null)?.payload;
+    this.recorder.received(NOTIFY, now, typeof payload === 'string' ? payload.length : 0);
     const sentAt = context[SENT_AT_KEY];
     if (typeof sentAt === 'number') this.recorder.latency(NOTIFY, now - sentAt);
   };

@@ -1,6 +1,7 @@
 /** A notifier agent: sends oslo notifications closed loop or at a fixed rate, like a cast client. */
 import type { BusConnection } from '../src/drivers/driver.js';
 import { AgentRecorder, PATTERN_INDEX } from '../src/metrics/stats.js';
+import type { PayloadSource } from './payload.js';
 import { LoadPhase, SENT_AT_KEY, WARMUP_KEY, epochMs, sleep, yieldToEventLoop } from './phase.js';
 
 export interface NotifierPlan {
@@ -11,7 +12,7 @@ export interface NotifierPlan {
   quota: number | undefined;
   pauseMs: number;
   rate: number | undefined;
-  payload: string;
+  payload: PayloadSource;
 }
 
 const NOTIFY = PATTERN_INDEX['notify'];
@@ -53,12 +54,14 @@ export class NotifierAgent {
     const sentAt = epochMs();
     const context: Record<string, unknown> = measured ? { [SENT_AT_KEY]: sentAt } : { [SENT_AT_KEY]: sentAt, [WARMUP_KEY]: true };
     const counters = measured ? this.recorder.countersFor(NOTIFY) : undefined;
+    const payload = this.plan.payload.next();
     if (counters) {
       counters.sent++;
+      counters.bytes += payload.length;
       if (counters.firstAt === 0) counters.firstAt = sentAt;
     }
     try {
-      await this.connection.notify(this.plan.topic, this.plan.priority, this.plan.eventType, { payload: this.plan.payload, seq: this.seq++ }, context, this.plan.name);
+      await this.connection.notify(this.plan.topic, this.plan.priority, this.plan.eventType, { payload, seq: this.seq++ }, context, this.plan.name);
       if (counters) counters.ok++;
     } catch {
       if (counters) counters.errors++;

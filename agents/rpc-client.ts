@@ -1,5 +1,6 @@
 /**
- * An RPC client agent: calls or casts to one target, closed loop (ombt's
+ * An RPC client agent: calls or casts to one target, or to several drawn
+ * per message by weight (a mix of patterns), closed loop (ombt's
  * model: N outstanding, optional pause) or open loop (fixed or Poisson
  * arrivals at a rate, at most N outstanding). In the open loop every message
  * has an intended send time and its latency is also counted from that time,
@@ -9,14 +10,25 @@
  */
 import { RpcTimeoutError, type BusConnection, type RpcTarget } from '../src/drivers/driver.js';
 import { AgentRecorder, LEG_CORRECTED, LEG_PROCESSING, LEG_REPLY, PATTERN_INDEX, type PatternName } from '../src/metrics/stats.js';
+import { WeightedChoice } from './draw.js';
+import type { PayloadSource } from './payload.js';
 import { CLIENT_KEY, LoadPhase, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, WARMUP_KEY, epochMs, sleep, yieldToEventLoop } from './phase.js';
+
+/** A pattern this client sends and where to. */
+export interface ClientRoutePlan {
+  pattern: PatternName;
+  target: RpcTarget;
+  /** share of this client's messages (several routes only) */
+  weight: number;
+}
 
 export interface ClientPlan {
   name: string;
-  /** this client's number across the run: sequence numbers are per (client, target) */
+  /** this client's number across the run: sequence numbers are per (client, pattern) */
   id: number;
-  pattern: PatternName;
-  target: RpcTarget;
+  routes: ClientRoutePlan[];
+  /** draws of the pattern mix (seeded: the same scenario draws the same sequence) */
+  random: () => number;
   /** measured messages this client sends; undefined: until the phase stops */
   quota: number | undefined;
   /** closed loop: outstanding messages; open loop: the most outstanding at once */
@@ -27,7 +39,7 @@ export interface ClientPlan {
   rate: number | undefined;
   timeoutMs: number;
   method: string;
-  payload: string;
+  payload: PayloadSource;
   /** per-message accounting and per-leg timestamps (off only to measure their cost) */
   bookkeeping?: boolean;
   /** fault: send every n-th cast twice with the same sequence number */
@@ -56,29 +68,49 @@ function busy(ms: number): void {
   }
 }
 
+/** One route's state: its own sequence numbers, so each (client, pattern) numbers its messages without gaps. */
+class Route {
+  readonly patternIndex: number;
+  readonly isCall: boolean;
+  readonly fanout: boolean;
+  seq = 0;
+  firstMeasuredSeq = -1;
+
+  constructor(readonly plan: ClientRoutePlan) {
+    this.patternIndex = PATTERN_INDEX[plan.pattern];
+    this.isCall = plan.pattern.startsWith('call');
+    this.fanout = plan.pattern === 'cast-multicast';
+  }
+}
+
 export class RpcClientAgent {
   readonly recorder = new AgentRecorder('client');
   private measuredSent = 0;
-  private readonly patternIndex: number;
-  private readonly isCall: boolean;
-  private readonly fanout: boolean;
-  private seq = 0;
-  private firstMeasuredSeq = -1;
+  private readonly routes: Route[];
+  private readonly mix: WeightedChoice | undefined;
+  /** every route is a call: a lane waits on replies, and need not yield after each send */
+  private readonly callsOnly: boolean;
 
   constructor(
     private readonly connection: BusConnection,
     private readonly plan: ClientPlan,
     private readonly phase: LoadPhase,
   ) {
-    this.patternIndex = PATTERN_INDEX[plan.pattern];
-    this.isCall = plan.pattern.startsWith('call');
-    this.fanout = plan.pattern === 'cast-multicast';
+    this.routes = plan.routes.map((route) => new Route(route));
+    this.mix = this.routes.length > 1 ? new WeightedChoice(plan.routes.map((r) => r.weight)) : undefined;
+    this.callsOnly = this.routes.every((route) => route.isCall);
   }
 
-  get sent(): SentRange {
-    // Measured messages are the last ones sent: after the warm-up, until the phase stops.
-    const measured = this.firstMeasuredSeq >= 0;
-    return { client: this.plan.id, pattern: this.plan.pattern, firstSeq: measured ? this.firstMeasuredSeq : 0, count: measured ? this.seq - this.firstMeasuredSeq : 0 };
+  /** What this client sent in the measured phase, per pattern. */
+  get sent(): SentRange[] {
+    // Measured messages are the last ones sent on each route: after the warm-up, until the phase stops.
+    return this.routes
+      .filter((route) => route.firstMeasuredSeq >= 0)
+      .map((route) => ({ client: this.plan.id, pattern: route.plan.pattern, firstSeq: route.firstMeasuredSeq, count: route.seq - route.firstMeasuredSeq }));
+  }
+
+  private route(): Route {
+    return this.mix ? this.routes[this.mix.pick(this.plan.random())]! : this.routes[0]!;
   }
 
   /** Resolves when the client has sent its share and every send has settled. */
@@ -103,7 +135,7 @@ export class RpcClientAgent {
       const ok = await this.sendOne(state === MEASURED, undefined);
       if (this.plan.pauseMs > 0) await sleep(this.plan.pauseMs);
       // Casts and failures settle without I/O: yield, or a lane would spin and starve the worker's control port.
-      else if (!this.isCall || !ok) await yieldToEventLoop();
+      else if (!this.callsOnly || !ok) await yieldToEventLoop();
     }
   }
 
@@ -135,47 +167,52 @@ export class RpcClientAgent {
   /** Sends one message and records its outcome; false when it failed. `intendedAt`: performance.now() of its due time (open loop). */
   private async sendOne(measured: boolean, intendedAt: number | undefined): Promise<boolean> {
     if (this.plan.burnMs) busy(this.plan.burnMs);
+    const route = this.route();
+    const target = route.plan.target;
+    const patternIndex = route.patternIndex;
     const sentAt = epochMs();
-    const seq = this.seq++;
+    const seq = route.seq++;
     const context: Record<string, unknown> = { [SENT_AT_KEY]: sentAt };
     if (this.plan.bookkeeping !== false) context[CLIENT_KEY] = this.plan.id;
     if (!measured) context[WARMUP_KEY] = true;
-    const args = { payload: this.plan.payload, seq };
-    const counters = measured ? this.recorder.countersFor(this.patternIndex) : undefined;
+    const payload = this.plan.payload.next();
+    const args = { payload, seq };
+    const counters = measured ? this.recorder.countersFor(patternIndex) : undefined;
     if (counters) {
-      if (this.firstMeasuredSeq < 0) this.firstMeasuredSeq = seq;
+      if (route.firstMeasuredSeq < 0) route.firstMeasuredSeq = seq;
       counters.sent++;
+      counters.bytes += payload.length;
       if (counters.firstAt === 0) counters.firstAt = sentAt;
     }
     const started = performance.now();
     try {
-      if (this.isCall) {
-        const reply = await this.connection.call(this.plan.target, this.plan.method, args, context, this.plan.timeoutMs);
+      if (route.isCall) {
+        const reply = await this.connection.call(target, this.plan.method, args, context, this.plan.timeoutMs);
         if (counters) {
           counters.ok++;
           const now = performance.now();
-          this.recorder.latency(this.patternIndex, now - started);
-          if (intendedAt !== undefined) this.recorder.leg(LEG_CORRECTED, this.patternIndex, now - intendedAt);
-          if (this.plan.bookkeeping !== false) this.recordReplyLegs(reply);
+          this.recorder.latency(patternIndex, now - started);
+          if (intendedAt !== undefined) this.recorder.leg(LEG_CORRECTED, patternIndex, now - intendedAt);
+          if (this.plan.bookkeeping !== false) this.recordReplyLegs(patternIndex, reply);
         }
-      } else if (this.fanout) {
-        await this.connection.fanout(this.plan.target, this.plan.method, args, context);
+      } else if (route.fanout) {
+        await this.connection.fanout(target, this.plan.method, args, context);
         if (counters) counters.ok++;
       } else {
-        await this.connection.cast(this.plan.target, this.plan.method, args, context);
+        await this.connection.cast(target, this.plan.method, args, context);
         if (counters) counters.ok++;
       }
-      if (!this.isCall && this.plan.duplicateSendEvery && measured && (seq - this.firstMeasuredSeq + 1) % this.plan.duplicateSendEvery === 0) {
+      if (!route.isCall && this.plan.duplicateSendEvery && measured && (seq - route.firstMeasuredSeq + 1) % this.plan.duplicateSendEvery === 0) {
         // Fault: the same message again, as a bus that redelivers would.
-        if (this.fanout) await this.connection.fanout(this.plan.target, this.plan.method, args, context);
-        else await this.connection.cast(this.plan.target, this.plan.method, args, context);
+        if (route.fanout) await this.connection.fanout(target, this.plan.method, args, context);
+        else await this.connection.cast(target, this.plan.method, args, context);
       }
     } catch (error) {
       if (counters) {
         if (error instanceof RpcTimeoutError) {
           counters.timeouts++;
           // A call that never came back was still late by its whole timeout: the open loop must not forget it.
-          if (intendedAt !== undefined) this.recorder.leg(LEG_CORRECTED, this.patternIndex, performance.now() - intendedAt);
+          if (intendedAt !== undefined) this.recorder.leg(LEG_CORRECTED, patternIndex, performance.now() - intendedAt);
         } else counters.errors++;
         counters.lastAt = epochMs();
       }
@@ -186,12 +223,12 @@ export class RpcClientAgent {
   }
 
   /** A busbench server stamps its reply; an oslo server's reply has no stamps, and then there are no legs. */
-  private recordReplyLegs(reply: unknown): void {
+  private recordReplyLegs(patternIndex: number, reply: unknown): void {
     if (!reply || typeof reply !== 'object') return;
     const received = (reply as Record<string, unknown>)[RECEIVED_AT_FIELD];
     const replied = (reply as Record<string, unknown>)[REPLIED_AT_FIELD];
     if (typeof received !== 'number' || typeof replied !== 'number') return;
-    this.recorder.leg(LEG_PROCESSING, this.patternIndex, replied - received);
-    this.recorder.leg(LEG_REPLY, this.patternIndex, epochMs() - replied);
+    this.recorder.leg(LEG_PROCESSING, patternIndex, replied - received);
+    this.recorder.leg(LEG_REPLY, patternIndex, epochMs() - replied);
   }
 }

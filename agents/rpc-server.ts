@@ -81,7 +81,8 @@ export class RpcServerAgent {
     // Fault: ignore it altogether, as if the bus had lost it.
     if (faults.dropEvery && this.measuredSeen % faults.dropEvery === 0) return NEVER;
     const pattern = PATTERN_BY_DELIVERY[request.isCall ? 'call' : 'cast'][request.via];
-    this.recorder.received(pattern, receivedAt);
+    const payload = request.args['payload'];
+    this.recorder.received(pattern, receivedAt, typeof payload === 'string' ? payload.length : 0);
     const sentAt = context[SENT_AT_KEY];
     // One-way latency in the coordinator's time (each process corrects its clock by its estimated offset).
     if (typeof sentAt === 'number') this.recorder.latency(pattern, receivedAt - sentAt);

@@ -13,6 +13,8 @@ import type { AgentFailure, GeneratorLoad, MainToWorker, WorkerInit, WorkerToMai
 import { ListenerAgent } from './listener.js';
 import { NotifierAgent } from './notifier.js';
 import { LoadPhase, clock } from './phase.js';
+import { seededRandom } from './draw.js';
+import { PayloadSource } from './payload.js';
 import { RpcClientAgent } from './rpc-client.js';
 import { RpcServerAgent } from './rpc-server.js';
 
@@ -33,7 +35,10 @@ const intervalSink = init.bookkeeping ? interval : undefined;
 // Event-loop delay at 10 ms resolution: enough to tell a saturated generator, cheap enough to leave on.
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 let utilizationAtMeasure: EventLoopUtilization | undefined;
-const payload = 'x'.repeat(init.load.payloadBytes);
+/** Seeds per agent: runs of one scenario draw the same sizes and patterns; agents differ from one another. */
+function agentRandom(role: number, id: number): () => number {
+  return seededRandom(Math.imul(id + 1, 0x9e3779b1) ^ role);
+}
 
 const connections: BusConnection[] = [];
 const servers: RpcServerAgent[] = [];
@@ -144,8 +149,12 @@ async function startAgents(): Promise<void> {
               {
                 name: spec.name,
                 id: ordinal(spec.name),
-                pattern: spec.pattern,
-                target: spec.server ? { topic: init.topic, server: spec.server } : { topic: init.topic },
+                routes: spec.routes.map((route) => ({
+                  pattern: route.pattern,
+                  target: route.server ? { topic: init.topic, server: route.server } : { topic: init.topic },
+                  weight: route.weight,
+                })),
+                random: agentRandom(1, ordinal(spec.name)),
                 quota: spec.quota,
                 concurrency: load.concurrency,
                 pauseMs: load.pauseMs,
@@ -153,7 +162,7 @@ async function startAgents(): Promise<void> {
                 rate: load.rate,
                 timeoutMs: load.timeoutMs,
                 method: 'bench',
-                payload,
+                payload: new PayloadSource(load.payload, agentRandom(2, ordinal(spec.name))),
                 bookkeeping: init.bookkeeping,
                 ...(init.faults.duplicateSendEvery ? { duplicateSendEvery: init.faults.duplicateSendEvery } : {}),
                 ...(init.faults.clientBurnMs ? { burnMs: init.faults.clientBurnMs } : {}),
@@ -176,7 +185,7 @@ async function startAgents(): Promise<void> {
                 quota: spec.quota,
                 pauseMs: load.pauseMs,
                 rate: load.rate,
-                payload,
+                payload: new PayloadSource(load.payload, agentRandom(3, ordinal(spec.name))),
               },
               phase,
             );
@@ -280,7 +289,7 @@ port.on('message', (message: MainToWorker) => {
         receivedByAgent,
         lateReplies,
         unmatchedReplies,
-        sent: clients.map((client) => client.sent).filter((range) => range.count > 0),
+        sent: clients.flatMap((client) => client.sent).filter((range) => range.count > 0),
         receipts: servers.flatMap((server) => server.exportReceipts()),
         generator: generatorLoad(),
       });

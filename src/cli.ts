@@ -11,6 +11,7 @@ import { summaryText } from './report/summary.js';
 import { runScenario, type RunOptions } from './runner/run.js';
 import { parseDuration } from './scenario/duration.js';
 import { loadScenario, resolveScenario, ScenarioError } from './scenario/load.js';
+import { parseSize } from './scenario/size.js';
 import type { Scenario } from './scenario/types.js';
 import { BUSBENCH_VERSION } from './version.js';
 
@@ -41,6 +42,46 @@ function duration(name: string): (value: string) => string {
   };
 }
 
+/**
+ * --payload-bytes in the scenario file's own forms: "64" or "4KiB" (fixed),
+ * "64-4096" (uniform), "512:90,16KiB:9,256KiB:1" (size:weight list).
+ */
+function payloadFlag(value: string): unknown {
+  const size = (text: string): string | number => {
+    try {
+      parseSize(text);
+    } catch (error) {
+      throw new InvalidArgumentError(`--payload-bytes: ${(error as Error).message}`);
+    }
+    return /^\d+$/.test(text.trim()) ? Number(text) : text.trim();
+  };
+  if (value.includes(':')) {
+    return value.split(',').map((item) => {
+      const [bytes, weight, extra] = item.split(':');
+      const w = Number(weight);
+      if (extra !== undefined || bytes === undefined || !Number.isFinite(w) || w <= 0) {
+        throw new InvalidArgumentError(`--payload-bytes: "${item}" is not size:weight (e.g. 512:90,16KiB:10)`);
+      }
+      return { bytes: size(bytes), weight: w };
+    });
+  }
+  const range = /^([^-]+)-([^-]+)$/.exec(value);
+  if (range) return { min: size(range[1]!), max: size(range[2]!) };
+  return size(value);
+}
+
+/** --patterns call/anycast:3,cast/multicast → the file's pattern list, weights where given. */
+function patternsFlag(value: string): unknown[] {
+  return value.split(',').map((item) => {
+    const [pattern, weight, extra] = item.trim().split(':');
+    if (weight === undefined) return pattern;
+    const w = Number(weight);
+    if (extra !== undefined || !Number.isFinite(w) || w <= 0) throw new InvalidArgumentError(`--patterns: "${item}" is not pattern[:weight] (e.g. call/anycast:3)`);
+    const [method, target] = (pattern ?? '').split('/');
+    return { method, target, weight: w };
+  });
+}
+
 interface LoadFlags {
   messages?: number;
   duration?: string;
@@ -49,7 +90,8 @@ interface LoadFlags {
   pause?: string;
   rate?: number;
   arrival?: 'fixed' | 'poisson';
-  payloadBytes?: number;
+  payloadBytes?: unknown;
+  mix?: 'clients' | 'messages';
   timeout?: string;
   workers?: number;
   connectConcurrency?: number;
@@ -74,7 +116,8 @@ function addLoadOptions(command: Command): Command {
         if (value !== 'fixed' && value !== 'poisson') throw new InvalidArgumentError('fixed or poisson');
         return value;
       })
-      .option('--payload-bytes <n>', 'size of the payload argument', integer('--payload-bytes'), 64)
+      .option('--payload-bytes <size>', 'payload size: 64 or 4KiB (fixed), 64-4096 (uniform), 512:90,16KiB:9,256KiB:1 (size:weight list)', payloadFlag, 64)
+      .addOption(new Option('--mix <kind>', 'with weighted --patterns: split the clients by weight (clients), or let every client draw each message\'s pattern (messages)').choices(['clients', 'messages']))
       .option('--timeout <time>', 'call timeout; later replies count as timeouts', duration('--timeout'), '30s'),
   );
 }
@@ -102,6 +145,7 @@ function loadSection(flags: LoadFlags): Record<string, unknown> {
   if (flags.rate !== undefined) load['rate'] = flags.rate;
   if (flags.arrival !== undefined) load['arrival'] = flags.arrival;
   if (flags.payloadBytes !== undefined) load['payload_bytes'] = flags.payloadBytes;
+  if (flags.mix !== undefined) load['mix'] = flags.mix;
   if (flags.timeout !== undefined) load['timeout'] = flags.timeout;
   return load;
 }
@@ -193,6 +237,7 @@ export function buildProgram(): Command {
           '  busbench run scenarios/quickstart.yaml\n' +
           '  busbench run --pattern call --target anycast --clients 50 --servers 5 --messages 20000\n' +
           '  busbench run --patterns call/unicast,cast/multicast --clients 20 --servers 4 --duration 30s\n' +
+          '  busbench run --patterns call/anycast:9,cast/anycast:1 --mix messages --payload-bytes 512:90,64KiB:10\n' +
           '  busbench run scenarios/seed-anycast-call.yaml --url rabbit://guest:guest@10.0.0.5:5672/\n\n' +
           'With a scenario file, --url, --workers, --messages and --duration given on the command line override the file.\n' +
           'Exit codes: 0 run completed, 2 bad input or the bus could not be used, 130 interrupted.',
@@ -203,7 +248,7 @@ export function buildProgram(): Command {
       .option('--exchange <name>', 'oslo control exchange', 'openstack')
       .addOption(new Option('--pattern <method>', 'RPC method of the quick scenario').choices(['call', 'cast']).default('call'))
       .addOption(new Option('--target <kind>', 'delivery of the quick scenario (multicast is cast only)').choices(['unicast', 'anycast', 'multicast']).default('anycast'))
-      .option('--patterns <list>', 'several patterns spread over the clients, e.g. call/anycast,cast/multicast (overrides --pattern/--target)')
+      .option('--patterns <list>', 'several patterns, with optional weights, e.g. call/anycast:9,cast/multicast:1 (overrides --pattern/--target; see --mix)', patternsFlag)
       .option('--clients <n>', 'RPC client agents', integer('--clients'), 10)
       .option('--servers <n>', 'RPC server agents', integer('--servers'), 2)
       .option('--notifiers <n>', 'notifier agents', integer('--notifiers'), 0)
@@ -227,7 +272,7 @@ export function buildProgram(): Command {
         delete scenario.load.messages;
       }
     } else {
-      const patterns = (flags['patterns'] as string | undefined)?.split(',').map((p) => p.trim()) ?? [`${flags['pattern']}/${flags['target']}`];
+      const patterns = (flags['patterns'] as unknown[] | undefined) ?? [`${flags['pattern']}/${flags['target']}`];
       scenario = resolveScenario(
         {
           name: 'cli',

@@ -51,7 +51,8 @@ describe('scenario files', () => {
     assert.equal(s.load.warmupMs, 1000);
     assert.equal(s.load.concurrency, 1);
     assert.equal(s.load.timeoutMs, 30_000);
-    assert.equal(s.load.payloadBytes, 64);
+    assert.deepEqual(s.load.payload, { kind: 'fixed', bytes: 64 });
+    assert.equal(s.load.mix, 'clients');
     assert.equal(s.runner.workers, 0);
     assert.equal(s.runner.connectConcurrency, 64);
   });
@@ -96,11 +97,33 @@ describe('scenario files', () => {
   });
 
   it('reports every problem at once', () => {
-    const lines = problemsOf('bus: {kind: rabbitmq}\nagents: {servers: -1, clients: 2.5}\nload: {payload_bytes: 99999999999}\n');
+    const lines = problemsOf('bus: {kind: rabbitmq}\nagents: {servers: -1, clients: 2.5}\nload: {concurrency: 0}\n');
     assert.equal(lines.length, 3, lines.join('\n'));
     assert.match(lines[0]!, /^bad\.yaml:2:19: agents\.servers: must be >= 0, got -1$/);
     assert.match(lines[1]!, /^bad\.yaml:2:32: agents\.clients: must be a whole number, got 2\.5$/);
-    assert.match(lines[2]!, /^bad\.yaml:3:23: load\.payload_bytes: must be <= 16777216/);
+    assert.match(lines[2]!, /^bad\.yaml:3:21: load\.concurrency: must be >= 1, got 0$/);
+  });
+
+  it('reads payload sizes: fixed with units, uniform, weighted', () => {
+    const payload = (text: string): unknown => parseScenario(`bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\nload: {payload_bytes: ${text}}\n`, 'p.yaml').load.payload;
+    assert.deepEqual(payload('4KiB'), { kind: 'fixed', bytes: 4096 });
+    assert.deepEqual(payload('"1.5 MB"'), { kind: 'fixed', bytes: 1_500_000 });
+    assert.deepEqual(payload('{min: 64, max: 2KiB}'), { kind: 'uniform', min: 64, max: 2048 });
+    assert.deepEqual(payload('[{bytes: 512, weight: 90}, {bytes: 256KiB, weight: 1}]'), {
+      kind: 'weighted',
+      choices: [{ bytes: 512, weight: 90 }, { bytes: 262144, weight: 1 }],
+    });
+  });
+
+  it('names the payload field and the fix when a size is wrong', () => {
+    const [tooBig] = problemsOf('bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\nload: {payload_bytes: 99999999999}\n');
+    assert.match(tooBig!, /^bad\.yaml:3:23: load\.payload_bytes: 99999999999 bytes is over the 16MiB a message may carry here; use a smaller size$/);
+    const [reversed] = problemsOf('bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\nload: {payload_bytes: {min: 900, max: 100}}\n');
+    assert.match(reversed!, /load\.payload_bytes: min \(900\) is above max \(100\); swap them$/);
+    const [badUnit] = problemsOf('bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\nload: {payload_bytes: 4 GB}\n');
+    assert.match(badUnit!, /load\.payload_bytes: must be a size \(64, "4KiB"\), \{min, max\} .*; got "4 GB"$/);
+    const [lonely] = problemsOf('bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\nload: {mix: messages}\n');
+    assert.match(lonely!, /load\.mix: mix: messages draws each message from several patterns/);
   });
 
   it('points at an unknown key and suggests the known one', () => {

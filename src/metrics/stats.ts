@@ -23,6 +23,8 @@ export interface Counters {
   errors: number;
   /** calls without a reply within their timeout */
   timeouts: number;
+  /** payload bytes sent (clients, notifiers) or received (servers, listeners) */
+  bytes: number;
   /** epoch ms of the first measured send or receipt (0: none): with lastAt, the window throughput is computed over */
   firstAt: number;
   /** epoch ms of the last measured completion or receipt */
@@ -30,7 +32,7 @@ export interface Counters {
 }
 
 export function emptyCounters(): Counters {
-  return { sent: 0, ok: 0, errors: 0, timeouts: 0, firstAt: 0, lastAt: 0 };
+  return { sent: 0, ok: 0, errors: 0, timeouts: 0, bytes: 0, firstAt: 0, lastAt: 0 };
 }
 
 export function addCounters(into: Counters, from: Counters): void {
@@ -38,14 +40,25 @@ export function addCounters(into: Counters, from: Counters): void {
   into.ok += from.ok;
   into.errors += from.errors;
   into.timeouts += from.timeouts;
+  into.bytes += from.bytes ?? 0;
   if (from.firstAt > 0 && (into.firstAt === 0 || from.firstAt < into.firstAt)) into.firstAt = from.firstAt;
   if (from.lastAt > into.lastAt) into.lastAt = from.lastAt;
 }
 
 /** Messages per second over the group's own active window (a group that finished early is not diluted by the others). */
 export function throughputPerSec(counters: Counters, fallbackWindowMs: number): number {
-  const window = counters.lastAt > counters.firstAt && counters.firstAt > 0 ? counters.lastAt - counters.firstAt : fallbackWindowMs;
+  const window = activeWindowMs(counters, fallbackWindowMs);
   return window > 0 ? (counters.ok / window) * 1000 : 0;
+}
+
+/** Payload bytes per second over the same window. */
+export function payloadBytesPerSec(counters: Counters, fallbackWindowMs: number): number {
+  const window = activeWindowMs(counters, fallbackWindowMs);
+  return window > 0 ? ((counters.bytes ?? 0) / window) * 1000 : 0;
+}
+
+function activeWindowMs(counters: Counters, fallbackWindowMs: number): number {
+  return counters.lastAt > counters.firstAt && counters.firstAt > 0 ? counters.lastAt - counters.firstAt : fallbackWindowMs;
 }
 
 /**
@@ -101,10 +114,11 @@ export class AgentRecorder {
     return (this.counters[pattern] ??= emptyCounters());
   }
 
-  /** A measured message arrived at this agent (servers, listeners). */
-  received(pattern: number, now: number): void {
+  /** A measured message arrived at this agent (servers, listeners), with `bytes` of payload. */
+  received(pattern: number, now: number, bytes: number): void {
     const counters = this.countersFor(pattern);
     counters.ok++;
+    counters.bytes += bytes;
     if (counters.firstAt === 0) counters.firstAt = now;
     counters.lastAt = now;
   }

@@ -11,6 +11,13 @@ export function formatMs(us: number | undefined): string {
   return ms.toFixed(0);
 }
 
+/** Payload throughput in MB/s (10^6 bytes, as network people count). */
+function formatMBps(bytesPerSec: number | undefined): string {
+  if (!bytesPerSec) return '-';
+  const mb = bytesPerSec / 1e6;
+  return mb < 10 ? mb.toFixed(3) : mb.toFixed(1);
+}
+
 function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
@@ -35,6 +42,7 @@ function row(group: GroupResult): string[] {
     formatCount(c.errors),
     formatCount(c.timeouts),
     group.throughputPerSec.toFixed(1),
+    formatMBps(group.payloadBytesPerSec),
     l ? latencyKind(group) : '-',
     formatMs(l?.p50Us),
     formatMs(l?.p90Us),
@@ -46,9 +54,9 @@ function row(group: GroupResult): string[] {
 
 export function summaryTable(result: RunResult): string {
   const table = new Table({
-    head: ['role', 'pattern', 'agents', 'sent', 'ok / recv', 'errors', 'timeouts', 'msg/s', 'latency', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms'],
+    head: ['role', 'pattern', 'agents', 'sent', 'ok / recv', 'errors', 'timeouts', 'msg/s', 'MB/s', 'latency', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms'],
     style: { head: [], border: [], compact: true },
-    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right'],
+    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right'],
   });
   for (const group of result.groups) table.push(row(group));
   // Per-role totals only add something when a role took part in several patterns.
@@ -60,7 +68,7 @@ export function summaryTable(result: RunResult): string {
   for (const group of result.groups) {
     for (const [name, leg] of Object.entries(group.legs ?? {}) as [keyof typeof LEG_LABEL, NonNullable<GroupResult['legs']>['corrected']][]) {
       if (!leg) continue;
-      table.push(['', group.pattern, '', '', formatCount(leg.count), '', '', '', LEG_LABEL[name], formatMs(leg.p50Us), formatMs(leg.p90Us), formatMs(leg.p99Us), formatMs(leg.p999Us), formatMs(leg.maxUs)]);
+      table.push(['', group.pattern, '', '', formatCount(leg.count), '', '', '', '', LEG_LABEL[name], formatMs(leg.p50Us), formatMs(leg.p90Us), formatMs(leg.p99Us), formatMs(leg.p999Us), formatMs(leg.maxUs)]);
     }
   }
   return table.toString();

@@ -1,6 +1,6 @@
 /** Merging workers' group snapshots into results: per (role, pattern), per role, per worker. */
 import { encodeHistogram, newHistogram, summarize, decodeHistogram, type Histogram } from '../metrics/histogram.js';
-import { addCounters, emptyCounters, groupKey, LEGS, PATTERN_INDEX, throughputPerSec, type GroupSnapshot, type LegName, type Role } from '../metrics/stats.js';
+import { addCounters, emptyCounters, groupKey, LEGS, PATTERN_INDEX, payloadBytesPerSec, throughputPerSec, type GroupSnapshot, type LegName, type Role } from '../metrics/stats.js';
 import type { GroupResult } from './model.js';
 
 const ROLE_ORDER: Record<Role, number> = { client: 0, server: 1, notifier: 2, listener: 3 };
@@ -19,6 +19,7 @@ function toResult(group: GroupSnapshot, histogram: Histogram | undefined, measur
     agents: group.agents,
     counters: group.counters,
     throughputPerSec: throughputPerSec(group.counters, measuredMs),
+    payloadBytesPerSec: Math.round(payloadBytesPerSec(group.counters, measuredMs)),
     ...(summary ? { latency: summary } : {}),
     ...(histogram && histogram.totalCount > 0 ? { histogram: encodeHistogram(histogram) } : {}),
     ...(Object.keys(legResults).length > 0 ? { legs: legResults } : {}),

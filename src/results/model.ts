@@ -19,6 +19,8 @@ export interface GroupResult {
   counters: Counters;
   /** completed messages (answered calls, sent casts, received messages) per second, over the group's window from its first measured send (or receipt) to its last completion */
   throughputPerSec: number;
+  /** payload bytes sent (senders) or received (receivers) per second, over the same window */
+  payloadBytesPerSec: number;
   /** microseconds: round trip for calls at clients, one-way for servers and listeners */
   latency?: LatencySummary;
   /** HDR compressed base64 of the latency histogram (µs) */

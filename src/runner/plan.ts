@@ -2,7 +2,7 @@
  * Placement: which agents run in which worker thread, with what share of
  * the messages. Pure data in, data out, so it is tested without a bus.
  */
-import type { ClientSpec, WorkerInit } from '../../agents/control.js';
+import type { ClientRoute, ClientSpec, WorkerInit } from '../../agents/control.js';
 import type { DriverConfig } from '../drivers/index.js';
 import type { PatternName, Role } from '../metrics/stats.js';
 import type { RpcPattern, Scenario } from '../scenario/types.js';
@@ -56,7 +56,7 @@ export function planWorkers(scenario: Scenario, options: PlacementOptions): Work
       arrival: load.arrival,
       ...(load.ratePerClient !== undefined ? { rate: load.ratePerClient } : {}),
       timeoutMs: load.timeoutMs,
-      payloadBytes: load.payloadBytes,
+      payload: load.payload,
     },
   }));
   // Round-robin over workers per role, so every worker gets a like mix of roles.
@@ -67,14 +67,39 @@ export function planWorkers(scenario: Scenario, options: PlacementOptions): Work
   const senders = agents.clients + agents.notifiers;
   const quota = (senderIndex: number): { quota?: number } =>
     load.messages !== undefined ? { quota: shareOf(load.messages, senders, senderIndex) } : {};
+  const route = (pattern: RpcPattern, client: number): ClientRoute => {
+    const name = patternName(pattern);
+    return { pattern: name, weight: pattern.weight ?? 1, ...(name.endsWith('unicast') && servers.length > 0 ? { server: servers[client % servers.length]! } : {}) };
+  };
+  const assigned = load.mix === 'clients' ? assignByWeight(load.patterns.map((p) => p.weight ?? 1), agents.clients) : [];
   for (let i = 0; i < agents.clients; i++) {
-    const pattern = patternName(load.patterns[i % load.patterns.length]!);
-    const spec: ClientSpec = { name: `client-${i}`, pattern, ...quota(i) };
-    if (pattern.endsWith('unicast') && servers.length > 0) spec.server = servers[i % servers.length]!;
+    const routes = load.mix === 'messages' ? load.patterns.map((p) => route(p, i)) : [route(load.patterns[assigned[i]!]!, i)];
+    const spec: ClientSpec = { name: `client-${i}`, routes, ...quota(i) };
     at(i).clients.push(spec);
   }
   for (let i = 0; i < agents.notifiers; i++) at(i).notifiers.push({ name: `notifier-${i}`, ...quota(agents.clients + i) });
   return inits;
+}
+
+/**
+ * Which of the weighted items each of `count` slots gets: smooth weighted
+ * round-robin (nginx's), so the shares are as close to the weights as whole
+ * slots allow and the items interleave; equal weights give plain round-robin.
+ */
+export function assignByWeight(weights: readonly number[], count: number): number[] {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const current = weights.map(() => 0);
+  const out: number[] = [];
+  for (let slot = 0; slot < count; slot++) {
+    let best = 0;
+    for (let i = 0; i < weights.length; i++) {
+      current[i]! += weights[i]!;
+      if (current[i]! > current[best]!) best = i;
+    }
+    current[best]! -= total;
+    out.push(best);
+  }
+  return out;
 }
 
 export function requestedAgents(scenario: Scenario): Record<Role, number> {

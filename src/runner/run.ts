@@ -19,7 +19,8 @@ import type { TimeSeriesPoint } from '../results/model.js';
 import { mergeByRole, mergeGroups } from '../results/aggregate.js';
 import { RESULT_SCHEMA_VERSION, type RunResult } from '../results/model.js';
 import { createRunDirectory, RunLog, writeResult } from '../results/write.js';
-import type { Scenario } from '../scenario/types.js';
+import type { PayloadSizes, Scenario } from '../scenario/types.js';
+import { meanPayloadBytes } from '../../agents/payload.js';
 import { BUSBENCH_VERSION } from '../version.js';
 import { deployBus, type DeployedBus } from './bus-deploy.js';
 import { ensureFileLimit } from './fd-limit.js';
@@ -298,16 +299,29 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 
 function describeLoadModel(scenario: Scenario): RunResult['loadModel'] {
   const { arrival, ratePerClient, concurrency } = scenario.load;
+  const offered = `; ${describeMix(scenario.load)}; ${describePayload(scenario.load.payload)}`;
   if (arrival === 'closed') {
     return {
       arrival,
-      description: `closed loop (ombt-style): each client keeps ${concurrency} message(s) outstanding, so the send rate adapts to the bus and a stall lowers throughput instead of raising latency; latency is the service time`,
+      description: `closed loop (ombt-style): each client keeps ${concurrency} message(s) outstanding, so the send rate adapts to the bus and a stall lowers throughput instead of raising latency; latency is the service time${offered}`,
     };
   }
   return {
     arrival,
-    description: `open loop, ${arrival === 'poisson' ? 'Poisson arrivals' : 'evenly spaced'} at ${ratePerClient}/s per client, at most ${concurrency} outstanding: \`latency\` is the service time (from the actual send), \`legs.corrected\` counts from each intended send time and shows stalls`,
+    description: `open loop, ${arrival === 'poisson' ? 'Poisson arrivals' : 'evenly spaced'} at ${ratePerClient}/s per client, at most ${concurrency} outstanding: \`latency\` is the service time (from the actual send), \`legs.corrected\` counts from each intended send time and shows stalls${offered}`,
   };
+}
+
+function describeMix(load: Scenario['load']): string {
+  const weighted = load.patterns.map((p) => `${p.method}/${p.target}${p.weight !== undefined ? ` ×${p.weight}` : ''}`).join(', ');
+  if (load.patterns.length === 1) return `pattern ${weighted}`;
+  return load.mix === 'messages' ? `every client draws each message's pattern from ${weighted}` : `clients split over ${weighted}`;
+}
+
+function describePayload(payload: PayloadSizes): string {
+  if (payload.kind === 'fixed') return `payload ${payload.bytes} B`;
+  if (payload.kind === 'uniform') return `payload uniform ${payload.min}–${payload.max} B`;
+  return `payload ${payload.choices.map((c) => `${c.bytes} B ×${c.weight}`).join(', ')} (mean ${Math.round(meanPayloadBytes(payload))} B)`;
 }
 
 /** Every measured message per pattern, by (client, sequence): delivered, lost, duplicated, reordered. */

@@ -10,7 +10,14 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, typ
 import { meshEdges } from '../../deploy/qdr/mesh.js';
 import { parseDuration } from './duration.js';
 import { scenarioSchema } from './schema.js';
-import type { Faults, RpcPattern, Scenario } from './types.js';
+import { formatSize, parseSize } from './size.js';
+import type { Faults, PayloadSizes, RpcPattern, Scenario } from './types.js';
+
+/** The most a message may carry: beyond it brokers refuse frames or stall (RabbitMQ's default max is 128 MiB, but a benchmark has no business near it). */
+export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+
+type RawSize = string | number;
+type RawPayload = RawSize | { min: RawSize; max: RawSize } | { bytes: RawSize; weight: number }[];
 
 export interface ScenarioProblem {
   file: string;
@@ -119,8 +126,16 @@ function dotted(path: Path): string {
 function schemaErrors(errors: ErrorObject[], file: string, locate: Locator): ScenarioProblem[] {
   // An anyOf failure says it best itself; drop the noise of its branches.
   const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  // An anyOf nested in another (a size inside the payload forms) at the same field: the outer one names every form.
+  const outermostAnyOf = new Map<string, ErrorObject>();
+  for (const e of errors) {
+    if (e.keyword !== 'anyOf') continue;
+    const known = outermostAnyOf.get(e.instancePath);
+    if (!known || e.schemaPath.length < known.schemaPath.length) outermostAnyOf.set(e.instancePath, e);
+  }
   const problems: ScenarioProblem[] = [];
   for (const error of errors) {
+    if (error.keyword === 'anyOf' && outermostAnyOf.get(error.instancePath) !== error) continue;
     if (error.keyword !== 'anyOf' && anyOfPaths.has(error.instancePath) && error.schemaPath.includes('/anyOf/')) continue;
     if (error.keyword !== 'anyOf' && [...anyOfPaths].some((p) => error.instancePath.startsWith(`${p}/`) && error.schemaPath.includes('/anyOf/'))) continue;
     const path = segments(error.instancePath);
@@ -202,6 +217,7 @@ interface RawScenario {
   };
   load: {
     patterns: (string | RpcPattern)[];
+    mix: 'clients' | 'messages';
     messages?: number;
     duration?: string | number;
     warmup: string | number;
@@ -209,7 +225,7 @@ interface RawScenario {
     pause: string | number;
     arrival?: 'closed' | 'fixed' | 'poisson';
     rate?: number;
-    payload_bytes: number;
+    payload_bytes: RawPayload;
     timeout: string | number;
   };
   runner: { workers: 'auto' | number; connect_concurrency: number; saturation_utilization: number; saturation_lag: string | number; bookkeeping: boolean };
@@ -256,6 +272,11 @@ function crossFieldProblems(raw: RawScenario, file: string, locate: Locator): Sc
   if (load.arrival === 'closed' && load.rate !== undefined) {
     add(['load', 'rate'], 'load.rate sets an open loop; remove it, or set load.arrival to fixed or poisson');
   }
+  const payload = toPayload(load.payload_bytes);
+  const largest = payload.kind === 'fixed' ? payload.bytes : payload.kind === 'uniform' ? payload.max : Math.max(...payload.choices.map((c) => c.bytes));
+  if (largest > MAX_PAYLOAD_BYTES) add(['load', 'payload_bytes'], `${largest} bytes is over the ${formatSize(MAX_PAYLOAD_BYTES)} a message may carry here; use a smaller size`);
+  if (payload.kind === 'uniform' && payload.min > payload.max) add(['load', 'payload_bytes'], `min (${payload.min}) is above max (${payload.max}); swap them`);
+  if (load.mix === 'messages' && patterns.length < 2) add(['load', 'mix'], 'mix: messages draws each message from several patterns; list at least two in load.patterns, or remove mix');
   if (load.messages !== undefined && load.duration !== undefined) {
     add(['load', 'duration'], 'give either load.messages or load.duration, not both');
   }
@@ -271,6 +292,12 @@ function crossFieldProblems(raw: RawScenario, file: string, locate: Locator): Sc
     }
   }
   return problems;
+}
+
+function toPayload(raw: RawPayload): PayloadSizes {
+  if (Array.isArray(raw)) return { kind: 'weighted', choices: raw.map((c) => ({ bytes: parseSize(c.bytes), weight: c.weight })) };
+  if (typeof raw === 'object') return { kind: 'uniform', min: parseSize(raw.min), max: parseSize(raw.max) };
+  return { kind: 'fixed', bytes: parseSize(raw) };
 }
 
 function toRouterDeployment(router: NonNullable<RawScenario['bus']['router']>): NonNullable<Scenario['bus']['router']> {
@@ -312,6 +339,7 @@ function toScenario(raw: RawScenario, source: string): Scenario {
     },
     load: {
       patterns: load.patterns.map(toPattern),
+      mix: load.mix,
       ...(messages !== undefined ? { messages } : {}),
       ...(load.duration !== undefined ? { durationMs: parseDuration(load.duration) } : {}),
       warmupMs: parseDuration(load.warmup),
@@ -319,7 +347,7 @@ function toScenario(raw: RawScenario, source: string): Scenario {
       pauseMs: parseDuration(load.pause),
       arrival: load.arrival ?? (load.rate !== undefined ? 'fixed' : 'closed'),
       ...(load.rate !== undefined ? { ratePerClient: load.rate } : {}),
-      payloadBytes: load.payload_bytes,
+      payload: toPayload(load.payload_bytes),
       timeoutMs: parseDuration(load.timeout),
     },
     runner: {

@@ -3,11 +3,21 @@
  * Validated with ajv; defaults here are the defaults everywhere.
  */
 
+import { SIZE_PATTERN } from './size.js';
+
 const DURATION = {
   description: 'a duration: "500ms", "30s", "2m", "1h", or a number of seconds',
   anyOf: [
     { type: 'number', minimum: 0 },
     { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$' },
+  ],
+};
+
+const SIZE = {
+  description: 'a size: bytes (512), or with a unit: "512B", "4KiB", "1MB", "2MiB"',
+  anyOf: [
+    { type: 'integer', minimum: 0 },
+    { type: 'string', pattern: SIZE_PATTERN },
   ],
 };
 
@@ -73,7 +83,7 @@ export const scenarioSchema = {
           type: 'array',
           minItems: 1,
           default: ['call/anycast'],
-          description: 'patterns spread over the clients round-robin',
+          description: 'the patterns the clients run, with optional weights (see mix)',
           items: {
             anyOf: [
               { enum: [...PATTERN_STRINGS] },
@@ -81,10 +91,19 @@ export const scenarioSchema = {
                 type: 'object',
                 additionalProperties: false,
                 required: ['method', 'target'],
-                properties: { method: { enum: ['call', 'cast'] }, target: { enum: ['unicast', 'anycast', 'multicast'] } },
+                properties: {
+                  method: { enum: ['call', 'cast'] },
+                  target: { enum: ['unicast', 'anycast', 'multicast'] },
+                  weight: { type: 'number', exclusiveMinimum: 0, description: "the pattern's share of the mix (default 1)" },
+                },
               },
             ],
           },
+        },
+        mix: {
+          enum: ['clients', 'messages'],
+          default: 'clients',
+          description: 'clients: each client runs one pattern, clients split over the patterns by weight; messages: each client draws every message\'s pattern by weight',
         },
         messages: { type: 'integer', minimum: 1, description: 'measured messages in total across the senders' },
         duration: DURATION,
@@ -93,7 +112,19 @@ export const scenarioSchema = {
         pause: { ...DURATION, default: 0 },
         arrival: { enum: ['closed', 'fixed', 'poisson'], description: 'closed loop (default without rate), or open loop at `rate`: fixed gaps (default with rate) or Poisson arrivals' },
         rate: { type: 'number', exclusiveMinimum: 0, description: 'messages/s per sender: the open loop (latency counts from each intended send time)' },
-        payload_bytes: { type: 'integer', minimum: 0, maximum: 16 * 1024 * 1024, default: 64 },
+        payload_bytes: {
+          default: 64,
+          description: 'a size (64, "4KiB"), {min, max} for sizes drawn uniformly, or a list of {bytes, weight}',
+          anyOf: [
+            SIZE,
+            { type: 'object', additionalProperties: false, required: ['min', 'max'], properties: { min: SIZE, max: SIZE } },
+            {
+              type: 'array',
+              minItems: 1,
+              items: { type: 'object', additionalProperties: false, required: ['bytes', 'weight'], properties: { bytes: SIZE, weight: { type: 'number', exclusiveMinimum: 0 } } },
+            },
+          ],
+        },
         timeout: { ...DURATION, default: '30s' },
       },
     },

@@ -20,7 +20,18 @@ export type RpcTarget = 'unicast' | 'anycast' | 'multicast';
 export interface RpcPattern {
   method: RpcMethod;
   target: RpcTarget;
+  /** share of this pattern in the mix (default 1): of the clients, or of each client's messages (see LoadConfig.mix) */
+  weight?: number;
 }
+
+/**
+ * Payload sizes: one size, sizes drawn uniformly from [min, max], or a
+ * weighted list (many small messages and a few large ones, as OpenStack sends).
+ */
+export type PayloadSizes =
+  | { kind: 'fixed'; bytes: number }
+  | { kind: 'uniform'; min: number; max: number }
+  | { kind: 'weighted'; choices: { bytes: number; weight: number }[] };
 
 /** Routers busbench deploys on this host for an amqp1 bus. */
 export interface RouterDeployment {
@@ -65,8 +76,14 @@ export interface AgentsConfig {
 }
 
 export interface LoadConfig {
-  /** patterns are spread over the clients round-robin: client i runs patterns[i % n] */
+  /** the patterns the clients run, each with its weight */
   patterns: RpcPattern[];
+  /**
+   * clients: each client runs one pattern, clients split over the patterns by
+   * weight (equal weights: round-robin); messages: every client runs every
+   * pattern, drawing each message's pattern by weight.
+   */
+  mix: 'clients' | 'messages';
   /** measured messages in total across all clients and notifiers (exclusive with durationMs) */
   messages?: number;
   /** measured phase length (exclusive with messages) */
@@ -86,7 +103,7 @@ export interface LoadConfig {
   /** open loop: messages/s per sender */
   ratePerClient?: number;
   /** size of the payload argument in bytes */
-  payloadBytes: number;
+  payload: PayloadSizes;
   /** call timeout; replies after it count as timeouts */
   timeoutMs: number;
 }

@@ -1,0 +1,23 @@
+/** Sizes as people write them in scenarios and flags: 512, "512B", "4KiB", "1.5MB", "2MiB". */
+
+const UNITS: Record<string, number> = { b: 1, kb: 1000, kib: 1024, mb: 1_000_000, mib: 1024 * 1024 };
+
+export const SIZE_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*([bB]|[kKmM][iI]?[bB])?\\s*$';
+
+/** Bytes, rounded down to a whole byte. */
+export function parseSize(value: string | number): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) throw new Error(`a size must be a number of bytes >= 0, got ${value}`);
+    return Math.floor(value);
+  }
+  const match = new RegExp(SIZE_PATTERN).exec(value);
+  if (!match) throw new Error(`"${value}" is not a size: write e.g. 512, 512B, 4KiB, 1MB`);
+  const number = /\d+(\.\d+)?/.exec(value)![0];
+  return Math.floor(Number(number) * UNITS[(match[2] ?? 'b').toLowerCase()]!);
+}
+
+export function formatSize(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)}MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024}KiB`;
+  return `${bytes}B`;
+}
