@@ -12,6 +12,10 @@ import { runScenario, type RunOptions } from './runner/run.js';
 import { parseDuration } from './scenario/duration.js';
 import { loadScenario, resolveScenario, ScenarioError } from './scenario/load.js';
 import { parseSize } from './scenario/size.js';
+import { findLimit } from './limit/find-limit.js';
+import { DEFAULT_OBJECTIVE, parseObjective, type Objective } from './limit/objective.js';
+import type { SearchSettings } from './limit/search.js';
+import { limitProgressPrinter, limitSummaryText } from './report/limit-summary.js';
 import type { Scenario } from './scenario/types.js';
 import { BUSBENCH_VERSION } from './version.js';
 
@@ -212,6 +216,62 @@ function gracefulStop(): AbortSignal {
   return controller.signal;
 }
 
+/** The quick scenario's options (bus, agents, patterns) of `run` and `limit`. */
+function addQuickScenarioOptions(command: Command): Command {
+  return addLoadOptions(
+    command
+      .addOption(new Option('--bus <kind>', 'bus kind: rabbitmq (AMQP 0-9-1) or amqp1 (AMQP 1.0: a router, or the embedded RabbitMQ with its AMQP 1.0 plugin)').choices(['rabbitmq', 'amqp1']).default('rabbitmq'))
+      .option('--url <url>', 'transport URL of an existing bus, e.g. rabbit://guest:guest@host:5672/ (default: start a local RabbitMQ)')
+      .option('--exchange <name>', 'oslo control exchange', 'openstack')
+      .addOption(new Option('--pattern <method>', 'RPC method of the quick scenario').choices(['call', 'cast']).default('call'))
+      .addOption(new Option('--target <kind>', 'delivery of the quick scenario (multicast is cast only)').choices(['unicast', 'anycast', 'multicast']).default('anycast'))
+      .option('--patterns <list>', 'several patterns, with optional weights, e.g. call/anycast:9,cast/multicast:1 (overrides --pattern/--target; see --mix)', patternsFlag)
+      .option('--clients <n>', 'RPC client agents', integer('--clients'), 10)
+      .option('--servers <n>', 'RPC server agents', integer('--servers'), 2)
+      .option('--notifiers <n>', 'notifier agents', integer('--notifiers'), 0)
+      .option('--listeners <n>', 'notification listener agents', integer('--listeners'), 0)
+      .option('--topic <topic>', 'RPC topic the servers serve', 'busbench'),
+  );
+}
+
+/** A scenario file with the flags given explicitly on top, or the quick scenario the flags describe. */
+async function scenarioFromArguments(file: string | undefined, flags: LoadFlags & Record<string, unknown>, command: Command): Promise<Scenario> {
+  if (file) {
+    const scenario = await loadScenario(file);
+    // Only flags given explicitly override the file.
+    const explicit = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
+    if (explicit('url')) scenario.bus.url = flags['url'] as string;
+    if (explicit('workers')) scenario.runner.workers = flags.workers!;
+    if (explicit('messages')) {
+      scenario.load.messages = flags.messages!;
+      delete scenario.load.durationMs;
+    }
+    if (explicit('duration')) {
+      scenario.load.durationMs = parseDuration(flags.duration!);
+      delete scenario.load.messages;
+    }
+    return scenario;
+  }
+  const patterns = (flags['patterns'] as unknown[] | undefined) ?? [`${flags['pattern']}/${flags['target']}`];
+  return resolveScenario(
+    {
+      name: 'cli',
+      bus: { kind: flags['bus'], ...(flags['url'] ? { url: flags['url'] } : {}), exchange: flags['exchange'] },
+      agents: {
+        servers: flags['servers'],
+        clients: flags['clients'],
+        notifiers: flags['notifiers'],
+        listeners: flags['listeners'],
+        topic: flags['topic'],
+        shared_connections: flags.sharedConnections === true,
+      },
+      load: { patterns, ...loadSection(flags) },
+      runner: runnerSection(flags),
+    },
+    '<command line>',
+  );
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program
@@ -223,7 +283,7 @@ export function buildProgram(): Command {
     .version(BUSBENCH_VERSION)
     .showHelpAfterError('(run with --help for usage)');
 
-  addLoadOptions(
+  addQuickScenarioOptions(
     program
       .command('run')
       .summary('run a scenario file, or a quick scenario from flags')
@@ -242,56 +302,84 @@ export function buildProgram(): Command {
           'With a scenario file, --url, --workers, --messages and --duration given on the command line override the file.\n' +
           'Exit codes: 0 run completed, 2 bad input or the bus could not be used, 130 interrupted.',
       )
-      .argument('[scenario]', 'scenario YAML file (see scenarios/); omit to use the flags below')
-      .addOption(new Option('--bus <kind>', 'bus kind: rabbitmq (AMQP 0-9-1) or amqp1 (AMQP 1.0: a router, or the embedded RabbitMQ with its AMQP 1.0 plugin)').choices(['rabbitmq', 'amqp1']).default('rabbitmq'))
-      .option('--url <url>', 'transport URL of an existing bus, e.g. rabbit://guest:guest@host:5672/ (default: start a local RabbitMQ)')
-      .option('--exchange <name>', 'oslo control exchange', 'openstack')
-      .addOption(new Option('--pattern <method>', 'RPC method of the quick scenario').choices(['call', 'cast']).default('call'))
-      .addOption(new Option('--target <kind>', 'delivery of the quick scenario (multicast is cast only)').choices(['unicast', 'anycast', 'multicast']).default('anycast'))
-      .option('--patterns <list>', 'several patterns, with optional weights, e.g. call/anycast:9,cast/multicast:1 (overrides --pattern/--target; see --mix)', patternsFlag)
-      .option('--clients <n>', 'RPC client agents', integer('--clients'), 10)
-      .option('--servers <n>', 'RPC server agents', integer('--servers'), 2)
-      .option('--notifiers <n>', 'notifier agents', integer('--notifiers'), 0)
-      .option('--listeners <n>', 'notification listener agents', integer('--listeners'), 0)
-      .option('--topic <topic>', 'RPC topic the servers serve', 'busbench'),
+      .argument('[scenario]', 'scenario YAML file (see scenarios/); omit to use the flags below'),
   ).action(async (file: string | undefined, flags: LoadFlags & Record<string, unknown>, command: Command) => {
     installSignalHandlers();
-    let scenario: Scenario;
-    if (file) {
-      scenario = await loadScenario(file);
-      // Only flags given explicitly override the file.
-      const explicit = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
-      if (explicit('url')) scenario.bus.url = flags['url'] as string;
-      if (explicit('workers')) scenario.runner.workers = flags.workers!;
-      if (explicit('messages')) {
-        scenario.load.messages = flags.messages!;
-        delete scenario.load.durationMs;
-      }
-      if (explicit('duration')) {
-        scenario.load.durationMs = parseDuration(flags.duration!);
-        delete scenario.load.messages;
-      }
-    } else {
-      const patterns = (flags['patterns'] as unknown[] | undefined) ?? [`${flags['pattern']}/${flags['target']}`];
-      scenario = resolveScenario(
-        {
-          name: 'cli',
-          bus: { kind: flags['bus'], ...(flags['url'] ? { url: flags['url'] } : {}), exchange: flags['exchange'] },
-          agents: {
-            servers: flags['servers'],
-            clients: flags['clients'],
-            notifiers: flags['notifiers'],
-            listeners: flags['listeners'],
-            topic: flags['topic'],
-            shared_connections: flags.sharedConnections === true,
-          },
-          load: { patterns, ...loadSection(flags) },
-          runner: runnerSection(flags),
-        },
-        '<command line>',
-      );
-    }
+    const scenario = await scenarioFromArguments(file, flags, command);
     await execute(scenario, flags);
+  });
+
+  addQuickScenarioOptions(
+    program
+      .command('limit')
+      .summary('find the highest rate at which the bus holds a latency objective')
+      .description(
+        'Find the limit: deploy the bus once, then run the scenario open loop at a rising total rate (spread evenly over the senders), ' +
+          'one step at a time, each on a topic of its own. While the objective holds the rate is multiplied by --step-factor; once a step fails, ' +
+          'the gap between the best rate that held and the lowest that failed is halved until it is within --precision. ' +
+          'Latency is judged from each message\'s intended send time (calls, at the clients) or one-way (casts and notifications, at the receivers), ' +
+          'so a bus that falls behind fails the objective instead of quietly slowing the senders down. ' +
+          'A step whose load generator saturates ends the search: beyond it the figures would be busbench\'s, not the bus\'s.',
+      )
+      .addHelpText(
+        'after',
+        '\nObjective clauses, joined by commas: pNN<time (p50, p99, p99.9: from the latency histogram), max<time, timeouts=N, errors=N, lost=N.\n' +
+          '\nExamples:\n' +
+          '  busbench limit --clients 20 --servers 4 --objective "p99<50ms,timeouts=0"\n' +
+          '  busbench limit scenarios/openstack-mix.yaml --start-rate 500 --step-duration 20s\n' +
+          '  busbench limit --url rabbit://guest:guest@10.0.0.5:5672/ --objective "p99.9<100ms" --require-rate 2000   # CI gate\n\n' +
+          'Writes results/<scenario>-limit-<timestamp>/limit.json (rewritten after every step) and a run directory per step.\n' +
+          'Exit codes: 0 search completed (and any --require-rate met), 1 the limit is below --require-rate, 2 bad input or the bus could not be used, 130 interrupted.',
+      )
+      .argument('[scenario]', 'scenario YAML file (see scenarios/); omit to use the flags below')
+      .option('--objective <clauses>', 'what a step must hold', DEFAULT_OBJECTIVE)
+      .option('--start-rate <n>', 'total messages/s of the first step (default: 10 per sender)', positive('--start-rate'))
+      .option('--step-factor <x>', 'multiply (or divide) the rate by this until the limit is bracketed', positive('--step-factor'), 2)
+      .option('--precision <fraction>', 'stop when the lowest failing rate is within this fraction above the highest holding one', positive('--precision'), 0.05)
+      .option('--max-rate <n>', 'never offer more than this many messages/s in total', positive('--max-rate'))
+      .option('--min-rate <n>', 'never offer less than this many messages/s in total', positive('--min-rate'), 1)
+      .option('--max-steps <n>', 'the most steps to run', integer('--max-steps', 1), 20)
+      .option('--step-duration <time>', 'measured time of each step', duration('--step-duration'), '10s')
+      .option('--require-rate <n>', 'exit 1 unless the limit found is at least this many messages/s (a CI gate)', positive('--require-rate')),
+  ).action(async (file: string | undefined, flags: LoadFlags & Record<string, unknown>, command: Command) => {
+    installSignalHandlers();
+    for (const name of ['rate', 'messages', 'duration']) {
+      if (command.getOptionValueSource(name) === 'cli') {
+        throw new InvalidArgumentError(`--${name} does not apply to limit: the search sets the rate and runs each step for --step-duration (use --start-rate, --max-rate, --step-duration)`);
+      }
+    }
+    let objective: Objective;
+    try {
+      objective = parseObjective(flags['objective'] as string);
+    } catch (error) {
+      throw new InvalidArgumentError(`--objective: ${(error as Error).message}`);
+    }
+    const scenario = await scenarioFromArguments(file, flags, command);
+    const senders = scenario.agents.clients + scenario.agents.notifiers;
+    const search: SearchSettings = {
+      startRate: (flags['startRate'] as number | undefined) ?? 10 * Math.max(1, senders),
+      factor: flags['stepFactor'] as number,
+      precision: flags['precision'] as number,
+      minRate: flags['minRate'] as number,
+      maxSteps: flags['maxSteps'] as number,
+      ...(flags['maxRate'] !== undefined ? { maxRate: flags['maxRate'] as number } : {}),
+    };
+    if (!(search.factor > 1)) throw new InvalidArgumentError(`--step-factor must be > 1, got ${search.factor}`);
+    const result = await findLimit(scenario, {
+      objective,
+      search,
+      stepDurationMs: parseDuration(flags['stepDuration'] as string),
+      warmupMs: scenario.load.warmupMs,
+      resultsRoot: flags.results ? flags.resultsDir : null,
+      ...(flags.progress ? { onEvent: limitProgressPrinter() } : {}),
+    });
+    if (flags.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    else process.stdout.write(limitSummaryText(result) + '\n');
+    const required = flags['requireRate'] as number | undefined;
+    if (required !== undefined && (result.limitPerSec ?? 0) < required) {
+      process.stderr.write(`busbench: the limit found (${result.limitPerSec ?? 'none'} msg/s) is below --require-rate ${required}\n`);
+      process.exitCode = 1;
+    }
   });
 
   addAgentOptions(

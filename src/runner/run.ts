@@ -48,6 +48,8 @@ export interface RunOptions {
   untilAborted?: AbortSignal;
   /** the most in-flight messages may take to arrive after the senders are done */
   settleTimeoutMs?: number;
+  /** a bus already deployed (by a limit search or a campaign): the run uses it and leaves it running */
+  bus?: DeployedBus;
 }
 
 const SETTLE_POLL_MS = 200;
@@ -85,8 +87,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const cleanups: (() => void)[] = [];
   let pool: AgentWorkerPool | undefined;
   try {
-    if (!scenario.bus.url) say('info', 'no bus URL given: deploying one for this run');
-    bus = await deployBus(scenario.bus, directory ? join(directory.path, 'logs') : undefined);
+    if (options.bus) bus = options.bus;
+    else {
+      if (!scenario.bus.url) say('info', 'no bus URL given: deploying one for this run');
+      bus = await deployBus(scenario.bus, directory ? join(directory.path, 'logs') : undefined);
+    }
     say('info', `bus: ${bus.description} at ${bus.urls.map(redactUrl).join(', ')}`);
     const url = bus.urls.join(',');
     const driver: DriverConfig = {
@@ -278,7 +283,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       },
     };
     if (busStatistics !== undefined) result.busStatistics = busStatistics;
-    await bus.stop();
+    if (!options.bus) await bus.stop();
     bus = undefined;
     if (directory) {
       result.directory = directory.path;
@@ -292,7 +297,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     throw error;
   } finally {
     if (pool) await pool.shutdown(3000).catch(() => undefined);
-    if (bus) await bus.stop().catch(() => undefined);
+    if (bus && !options.bus) await bus.stop().catch(() => undefined);
     for (const unregister of cleanups) unregister();
   }
 }
