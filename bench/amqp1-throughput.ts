@@ -40,6 +40,10 @@ const { values } = parseArgs({
     router: { type: 'boolean', default: false },
     'router-threads': { type: 'string', default: String(Math.max(1, Math.floor(availableParallelism() / 2))) },
     clients: { type: 'string', default: '1,16' },
+    // off: the driver alone, without issue 5's accounting and per-leg stamps (measured on their own by bench/bookkeeping.ts)
+    bookkeeping: { type: 'string', default: 'on' },
+    // pin the router to the last core and this process to the others, as if the router had a host of its own
+    pin: { type: 'boolean', default: false },
   },
 });
 const measureMs = Number(values.seconds) * 1000;
@@ -63,6 +67,14 @@ async function main(): Promise<void> {
   if (values.router) {
     mesh = await startLocalMesh({ routers: 1 }, { workerThreads: Number(values['router-threads']) });
     console.log(`router: ${mesh.flavor} ${mesh.version}, ${values['router-threads']} worker thread(s)`);
+    if (values.pin) {
+      const cores = availableParallelism();
+      const run = promisify(execFile);
+      // -a: every thread; the router on the last core, busbench (all its worker threads) on the rest.
+      await run('taskset', ['-a', '-cp', String(cores - 1), String(mesh.routers[0]!.pid)]);
+      await run('taskset', ['-a', '-cp', cores > 2 ? `0-${cores - 2}` : '0', String(process.pid)]);
+      console.log(`pinned: router on core ${cores - 1}, this process on ${cores > 2 ? `cores 0-${cores - 2}` : 'core 0'}`);
+    }
   } else if (!values.url) {
     broker = await startLocalRabbit({ plugins: ['rabbitmq_amqp1_0'] });
   }
@@ -74,7 +86,7 @@ async function main(): Promise<void> {
       const bb: LoopResult[] = [];
       for (let round = 0; round < rounds; round++) {
         raw.push(await rawRheaLoop({ url: amqp1Url, clients, servers: SERVERS, warmupMs: WARMUP_MS, measureMs, payloadBytes: PAYLOAD }));
-        bb.push(await busbenchLoop({ kind: 'amqp1', url: amqp1Url, clients, measureMs }));
+        bb.push(await busbenchLoop({ kind: 'amqp1', url: amqp1Url, clients, measureMs, bookkeeping: values.bookkeeping !== 'off' }));
       }
       const r = figures(raw);
       const b = figures(bb);
