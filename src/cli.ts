@@ -12,6 +12,12 @@ import { runScenario, type RunOptions } from './runner/run.js';
 import { parseDuration } from './scenario/duration.js';
 import { loadScenario, resolveScenario, ScenarioError } from './scenario/load.js';
 import { parseSize } from './scenario/size.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCampaign } from './campaign/file.js';
+import { describeParameters } from './campaign/grid.js';
+import { runCampaign } from './campaign/run-campaign.js';
+import { campaignProgressPrinter } from './report/campaign-progress.js';
 import { findLimit } from './limit/find-limit.js';
 import { DEFAULT_OBJECTIVE, parseObjective, type Objective } from './limit/objective.js';
 import type { SearchSettings } from './limit/search.js';
@@ -381,6 +387,56 @@ export function buildProgram(): Command {
       process.exitCode = 1;
     }
   });
+
+  program
+    .command('campaign')
+    .summary('sweep a grid of scenarios, resumable')
+    .description(
+      'Run every scenario of a campaign file\'s grid in order, each deployed, benchmarked, saved and cleaned up, into ' +
+        '<results-dir>/<campaign>/runs/<id>/, where <id> is a hash of the run\'s parameters. A run is finished once its done.json is written; ' +
+        'rerunning the campaign skips finished runs and redoes any other, so a crash, Ctrl-C or kill -9 loses at most the run that was going. ' +
+        'Every run\'s scenario is validated before the first starts.',
+    )
+    .addHelpText(
+      'after',
+      '\nA campaign file:\n' +
+        '  name: clients-sweep\n' +
+        '  scenario: ../scenarios/quickstart.yaml   # relative to the campaign file\n' +
+        '  budget: 14h                              # optional: stop between runs when the next would not fit\n' +
+        '  grid: {agents.clients: [10, 100, 1000], load.patterns: [[call/anycast], [cast/multicast]]}\n' +
+        '  zip: {agents.servers: [2, 20], agents.topic: [small, large]}   # advanced together\n' +
+        '  exclude: [{agents.clients: 1000, load.patterns: [cast/multicast]}]\n' +
+        '\nExamples:\n  busbench campaign campaigns/clients-sweep.yaml --dry-run\n  busbench campaign campaigns/clients-sweep.yaml --budget 8h\n' +
+        '\nExit codes: 0 every run finished, 1 some runs failed (rerun to retry them), 2 bad input, 3 stopped by the budget (rerun to continue), 130 interrupted.',
+    )
+    .argument('<file>', 'campaign YAML file')
+    .option('--results-dir <dir>', 'where the campaign directory goes', 'results')
+    .option('--budget <time>', 'time budget for this invocation (overrides the file\'s), e.g. 8h', duration('--budget'))
+    .option('--dry-run', 'list the runs, their ids and whether they are finished; run nothing')
+    .option('--no-progress', 'no progress lines on stderr')
+    .action(async (file: string, flags: { resultsDir: string; budget?: string; dryRun?: boolean; progress: boolean }) => {
+      installSignalHandlers();
+      const campaign = await loadCampaign(file);
+      if (flags.dryRun) {
+        const runsDir = join(flags.resultsDir, campaign.name, 'runs');
+        for (const run of campaign.runs) {
+          const finished = existsSync(join(runsDir, run.id, 'done.json'));
+          process.stdout.write(`${String(run.index + 1).padStart(4)}  ${run.id}  ${finished ? 'finished' : 'to run  '}  ${describeParameters(run.parameters) || '(base scenario)'}\n`);
+        }
+        return;
+      }
+      const outcome = await runCampaign(campaign, {
+        resultsRoot: flags.resultsDir,
+        ...(flags.budget !== undefined ? { budgetMs: parseDuration(flags.budget) } : {}),
+        ...(flags.progress ? { onEvent: campaignProgressPrinter() } : {}),
+      });
+      process.stdout.write(
+        `campaign ${campaign.name}: ${outcome.skipped + outcome.completed}/${outcome.total} runs finished ` +
+          `(${outcome.completed} now, ${outcome.skipped} before), ${outcome.failed.length} failed, ${outcome.leftForBudget} left for the budget; ${outcome.directory}/runs.json\n`,
+      );
+      if (outcome.failed.length > 0) process.exitCode = 1;
+      else if (outcome.leftForBudget > 0) process.exitCode = 3;
+    });
 
   addAgentOptions(
     standaloneCommand(
