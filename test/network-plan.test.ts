@@ -29,11 +29,11 @@ describe('network plan', () => {
     const plan = buildNetworkPlan(hosts, matrix, { netem: true, nft: true });
     assert.deepEqual(argv(plan, 'a1'), [
       'tc qdisc replace dev eth0 root handle 1: htb default 1',
-      'tc class add dev eth0 parent 1: classid 1:1 htb rate 10gbit',
-      'tc class add dev eth0 parent 1: classid 1:10 htb rate 10gbit ceil 10gbit',
+      'tc class add dev eth0 parent 1: classid 1:1 htb rate 10gbit quantum 60000',
+      'tc class add dev eth0 parent 1: classid 1:10 htb rate 10gbit ceil 10gbit quantum 60000',
       'tc qdisc add dev eth0 parent 1:10 handle 10: netem delay 10ms loss 1%',
       'tc filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dst 10.0.2.1/32 flowid 1:10',
-      'tc class add dev eth0 parent 1: classid 1:11 htb rate 10gbit ceil 10gbit',
+      'tc class add dev eth0 parent 1: classid 1:11 htb rate 10gbit ceil 10gbit quantum 60000',
       'tc qdisc add dev eth0 parent 1:11 handle 11: netem delay 10ms loss 1%',
       'tc filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dst 10.0.2.2/32 flowid 1:11',
       'tc class add dev eth0 parent 1: classid 1:12 htb rate 100mbit ceil 100mbit',
@@ -43,11 +43,11 @@ describe('network plan', () => {
     // b2 constrains towards a (10 ms, 1 %) and towards c (0.5 % loss only).
     assert.deepEqual(argv(plan, 'b2'), [
       'tc qdisc replace dev eth0 root handle 1: htb default 1',
-      'tc class add dev eth0 parent 1: classid 1:1 htb rate 10gbit',
-      'tc class add dev eth0 parent 1: classid 1:10 htb rate 10gbit ceil 10gbit',
+      'tc class add dev eth0 parent 1: classid 1:1 htb rate 10gbit quantum 60000',
+      'tc class add dev eth0 parent 1: classid 1:10 htb rate 10gbit ceil 10gbit quantum 60000',
       'tc qdisc add dev eth0 parent 1:10 handle 10: netem delay 10ms loss 1%',
       'tc filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dst 10.0.1.1/32 flowid 1:10',
-      'tc class add dev eth0 parent 1: classid 1:11 htb rate 10gbit ceil 10gbit',
+      'tc class add dev eth0 parent 1: classid 1:11 htb rate 10gbit ceil 10gbit quantum 60000',
       'tc qdisc add dev eth0 parent 1:11 handle 11: netem loss 0.5%',
       'tc filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dst 10.0.3.1/32 flowid 1:11',
     ]);
@@ -61,7 +61,7 @@ describe('network plan', () => {
     const plan = buildNetworkPlan(hosts, matrix, { netem: false, nft: true });
     assert.deepEqual(argv(plan, 'a1'), [
       'tc qdisc replace dev eth0 root handle 1: htb default 1',
-      'tc class add dev eth0 parent 1: classid 1:1 htb rate 10gbit',
+      'tc class add dev eth0 parent 1: classid 1:1 htb rate 10gbit quantum 60000',
       'tc class add dev eth0 parent 1: classid 1:10 htb rate 100mbit ceil 100mbit',
       'tc filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dst 10.0.3.1/32 flowid 1:10',
       'nft add table inet busbench',

@@ -72,6 +72,8 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 const NAME = /^[A-Za-z0-9_.-]+$/;
 /** htb's rate for "no limit": far above any link these hosts have */
 const UNLIMITED = '10gbit';
+/** htb derives a class's quantum from its rate; at 10gbit that is too big and tc warns, so it is given */
+const UNLIMITED_QUANTUM = ['quantum', '60000'];
 /** nft table busbench owns, so removing it removes every rule it added */
 export const NFT_TABLE = 'busbench';
 
@@ -139,14 +141,14 @@ export function buildNetworkPlan(hosts: NetworkHost[], constraints: LinkConstrai
     if (shaped.length > 0) {
       // Class 1:1 is the default: everything not steered elsewhere goes through it unlimited.
       apply.push({ argv: ['tc', 'qdisc', 'replace', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', '1'], why: `${host.name}: htb root on ${dev}` });
-      apply.push({ argv: ['tc', 'class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:1', 'htb', 'rate', UNLIMITED], why: `${host.name}: default class, unlimited` });
+      apply.push({ argv: ['tc', 'class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:1', 'htb', 'rate', UNLIMITED, ...UNLIMITED_QUANTUM], why: `${host.name}: default class, unlimited` });
       undo.push({ argv: ['tc', 'qdisc', 'del', 'dev', dev, 'root'], why: `${host.name}: remove the htb root and all under it` });
       let minor = 10;
       for (const c of shaped) {
         for (const destination of hosts.filter((h) => h.site === c.to)) {
           const classid = `1:${minor}`;
           const rate = c.rateMbit ? `${decimal(c.rateMbit)}mbit` : UNLIMITED;
-          apply.push({ argv: ['tc', 'class', 'add', 'dev', dev, 'parent', '1:', 'classid', classid, 'htb', 'rate', rate, 'ceil', rate], why: `${host.name} → ${destination.name} (${c.to}): rate ${rate}` });
+          apply.push({ argv: ['tc', 'class', 'add', 'dev', dev, 'parent', '1:', 'classid', classid, 'htb', 'rate', rate, 'ceil', rate, ...(c.rateMbit ? [] : UNLIMITED_QUANTUM)], why: `${host.name} → ${destination.name} (${c.to}): rate ${rate}` });
           if (kernel.netem && (c.delayMs || c.jitterMs || c.lossPercent)) {
             const netem = ['netem'];
             if (c.delayMs || c.jitterMs) netem.push('delay', `${decimal(c.delayMs ?? 0)}ms`, ...(c.jitterMs ? [`${decimal(c.jitterMs)}ms`] : []));

@@ -1,0 +1,80 @@
+/**
+ * Sites as network namespaces on this machine: one namespace per host,
+ * each with an `eth0` veth into a bridge that lives in a switch namespace
+ * of its own (the host's own network is never touched). All hosts share
+ * one /16, so every host reaches every other and constraints decide how
+ * well. This is the ground the netns provider stands on.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { onCleanup } from '../cleanup.js';
+import type { NetworkHost } from './plan.js';
+
+const run = promisify(execFile);
+
+export interface SiteLayout {
+  site: string;
+  hosts: number;
+}
+
+export interface SiteNamespaces {
+  hosts: (NetworkHost & { namespace: string })[];
+  switchNamespace: string;
+  /** deletes every namespace (their veths go with them); safe to call twice */
+  destroy(): Promise<void>;
+}
+
+const TAG = /^[a-z0-9]{1,8}$/;
+
+async function ip(...args: string[]): Promise<void> {
+  try {
+    await run('ip', args);
+  } catch (error) {
+    throw new Error(`ip ${args.join(' ')}: ${String((error as { stderr?: string }).stderr ?? (error as Error).message).trim()}`);
+  }
+}
+
+/** `tag` keeps namespaces of concurrent users apart: busbench-<tag>-<host>. */
+export async function createSiteNamespaces(layout: SiteLayout[], tag: string): Promise<SiteNamespaces> {
+  if (!TAG.test(tag)) throw new Error(`namespace tag "${tag}": 1-8 lowercase letters or digits`);
+  if (layout.length > 250 || layout.some((s) => !Number.isInteger(s.hosts) || s.hosts < 1 || s.hosts > 250)) throw new Error('at most 250 sites of 1-250 hosts each');
+  const switchNamespace = `busbench-${tag}-sw`;
+  const created: string[] = [];
+  let destroyed = false;
+  const destroy = async (): Promise<void> => {
+    if (destroyed) return;
+    destroyed = true;
+    unregister();
+    for (const namespace of created.reverse()) await ip('netns', 'del', namespace).catch(() => undefined);
+  };
+  const unregister = onCleanup(`network namespaces busbench-${tag}-*`, destroy);
+  const hosts: SiteNamespaces['hosts'] = [];
+  try {
+    await ip('netns', 'add', switchNamespace);
+    created.push(switchNamespace);
+    await ip('-n', switchNamespace, 'link', 'add', 'br0', 'type', 'bridge');
+    await ip('-n', switchNamespace, 'link', 'set', 'br0', 'up');
+    let port = 0;
+    for (const [s, site] of layout.entries()) {
+      for (let h = 0; h < site.hosts; h++) {
+        const name = `${site.site}-${h + 1}`;
+        const namespace = `busbench-${tag}-${name}`;
+        await ip('netns', 'add', namespace);
+        created.push(namespace);
+        // Created inside the switch namespace, so no name is ever taken in the host's own.
+        const outside = `p${port++}`;
+        await ip('-n', switchNamespace, 'link', 'add', outside, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace);
+        await ip('-n', switchNamespace, 'link', 'set', outside, 'master', 'br0', 'up');
+        const address = `10.200.${s + 1}.${h + 1}`;
+        await ip('-n', namespace, 'addr', 'add', `${address}/16`, 'dev', 'eth0');
+        await ip('-n', namespace, 'link', 'set', 'eth0', 'up');
+        await ip('-n', namespace, 'link', 'set', 'lo', 'up');
+        hosts.push({ name, site: site.site, device: 'eth0', address, namespace });
+      }
+    }
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
+  return { hosts, switchNamespace, destroy };
+}
