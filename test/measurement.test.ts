@@ -8,15 +8,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
-import type { GroupResult, RunResult } from '../src/results/model.js';
+import type { RunResult } from '../src/results/model.js';
+import { group } from './helpers/results.js';
 import { runScenario } from '../src/runner/run.js';
 import { resolveScenario } from '../src/scenario/load.js';
-
-function group(result: RunResult, role: string, pattern: string): GroupResult {
-  const found = result.groups.find((g) => g.role === role && g.pattern === pattern);
-  assert.ok(found, `no ${role}/${pattern} group in ${result.groups.map((g) => `${g.role}/${g.pattern}`).join(', ')}`);
-  return found;
-}
 
 describe('measurement under injected faults', { timeout: 300_000 }, () => {
   let broker: LocalRabbit;
