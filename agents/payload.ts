@@ -5,6 +5,7 @@
  * over; a uniform size takes a slice, which V8 makes in constant time
  * without copying the characters. Sizes are in bytes: the payload is ASCII.
  */
+import { largestPayloadBytes } from '../src/scenario/size.js';
 import type { PayloadSizes } from '../src/scenario/types.js';
 import { WeightedChoice } from './draw.js';
 
@@ -27,8 +28,7 @@ export class PayloadSource {
     readonly sizes: PayloadSizes,
     private readonly random: () => number,
   ) {
-    const largest = sizes.kind === 'fixed' ? sizes.bytes : sizes.kind === 'uniform' ? sizes.max : Math.max(...sizes.choices.map((c) => c.bytes));
-    this.base = filler(largest);
+    this.base = filler(largestPayloadBytes(sizes));
     this.choices = sizes.kind === 'weighted' ? sizes.choices.map((c) => this.base.slice(0, c.bytes)) : [this.base];
     this.choice = sizes.kind === 'weighted' && sizes.choices.length > 1 ? new WeightedChoice(sizes.choices.map((c) => c.weight)) : undefined;
     this.min = sizes.kind === 'uniform' ? sizes.min : 0;
@@ -41,12 +41,4 @@ export class PayloadSource {
     if (this.choice) return this.choices[this.choice.pick(this.random())]!;
     return this.choices[0]!;
   }
-}
-
-/** Mean payload size in bytes, for describing a run. */
-export function meanPayloadBytes(sizes: PayloadSizes): number {
-  if (sizes.kind === 'fixed') return sizes.bytes;
-  if (sizes.kind === 'uniform') return (sizes.min + sizes.max) / 2;
-  const total = sizes.choices.reduce((sum, c) => sum + c.weight, 0);
-  return sizes.choices.reduce((sum, c) => sum + (c.bytes * c.weight) / total, 0);
 }

@@ -1,4 +1,6 @@
 /** What the benchmarks share: the busbench side of a comparison, and medians. */
+import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
+import { installSignalHandlers } from '../src/cleanup.js';
 import { runScenario } from '../src/runner/run.js';
 import { resolveScenario } from '../src/scenario/load.js';
 import type { LoopResult } from './raw-rpc-loop.js';
@@ -67,3 +69,46 @@ export function figures(runs: LoopResult[]): Figures {
   };
 }
 
+
+/** The options every A/B comparison takes; spread into parseArgs, overriding a default where a bench needs another. */
+export const COMPARISON_OPTIONS = {
+  seconds: { type: 'string', default: '5' },
+  rounds: { type: 'string', default: '3' },
+  url: { type: 'string' },
+  clients: { type: 'string', default: '1,16' },
+} as const;
+
+type Loop = (url: string, clients: number, measureMs: number) => Promise<LoopResult>;
+
+/**
+ * Two loops on one RabbitMQ (the embedded one unless `url`), alternating
+ * round by round so that drift on a shared machine hits both alike; for
+ * each client count, `report` gets the medians of both.
+ */
+export async function compareOnRabbit(options: {
+  values: { seconds: string; rounds: string; url?: string | undefined; clients: string };
+  header: (measureMs: number, rounds: number) => string;
+  first: Loop;
+  second: Loop;
+  report: (clients: number, first: Figures, second: Figures) => void;
+}): Promise<void> {
+  installSignalHandlers();
+  const measureMs = Number(options.values.seconds) * 1000;
+  const rounds = Number(options.values.rounds);
+  let broker: LocalRabbit | undefined;
+  const url = options.values.url ?? (broker = await startLocalRabbit()).transportUrl;
+  console.log(options.header(measureMs, rounds));
+  try {
+    for (const clients of options.values.clients.split(',').map(Number)) {
+      const first: LoopResult[] = [];
+      const second: LoopResult[] = [];
+      for (let round = 0; round < rounds; round++) {
+        first.push(await options.first(url, clients, measureMs));
+        second.push(await options.second(url, clients, measureMs));
+      }
+      options.report(clients, figures(first), figures(second));
+    }
+  } finally {
+    await broker?.stop();
+  }
+}

@@ -11,49 +11,24 @@
  * not counted for either.
  */
 import { parseArgs } from 'node:util';
-import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
-import { installSignalHandlers } from '../src/cleanup.js';
-import { busbenchLoop, figures, SERVERS, WARMUP_MS, PAYLOAD } from './common.js';
-import { rawRpcLoop, type LoopResult } from './raw-rpc-loop.js';
+import { busbenchLoop, compareOnRabbit, COMPARISON_OPTIONS, PAYLOAD, SERVERS, WARMUP_MS } from './common.js';
+import { rawRpcLoop } from './raw-rpc-loop.js';
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '2' },
-    url: { type: 'string' },
-    clients: { type: 'string', default: '1,16' },
+const { values } = parseArgs({ options: { ...COMPARISON_OPTIONS, rounds: { type: 'string', default: '2' } } });
+
+await compareOnRabbit({
+  values,
+  header: (measureMs, rounds) => `rpc-call anycast, ${SERVERS} servers, ${PAYLOAD} B payload, ${rounds} rounds of ${measureMs / 1000} s each, alternating raw / busbench`,
+  first: (url, clients, measureMs) => rawRpcLoop({ url, clients, servers: SERVERS, warmupMs: WARMUP_MS, measureMs, payloadBytes: PAYLOAD }),
+  second: (url, clients, measureMs) => busbenchLoop({ kind: 'rabbitmq', url, clients, measureMs }),
+  report: (clients, r, b) => {
+    console.log(
+      `clients=${clients}: raw ${r.rate.toFixed(0)} calls/s, ${r.cpuPerCallUs.toFixed(1)} µs CPU/call, p50 ${r.p50Us} µs | ` +
+        `busbench ${b.rate.toFixed(0)} calls/s, ${b.cpuPerCallUs.toFixed(1)} µs CPU/call, p50 ${b.p50Us} µs`,
+    );
+    console.log(
+      `  ratio throughput ${(b.rate / r.rate).toFixed(3)}× (goal ≥ 0.95)  CPU/call ${(b.cpuPerCallUs / r.cpuPerCallUs).toFixed(3)}× (goal ≤ 1.10)` +
+        `  p50 added ${(b.p50Us - r.p50Us).toFixed(0)} µs${clients === 1 ? ' (goal ≤ 50)' : ''}`,
+    );
   },
 });
-const measureMs = Number(values.seconds) * 1000;
-const rounds = Number(values.rounds);
-
-async function main(): Promise<void> {
-  installSignalHandlers();
-  let broker: LocalRabbit | undefined;
-  const url = values.url ?? (broker = await startLocalRabbit()).transportUrl;
-  console.log(`rpc-call anycast, ${SERVERS} servers, ${PAYLOAD} B payload, ${rounds} rounds of ${measureMs / 1000} s each, alternating raw / busbench`);
-  try {
-    for (const clients of values.clients.split(',').map(Number)) {
-      const raw: LoopResult[] = [];
-      const bb: LoopResult[] = [];
-      for (let round = 0; round < rounds; round++) {
-        raw.push(await rawRpcLoop({ url, clients, servers: SERVERS, warmupMs: WARMUP_MS, measureMs, payloadBytes: PAYLOAD }));
-        bb.push(await busbenchLoop({ kind: 'rabbitmq', url, clients, measureMs }));
-      }
-      const r = figures(raw);
-      const b = figures(bb);
-      console.log(
-        `clients=${clients}: raw ${r.rate.toFixed(0)} calls/s, ${r.cpuPerCallUs.toFixed(1)} µs CPU/call, p50 ${r.p50Us} µs | ` +
-          `busbench ${b.rate.toFixed(0)} calls/s, ${b.cpuPerCallUs.toFixed(1)} µs CPU/call, p50 ${b.p50Us} µs`,
-      );
-      console.log(
-        `  ratio throughput ${(b.rate / r.rate).toFixed(3)}× (goal ≥ 0.95)  CPU/call ${(b.cpuPerCallUs / r.cpuPerCallUs).toFixed(3)}× (goal ≤ 1.10)` +
-          `  p50 added ${(b.p50Us - r.p50Us).toFixed(0)} µs${clients === 1 ? ' (goal ≤ 50)' : ''}`,
-      );
-    }
-  } finally {
-    await broker?.stop();
-  }
-}
-
-await main();

@@ -5,7 +5,6 @@
  * (through a real RabbitMQ).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,17 +15,7 @@ import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js'
 import { loadCampaign } from '../src/campaign/file.js';
 import { canonicalJson, expandGrid, runId } from '../src/campaign/grid.js';
 import type { DoneRecord } from '../src/campaign/run-campaign.js';
-
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-
-function cli(args: string[], cwd: string): { child: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return { child, done: new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }))) };
-}
+import { startBusbench } from './helpers/cli.js';
 
 describe('campaigns', () => {
   it('expands grid × zip minus exclusions, in order, with ids from the parameters alone', () => {
@@ -103,7 +92,7 @@ describe('campaigns', () => {
           return ids.filter((id) => existsSync(join(runsDir, id, 'done.json')));
         };
 
-        const first = cli(['campaign', 'four.yaml', '--results-dir', 'results'], dir);
+        const first = startBusbench(['campaign', 'four.yaml', '--results-dir', 'results'], dir);
         const deadline = Date.now() + 120_000;
         while ((await finished()).length < 2) {
           assert.ok(Date.now() < deadline, 'two runs did not finish in time');
@@ -118,7 +107,7 @@ describe('campaigns', () => {
         const records = new Map<string, string>();
         for (const id of before) records.set(id, await readFile(join(runsDir, id, 'done.json'), 'utf8'));
 
-        const second = await cli(['campaign', 'four.yaml', '--results-dir', 'results'], dir).done;
+        const second = await startBusbench(['campaign', 'four.yaml', '--results-dir', 'results'], dir).done;
         assert.equal(second.code, 0, second.stderr);
         assert.match(second.stdout, new RegExp(`4/4 runs finished \\(${4 - before.length} now, ${before.length} before\\), 0 failed`));
         assert.match(second.stderr, new RegExp(`campaign: 4 runs, ${before.length} already finished \\(skipped\\)`));
@@ -134,7 +123,7 @@ describe('campaigns', () => {
         assert.deepEqual(all.runs.map((r) => r.index), [0, 1, 2, 3]);
         for (const record of all.runs) assert.ok(record.summary[0]!.throughputPerSec > 0, JSON.stringify(record.summary));
         // And a third invocation has nothing left to do.
-        const third = await cli(['campaign', 'four.yaml', '--results-dir', 'results', '--no-progress'], dir).done;
+        const third = await startBusbench(['campaign', 'four.yaml', '--results-dir', 'results', '--no-progress'], dir).done;
         assert.equal(third.code, 0);
         assert.match(third.stdout, /4\/4 runs finished \(0 now, 4 before\)/);
       } finally {
@@ -151,7 +140,7 @@ describe('campaigns', () => {
         );
         await writeFile(join(dir, 'three.yaml'), 'scenario: base.yaml\ngrid: {agents.clients: [1, 2, 3]}\n');
         // The first run has no estimate and goes; it takes over 2 s, so with a 3 s budget the second would not fit.
-        const outcome = await cli(['campaign', 'three.yaml', '--budget', '3s'], dir).done;
+        const outcome = await startBusbench(['campaign', 'three.yaml', '--budget', '3s'], dir).done;
         assert.equal(outcome.code, 3, outcome.stderr);
         assert.match(outcome.stdout, /1\/3 runs finished \(1 now, 0 before\), 0 failed, 2 left for the budget/);
         assert.match(outcome.stderr, /budget: .* left, a run takes about .*; stopping with 2 run\(s\) to go \(rerun to continue\)/);

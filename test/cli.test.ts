@@ -5,55 +5,13 @@
  * failure and on Ctrl-C.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
-
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Running {
-  child: ReturnType<typeof spawn>;
-  output: { stdout: string; stderr: string };
-  done: Promise<Outcome>;
-  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
-}
-
-function start(args: string[]): Running {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = { stdout: '', stderr: '' };
-  child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
-  const done = new Promise<Outcome>((resolve) => child.once('close', (code) => resolve({ code, ...output })));
-  return {
-    child,
-    output,
-    done,
-    async waitForOutput(pattern, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!pattern.test(output.stdout + output.stderr)) {
-        if (Date.now() > deadline) throw new Error(`no ${pattern} in output:\n${output.stdout}\n${output.stderr}`);
-        if (child.exitCode !== null) throw new Error(`exited (${child.exitCode}) before ${pattern}:\n${output.stdout}\n${output.stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
-  };
-}
-
-function busbench(args: string[]): Promise<Outcome> {
-  return start(args).done;
-}
+import { busbench, startBusbench } from './helpers/cli.js';
 
 /** Node names of running RabbitMQ nodes busbench started (beam.smp command lines carry the node's home dir). */
 function busbenchBrokerProcesses(): string[] {
@@ -127,7 +85,7 @@ describe('busbench CLI', { timeout: 400_000 }, () => {
   });
 
   it('stops the broker and exits 130 on Ctrl-C', async () => {
-    const run = start(['run', '--clients', '2', '--servers', '1', '--duration', '2m', '--no-results']);
+    const run = startBusbench(['run', '--clients', '2', '--servers', '1', '--duration', '2m', '--no-results']);
     await run.waitForOutput(/measuring|warming up/);
     run.child.kill('SIGINT');
     const outcome = await run.done;
@@ -161,7 +119,7 @@ describe('busbench CLI', { timeout: 400_000 }, () => {
     });
 
     it('rpc-server serves until Ctrl-C what rpc-client calls, casts and fans out', async () => {
-      const server = start(['rpc-server', '--url', broker.transportUrl, '--topic', 'standalone', '--server', 's1', '--no-results']);
+      const server = startBusbench(['rpc-server', '--url', broker.transportUrl, '--topic', 'standalone', '--server', 's1', '--no-results']);
       await server.waitForOutput(/agents started: 1/);
       const call = await busbench(['rpc-client', '--url', broker.transportUrl, '--topic', 'standalone', '--calls', '50', '--warmup', '0', '--no-results', '--json']);
       assert.equal(call.code, 0, call.stderr);
@@ -181,7 +139,7 @@ describe('busbench CLI', { timeout: 400_000 }, () => {
     });
 
     it('listener receives what notifier sends', async () => {
-      const listener = start(['listener', '--url', broker.transportUrl, '--topic', 'standalone_notes', '--no-results']);
+      const listener = startBusbench(['listener', '--url', broker.transportUrl, '--topic', 'standalone_notes', '--no-results']);
       await listener.waitForOutput(/agents started: 1/);
       const notify = await busbench(['notifier', '--url', broker.transportUrl, '--topic', 'standalone_notes', '--messages', '30', '--warmup', '0', '--no-results']);
       assert.equal(notify.code, 0, notify.stderr);

@@ -4,26 +4,14 @@
  * most 200 calls/s (the server_rate fault), through the embedded RabbitMQ.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { LimitResult } from '../src/limit/find-limit.js';
 import { parseObjective } from '../src/limit/objective.js';
 import { RateSearch, roundRate, type SearchSettings } from '../src/limit/search.js';
-
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-
-function busbench(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+import { busbench } from './helpers/cli.js';
 
 /** Runs a search against a bus that holds the objective up to `limit`. */
 function searchAgainst(limit: number, settings: Partial<SearchSettings> = {}): { search: RateSearch; end: string; tried: number[] } {

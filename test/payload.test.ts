@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WeightedChoice, seededRandom } from '../agents/draw.js';
-import { PayloadSource, meanPayloadBytes } from '../agents/payload.js';
+import { PayloadSource } from '../agents/payload.js';
+import { meanPayloadBytes } from '../src/scenario/size.js';
 
 describe('payloads', () => {
   it('hands out one string for a fixed size: nothing built per message', () => {

@@ -21,7 +21,7 @@ import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
 import { Ajv } from 'ajv';
 import { parseDocument, LineCounter } from 'yaml';
 import { parseDuration } from '../scenario/duration.js';
-import { formatProblem, parseScenario, resolveScenario, ScenarioError, type ScenarioProblem } from '../scenario/load.js';
+import { parseScenario, resolveScenario, ScenarioError, type ScenarioProblem } from '../scenario/load.js';
 import type { Scenario } from '../scenario/types.js';
 import { describeParameters, expandGrid, setField, type PlannedRun } from './grid.js';
 
@@ -149,5 +149,3 @@ export async function loadCampaign(file: string): Promise<Campaign> {
   if (runs.length === 0) throw new CampaignError(file, [{ file, path: 'exclude', message: 'every run is excluded: nothing to do' }]);
   return { name, file, scenarioFile, ...(budgetMs !== undefined ? { budgetMs } : {}), runs };
 }
-
-export { formatProblem };

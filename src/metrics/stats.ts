@@ -40,7 +40,7 @@ export function addCounters(into: Counters, from: Counters): void {
   into.ok += from.ok;
   into.errors += from.errors;
   into.timeouts += from.timeouts;
-  into.bytes += from.bytes ?? 0;
+  into.bytes += from.bytes;
   if (from.firstAt > 0 && (into.firstAt === 0 || from.firstAt < into.firstAt)) into.firstAt = from.firstAt;
   if (from.lastAt > into.lastAt) into.lastAt = from.lastAt;
 }
@@ -54,7 +54,7 @@ export function throughputPerSec(counters: Counters, fallbackWindowMs: number): 
 /** Payload bytes per second over the same window. */
 export function payloadBytesPerSec(counters: Counters, fallbackWindowMs: number): number {
   const window = activeWindowMs(counters, fallbackWindowMs);
-  return window > 0 ? ((counters.bytes ?? 0) / window) * 1000 : 0;
+  return window > 0 ? (counters.bytes / window) * 1000 : 0;
 }
 
 function activeWindowMs(counters: Counters, fallbackWindowMs: number): number {

@@ -5,9 +5,8 @@
  * host even when some fail (a step whose apply never ran fails harmlessly),
  * and is registered for Ctrl-C and crashes before the first apply step.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { onCleanup } from '../cleanup.js';
+import { runCommand } from './command.js';
 import type { KernelCapabilities, NetworkPlan } from './plan.js';
 
 /** Runs `argv` on `host`; rejects with the command's stderr when it fails. */
@@ -50,18 +49,9 @@ export async function applyNetworkPlan(plan: NetworkPlan, exec: HostExecutor): P
   return { remove };
 }
 
-const run = promisify(execFile);
-
 /** An executor for hosts that are network namespaces on this machine: `ip netns exec <host> argv…`. */
 export function namespaceExecutor(namespaceOf: (host: string) => string = (host) => host): HostExecutor {
-  return async (host, argv) => {
-    try {
-      await run('ip', ['netns', 'exec', namespaceOf(host), ...argv]);
-    } catch (error) {
-      const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
-      throw new Error(stderr || (error as Error).message);
-    }
-  };
+  return async (host, argv) => void (await runCommand(['ip', 'netns', 'exec', namespaceOf(host), ...argv]));
 }
 
 /**
@@ -70,10 +60,10 @@ export function namespaceExecutor(namespaceOf: (host: string) => string = (host)
  */
 export async function detectKernel(): Promise<KernelCapabilities> {
   const scratch = `busbench-probe-${process.pid}`;
-  await run('ip', ['netns', 'add', scratch]);
+  await runCommand(['ip', 'netns', 'add', scratch]);
   try {
     const works = async (argv: string[]): Promise<boolean> =>
-      run('ip', ['netns', 'exec', scratch, ...argv]).then(
+      runCommand(['ip', 'netns', 'exec', scratch, ...argv]).then(
         () => true,
         () => false,
       );
@@ -84,6 +74,6 @@ export async function detectKernel(): Promise<KernelCapabilities> {
       (await works(['nft', 'add', 'rule', 'inet', 'probe', 'out', 'numgen', 'random', 'mod', '100', '<', '1', 'drop']));
     return { netem, nft };
   } finally {
-    await run('ip', ['netns', 'del', scratch]).catch(() => undefined);
+    await runCommand(['ip', 'netns', 'del', scratch]).catch(() => undefined);
   }
 }

@@ -5,12 +5,9 @@
  * one /16, so every host reaches every other and constraints decide how
  * well. This is the ground the netns provider stands on.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { onCleanup } from '../cleanup.js';
+import { runCommand } from './command.js';
 import type { NetworkHost } from './plan.js';
-
-const run = promisify(execFile);
 
 export interface SiteLayout {
   site: string;
@@ -27,11 +24,7 @@ export interface SiteNamespaces {
 const TAG = /^[a-z0-9]{1,8}$/;
 
 async function ip(...args: string[]): Promise<void> {
-  try {
-    await run('ip', args);
-  } catch (error) {
-    throw new Error(`ip ${args.join(' ')}: ${String((error as { stderr?: string }).stderr ?? (error as Error).message).trim()}`);
-  }
+  await runCommand(['ip', ...args]);
 }
 
 /** `tag` keeps namespaces of concurrent users apart: busbench-<tag>-<host>. */

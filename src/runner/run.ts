@@ -20,7 +20,7 @@ import { mergeByRole, mergeGroups } from '../results/aggregate.js';
 import { RESULT_SCHEMA_VERSION, type RunResult } from '../results/model.js';
 import { createRunDirectory, RunLog, writeResult } from '../results/write.js';
 import type { PayloadSizes, Scenario } from '../scenario/types.js';
-import { meanPayloadBytes } from '../../agents/payload.js';
+import { meanPayloadBytes } from '../scenario/size.js';
 import { BUSBENCH_VERSION } from '../version.js';
 import { deployBus, type DeployedBus } from './bus-deploy.js';
 import { ensureFileLimit } from './fd-limit.js';

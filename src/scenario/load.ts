@@ -10,7 +10,7 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, typ
 import { meshEdges } from '../../deploy/qdr/mesh.js';
 import { parseDuration } from './duration.js';
 import { scenarioSchema } from './schema.js';
-import { formatSize, parseSize } from './size.js';
+import { formatSize, largestPayloadBytes, parseSize } from './size.js';
 import type { Faults, PayloadSizes, RpcPattern, Scenario } from './types.js';
 
 /** The most a message may carry: beyond it brokers refuse frames or stall (RabbitMQ's default max is 128 MiB, but a benchmark has no business near it). */
@@ -273,7 +273,7 @@ function crossFieldProblems(raw: RawScenario, file: string, locate: Locator): Sc
     add(['load', 'rate'], 'load.rate sets an open loop; remove it, or set load.arrival to fixed or poisson');
   }
   const payload = toPayload(load.payload_bytes);
-  const largest = payload.kind === 'fixed' ? payload.bytes : payload.kind === 'uniform' ? payload.max : Math.max(...payload.choices.map((c) => c.bytes));
+  const largest = largestPayloadBytes(payload);
   if (largest > MAX_PAYLOAD_BYTES) add(['load', 'payload_bytes'], `${largest} bytes is over the ${formatSize(MAX_PAYLOAD_BYTES)} a message may carry here; use a smaller size`);
   if (payload.kind === 'uniform' && payload.min > payload.max) add(['load', 'payload_bytes'], `min (${payload.min}) is above max (${payload.max}); swap them`);
   if (load.mix === 'messages' && patterns.length < 2) add(['load', 'mix'], 'mix: messages draws each message from several patterns; list at least two in load.patterns, or remove mix');
