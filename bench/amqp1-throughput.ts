@@ -3,7 +3,10 @@
  *
  * 1. busbench's rhea driver (rpc-call anycast, 4 servers, 1 and 16 clients)
  *    against a bare rhea request/reply loop on the same AMQP 1.0 peer,
- *    alternating. Goal: throughput ≥ 0.95×. The peer is the embedded
+ *    alternating. Goal: throughput ≥ 0.95× for the driver (bookkeeping off);
+ *    with bookkeeping on (the default for runs) the ratio also carries issue
+ *    5's per-message accounting, whose cost is budgeted by bench/bookkeeping.ts.
+ *    By default both are measured, alternating with the raw loop. The peer is the embedded
  *    RabbitMQ's AMQP 1.0 plugin, or --url (a router, say).
  * 2. The same scenario side by side on RabbitMQ over AMQP 0-9-1 and over
  *    AMQP 1.0, each run as its own busbench process so that CPU and peak
@@ -40,8 +43,9 @@ const { values } = parseArgs({
     router: { type: 'boolean', default: false },
     'router-threads': { type: 'string', default: String(Math.max(1, Math.floor(availableParallelism() / 2))) },
     clients: { type: 'string', default: '1,16' },
-    // off: the driver alone, without issue 5's accounting and per-leg stamps (measured on their own by bench/bookkeeping.ts)
-    bookkeeping: { type: 'string', default: 'on' },
+    // off: the driver without issue 5's per-message accounting and per-leg stamps (their cost has its own budget,
+    // bench/bookkeeping.ts); on: as runs are by default; both: the two, alternating with the raw loop in one run
+    bookkeeping: { type: 'string', default: 'both' },
     // pin the router to the last core and this process to the others, as if the router had a host of its own
     pin: { type: 'boolean', default: false },
   },
@@ -81,20 +85,25 @@ async function main(): Promise<void> {
   const amqp1Url = mesh?.routers[0]!.url ?? values.url ?? broker!.amqp1Url;
   try {
     console.log(`1. rpc-call anycast over AMQP 1.0 at ${amqp1Url.replace(/\/\/.*@/, '//')}: ${SERVERS} servers, ${PAYLOAD} B, ${rounds} rounds of ${measureMs / 1000} s, alternating raw rhea / busbench`);
+    const modes = values.bookkeeping === 'both' ? [false, true] : [values.bookkeeping !== 'off'];
     for (const clients of values.clients.split(',').map(Number)) {
       const raw: LoopResult[] = [];
-      const bb: LoopResult[] = [];
+      const bb = modes.map((): LoopResult[] => []);
       for (let round = 0; round < rounds; round++) {
         raw.push(await rawRheaLoop({ url: amqp1Url, clients, servers: SERVERS, warmupMs: WARMUP_MS, measureMs, payloadBytes: PAYLOAD }));
-        bb.push(await busbenchLoop({ kind: 'amqp1', url: amqp1Url, clients, measureMs, bookkeeping: values.bookkeeping !== 'off' }));
+        for (const [i, bookkeeping] of modes.entries()) bb[i]!.push(await busbenchLoop({ kind: 'amqp1', url: amqp1Url, clients, measureMs, bookkeeping }));
       }
       const r = figures(raw);
-      const b = figures(bb);
-      console.log(
-        `clients=${clients}: raw rhea ${r.rate.toFixed(0)} calls/s, ${r.cpuPerCallUs.toFixed(1)} µs CPU/call, p50 ${r.p50Us} µs | ` +
-          `busbench ${b.rate.toFixed(0)} calls/s, ${b.cpuPerCallUs.toFixed(1)} µs CPU/call, p50 ${b.p50Us} µs`,
-      );
-      console.log(`  ratio throughput ${(b.rate / r.rate).toFixed(3)}× (goal ≥ 0.95)  CPU/call ${(b.cpuPerCallUs / r.cpuPerCallUs).toFixed(3)}×`);
+      console.log(`clients=${clients}: raw rhea ${r.rate.toFixed(0)} calls/s, ${r.cpuPerCallUs.toFixed(1)} µs CPU/call, p50 ${r.p50Us} µs`);
+      for (const [i, bookkeeping] of modes.entries()) {
+        const b = figures(bb[i]!);
+        // The goal is the driver's: with bookkeeping on, the ratio also carries issue 5's accounting, budgeted on its own.
+        const goal = bookkeeping ? "(driver + issue 5's accounting; its budget: ≥ 0.90 of off)" : '(goal ≥ 0.95)';
+        console.log(
+          `  busbench, bookkeeping ${bookkeeping ? 'on ' : 'off'}: ${b.rate.toFixed(0)} calls/s, ${b.cpuPerCallUs.toFixed(1)} µs CPU/call, p50 ${b.p50Us} µs; ` +
+            `ratio throughput ${(b.rate / r.rate).toFixed(3)}× ${goal}, CPU/call ${(b.cpuPerCallUs / r.cpuPerCallUs).toFixed(3)}×`,
+        );
+      }
     }
     if (broker) {
       const clients = 16;

@@ -68,7 +68,11 @@ export async function rawRheaLoop(options: { url: string; clients: number; serve
       credit_window: 200,
     });
     replies.on('message', (context: EventContext) => {
-      const id = String(context.message!.correlation_id);
+      const message = context.message!;
+      // Decode the reply as any caller must: it is `{"response": …}` or `{"failure": …}`, and only the body says which.
+      const reply = JSON.parse(message.body as string) as { response?: unknown; failure?: unknown };
+      if (reply.failure != null) throw new Error(`raw loop: the server failed a call: ${String(reply.failure)}`);
+      const id = String(message.correlation_id);
       const done = waiting.get(id);
       waiting.delete(id);
       done?.();

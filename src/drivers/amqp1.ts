@@ -204,6 +204,13 @@ class Amqp1Connection implements BusConnection {
   /** senders by mode and address */
   private readonly senders = new Map<string, Link>();
   private readonly replySenders = new Map<string, Link>();
+  /**
+   * The link each target object was last sent on, per mode: an agent sends
+   * to the same few target objects all run long, and building the address
+   * string and the map key per message cost about a microsecond a call.
+   * Targets are read once, so a caller must not change one after using it.
+   */
+  private readonly linksByTarget = { call: new WeakMap<RpcTarget, Link>(), presettled: new WeakMap<RpcTarget, Link>(), fanout: new WeakMap<RpcTarget, Link>() };
   private readonly receivers: Receiver[] = [];
   /** deliveries whose disposition someone waits for */
   private readonly outcomes = new WeakMap<Delivery, Outcome>();
@@ -408,6 +415,16 @@ class Amqp1Connection implements BusConnection {
     return target.server ? this.addresses.unicast(target.topic, target.server, target.exchange) : this.addresses.anycast(target.topic, target.exchange);
   }
 
+  private linkFor(target: RpcTarget, use: 'call' | 'presettled' | 'fanout'): Link {
+    const cache = this.linksByTarget[use];
+    let link = cache.get(target);
+    if (!link) {
+      link = use === 'fanout' ? this.sender(this.addresses.multicast(target.topic, target.exchange), 'presettled') : this.sender(this.targetAddress(target), use);
+      cache.set(target, link);
+    }
+    return link;
+  }
+
   call(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext, timeoutMs: number): Promise<unknown> {
     if (!this.replyAddress) return this.ensureReplyReceiver().then(() => this.call(target, method, args, context, timeoutMs));
     const id = this.ids.next();
@@ -417,7 +434,7 @@ class Amqp1Connection implements BusConnection {
       return result;
     }
     // Unsettled, as oslo sends calls; the TTL drops a request nobody takes in time.
-    const link = this.sender(this.targetAddress(target), 'call');
+    const link = this.linkFor(target, 'call');
     const message: Message = { message_id: id, reply_to: this.replyAddress!, ttl: timeoutMs, body: this.requestBody(method, args, context) };
     // On the delivery itself: a WeakMap entry per call costs the garbage collector.
     const delivery = this.sendNow(link, message);
@@ -437,11 +454,11 @@ class Amqp1Connection implements BusConnection {
   }
 
   cast(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext): Promise<void> {
-    return this.send(this.sender(this.targetAddress(target), 'presettled'), { body: this.requestBody(method, args, context) });
+    return this.send(this.linkFor(target, 'presettled'), { body: this.requestBody(method, args, context) });
   }
 
   fanout(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext): Promise<void> {
-    return this.send(this.sender(this.addresses.multicast(target.topic, target.exchange), 'presettled'), { body: this.requestBody(method, args, context) });
+    return this.send(this.linkFor(target, 'fanout'), { body: this.requestBody(method, args, context) });
   }
 
   private receive(address: string, onMessage: (message: Message) => void): Promise<Receiver> {
