@@ -12,6 +12,7 @@ import { parseDuration } from './duration.js';
 import { scenarioSchema } from './schema.js';
 import { formatSize, largestPayloadBytes, parseSize } from './size.js';
 import type { Faults, PayloadSizes, RpcPattern, Scenario } from './types.js';
+import { agentTotals, resolveTopology, topologyProblems, type RawTopology } from './topology.js';
 
 /** The most a message may carry: beyond it brokers refuse frames or stall (RabbitMQ's default max is 128 MiB, but a benchmark has no business near it). */
 export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
@@ -239,6 +240,11 @@ interface RawScenario {
     clock_skew_ms?: number[];
     client_burn?: string | number;
   };
+  topology?: RawTopology;
+}
+
+function agentCounts(agents: RawScenario['agents']): { server: number; client: number; notifier: number; listener: number } {
+  return { server: agents.servers, client: agents.clients, notifier: agents.notifiers, listener: agents.listeners };
 }
 
 function toPattern(item: string | RpcPattern): RpcPattern {
@@ -284,6 +290,11 @@ function crossFieldProblems(raw: RawScenario, file: string, locate: Locator): Sc
   if (bus.router && bus.kind !== 'amqp1') add(['bus', 'router'], 'routers speak AMQP 1.0: set bus.kind: amqp1, or remove bus.router');
   if (bus.router && bus.url !== undefined) add(['bus', 'router'], 'bus.url uses a running bus and bus.router deploys one: give only one of them');
   if (bus.kind === 'amqp1' && bus.url !== undefined && !/^amqps?:\/\//.test(bus.url)) add(['bus', 'url'], `an amqp1 bus takes an amqp:// URL, got "${bus.url}"`);
+  if (raw.topology) {
+    for (const problem of topologyProblems(raw.topology, agentCounts(agents))) add(problem.path, problem.message);
+    if (bus.url !== undefined) add(['topology', 'bus'], 'bus.url uses a running bus, but a topology places the bus nodes busbench deploys: remove bus.url');
+    if (bus.router && raw.topology.provider !== 'local') add(['bus', 'router'], 'with provider netns or ssh the bus nodes are one per bus site (topology.bus): remove bus.router');
+  }
   if (bus.router) {
     try {
       meshEdges({ routers: bus.router.routers, ...(bus.router.shape ? { shape: bus.router.shape } : {}), ...(bus.router.edges ? { edges: bus.router.edges } : {}), ...(bus.router.tree_fanout ? { treeFanout: bus.router.tree_fanout } : {}) });
@@ -316,6 +327,9 @@ function toScenario(raw: RawScenario, source: string): Scenario {
   const name = raw.name ?? (source.startsWith('<') ? 'cli' : basename(source, extname(source)).replace(/[^A-Za-z0-9_.-]/g, '_'));
   const load = raw.load;
   const messages = load.messages ?? (load.duration === undefined ? 10_000 : undefined);
+  const topology = raw.topology ? resolveTopology(raw.topology, agentCounts(raw.agents)) : undefined;
+  // per-site placements multiply a role's count by the sites: from here on the counts are totals.
+  const totals = topology ? agentTotals(topology) : agentCounts(raw.agents);
   return {
     name,
     source,
@@ -328,10 +342,10 @@ function toScenario(raw: RawScenario, source: string): Scenario {
       ...(raw.bus.router ? { router: toRouterDeployment(raw.bus.router) } : {}),
     },
     agents: {
-      servers: raw.agents.servers,
-      clients: raw.agents.clients,
-      notifiers: raw.agents.notifiers,
-      listeners: raw.agents.listeners,
+      servers: totals.server,
+      clients: totals.client,
+      notifiers: totals.notifier,
+      listeners: totals.listener,
       topic: raw.agents.topic,
       notificationTopic: raw.agents.notification_topic,
       notificationPriority: raw.agents.notification_priority,
@@ -358,6 +372,7 @@ function toScenario(raw: RawScenario, source: string): Scenario {
       bookkeeping: raw.runner.bookkeeping,
     },
     ...(raw.faults ? { faults: toFaults(raw.faults, parseDuration(load.timeout)) } : {}),
+    ...(topology ? { topology } : {}),
   };
 }
 

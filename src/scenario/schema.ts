@@ -4,6 +4,7 @@
  */
 
 import { SIZE_PATTERN } from './size.js';
+import { topologySchema } from './topology.js';
 
 const DURATION = {
   description: 'a duration: "500ms", "30s", "2m", "1h", or a number of seconds',
@@ -140,6 +141,7 @@ export const scenarioSchema = {
         bookkeeping: { type: 'boolean', default: true, description: 'per-message accounting, per-leg timestamps and the time series (off only to measure their cost)' },
       },
     },
+    topology: topologySchema,
     faults: {
       type: 'object',
       additionalProperties: false,

@@ -5,6 +5,8 @@
  * a bare number of seconds.
  */
 
+import type { Topology } from './topology.js';
+
 /**
  * Which bus busbench talks to, and so which driver speaks to it:
  * - rabbitmq: AMQP 0-9-1, oslo's rabbit:// driver, on amqplib;
@@ -153,4 +155,6 @@ export interface Scenario {
   load: LoadConfig;
   runner: RunnerConfig;
   faults?: Faults;
+  /** sites, links, where the bus and the agents run; absent: everything on this host */
+  topology?: Topology;
 }
