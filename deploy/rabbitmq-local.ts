@@ -28,6 +28,12 @@ export interface LocalRabbitOptions {
   keepLogsIn?: string;
   /** extra rabbitmq.conf settings, key = value */
   extraConfig?: Record<string, string>;
+  /** run the node inside this network namespace (`ip netns exec`); busbench must reach `address` (see the netns gateway) */
+  netns?: string;
+  /** the address the node listens on and is reached at (default 127.0.0.1) */
+  address?: string;
+  /** a node of a cluster: its name (long, rabbit@<address>), the cluster's cookie and epmd port, and every node for classic peer discovery */
+  cluster?: { nodeName: string; cookie: string; epmdPort: number; nodes: string[] };
 }
 
 export interface LocalRabbit {
@@ -197,28 +203,40 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
   }
   const baseDir = await mkdtemp(join(tmpdir(), 'busbench-rabbit-'));
   const unregisterDir = onCleanup(`temp dir ${baseDir}`, () => rm(baseDir, { recursive: true, force: true }));
-  const [amqpPort, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
+  const cluster = options.cluster;
+  const address = options.address ?? '127.0.0.1';
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) throw new Error(`RabbitMQ node address "${address}": an IPv4 address`);
+  const [amqpPort, distPort] = [await freePort(), await freePort()];
+  const epmdPort = cluster?.epmdPort ?? (await freePort());
   const plugins = options.plugins ?? [];
   const managementPort = plugins.includes('rabbitmq_management') ? await freePort() : undefined;
-  const nodeName = `busbench-${randomBytes(4).toString('hex')}@localhost`;
+  const nodeName = cluster?.nodeName ?? `busbench-${randomBytes(4).toString('hex')}@localhost`;
 
   const config: Record<string, string> = {
-    'listeners.tcp.default': `127.0.0.1:${amqpPort}`,
+    'listeners.tcp.default': `${address}:${amqpPort}`,
     // guest may connect from other addresses than loopback (namespaces, other hosts).
     loopback_users: 'none',
-    ...(managementPort ? { 'management.tcp.port': String(managementPort), 'management.tcp.ip': '127.0.0.1' } : {}),
+    ...(managementPort ? { 'management.tcp.port': String(managementPort), 'management.tcp.ip': address } : {}),
+    ...(cluster
+      ? {
+          'cluster_formation.peer_discovery_backend': 'classic_config',
+          ...Object.fromEntries(cluster.nodes.map((node, i) => [`cluster_formation.classic_config.nodes.${i + 1}`, node])),
+        }
+      : {}),
     ...options.extraConfig,
   };
   await writeFile(join(baseDir, 'rabbitmq.conf'), Object.entries(config).map(([k, v]) => `${k} = ${v}\n`).join(''));
   await writeFile(join(baseDir, 'enabled_plugins'), `[${plugins.join(',')}].\n`);
   // A fresh cookie of our own: HOME is the temp dir, so the node and its CLI tools agree on it.
-  await writeFile(join(baseDir, '.erlang.cookie'), randomBytes(16).toString('hex').toUpperCase(), { mode: 0o400 });
+  await writeFile(join(baseDir, '.erlang.cookie'), cluster?.cookie ?? randomBytes(16).toString('hex').toUpperCase(), { mode: 0o400 });
 
+  // Peers of a cluster look the node up in epmd at its address; its own tools at loopback.
+  const epmdAddresses = address === '127.0.0.1' ? address : `127.0.0.1,${address}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOME: baseDir,
     RABBITMQ_NODENAME: nodeName,
-    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_IP_ADDRESS: address,
     RABBITMQ_NODE_PORT: String(amqpPort),
     RABBITMQ_DIST_PORT: String(distPort),
     RABBITMQ_MNESIA_BASE: join(baseDir, 'mnesia'),
@@ -226,21 +244,24 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
     RABBITMQ_CONFIG_FILE: join(baseDir, 'rabbitmq'),
     RABBITMQ_ENABLED_PLUGINS_FILE: join(baseDir, 'enabled_plugins'),
     RABBITMQ_CONF_ENV_FILE: '/dev/null',
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: `-kernel inet_dist_use_interface {${address.split('.').join(',')}}`,
     ERL_EPMD_PORT: String(epmdPort),
-    ERL_EPMD_ADDRESS: '127.0.0.1',
+    ERL_EPMD_ADDRESS: epmdAddresses,
+    ...(cluster ? { RABBITMQ_USE_LONGNAME: 'true' } : {}),
   };
+  // Inside a namespace the node is a host of its own: its processes start there.
+  const inNamespace = (argv: string[]): [string, string[]] => (options.netns ? ['ip', ['netns', 'exec', options.netns, ...argv]] : [argv[0]!, argv.slice(1)]);
 
   // Our own epmd in the foreground: otherwise erl starts a daemon that outlives the node.
   const epmdLog = openSync(join(baseDir, 'epmd.log'), 'a');
-  const epmd = spawn('epmd', ['-port', String(epmdPort), '-address', '127.0.0.1'], { env, detached: true, stdio: ['ignore', epmdLog, epmdLog] });
+  const epmd = spawn(...inNamespace(['epmd', '-port', String(epmdPort), '-address', epmdAddresses]), { env, detached: true, stdio: ['ignore', epmdLog, epmdLog] });
   closeSync(epmdLog);
   const epmdFailed = new Promise<never>((_, reject) => epmd.once('error', (error) => reject(new Error(`could not start epmd: ${error.message}`))));
   epmdFailed.catch(() => undefined);
 
   const outputPath = join(baseDir, 'rabbitmq-server.out');
   const output = openSync(outputPath, 'a');
-  const child = spawn(server, [], { env, detached: true, stdio: ['ignore', output, output] });
+  const child = spawn(...inNamespace([server]), { env, detached: true, stdio: ['ignore', output, output] });
   closeSync(output);
 
   const owner: OwnerRecord = { ownerPid: process.pid, ...(child.pid ? { brokerPgid: child.pid } : {}), ...(epmd.pid ? { epmdPgid: epmd.pid } : {}) };
@@ -264,7 +285,7 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
 
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
-  const url = `amqp://guest:guest@127.0.0.1:${amqpPort}/`;
+  const url = `amqp://guest:guest@${address}:${amqpPort}/`;
   const childExit = exited(child).then(() => 'exited' as const);
   try {
     for (;;) {
@@ -295,8 +316,8 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
 
   return {
     url,
-    transportUrl: `rabbit://guest:guest@127.0.0.1:${amqpPort}/`,
-    amqp1Url: `amqp://guest:guest@127.0.0.1:${amqpPort}/`,
+    transportUrl: `rabbit://guest:guest@${address}:${amqpPort}/`,
+    amqp1Url: `amqp://guest:guest@${address}:${amqpPort}/`,
     amqpPort,
     distPort,
     epmdPort,
