@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     const inits = planWorkers(scenario, { workers: Number(values.workers), driver: { kind: 'rabbitmq', url, exchange: 'openstack' } });
     await settleMemory();
     const baseline = rssOf('self');
-    const pool = new AgentWorkerPool(inits);
+    const pool = AgentWorkerPool.inThreads(inits);
     // Worker threads themselves (V8 isolates) are part of the harness: measure them empty first.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const withWorkers = rssOf('self');

@@ -10,6 +10,7 @@ export async function runCommand(argv: string[]): Promise<string> {
     return stdout;
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
-    throw new Error(`${argv.join(' ')}: ${stderr || (error as Error).message}`);
+    // Some commands say what happened on stdout even when they fail (ping's summary when every echo is lost).
+    throw Object.assign(new Error(`${argv.join(' ')}: ${stderr || (error as Error).message}`), { stdout: String((error as { stdout?: string }).stdout ?? '') });
   }
 }

@@ -17,6 +17,8 @@ export interface SiteLayout {
 export interface SiteNamespaces {
   hosts: (NetworkHost & { namespace: string })[];
   switchNamespace: string;
+  /** with `gateway`: this host's address on the sites' network */
+  gatewayAddress?: string;
   /** deletes every namespace (their veths go with them); safe to call twice */
   destroy(): Promise<void>;
 }
@@ -27,8 +29,17 @@ async function ip(...args: string[]): Promise<void> {
   await runCommand(['ip', ...args]);
 }
 
-/** `tag` keeps namespaces of concurrent users apart: busbench-<tag>-<host>. */
-export async function createSiteNamespaces(layout: SiteLayout[], tag: string): Promise<SiteNamespaces> {
+/** This host's address on the sites' network, when it has one (see `gateway`). */
+export const GATEWAY_ADDRESS = '10.200.0.254';
+
+/**
+ * `tag` keeps namespaces of concurrent users apart: busbench-<tag>-<host>.
+ * `gateway`: also join this host to the bridge (`bbgw-<tag>`, 10.200.0.254),
+ * so that busbench itself, and an OpenStack service handed a transport URL,
+ * reach the brokers in the namespaces. Its traffic is outside every site and
+ * never constrained; the interface goes when the switch namespace goes.
+ */
+export async function createSiteNamespaces(layout: SiteLayout[], tag: string, options: { gateway?: boolean } = {}): Promise<SiteNamespaces> {
   if (!TAG.test(tag)) throw new Error(`namespace tag "${tag}": 1-8 lowercase letters or digits`);
   if (layout.length > 250 || layout.some((s) => !Number.isInteger(s.hosts) || s.hosts < 1 || s.hosts > 250)) throw new Error('at most 250 sites of 1-250 hosts each');
   const switchNamespace = `busbench-${tag}-sw`;
@@ -38,6 +49,8 @@ export async function createSiteNamespaces(layout: SiteLayout[], tag: string): P
     if (destroyed) return;
     destroyed = true;
     unregister();
+    // The kernel frees a deleted namespace's devices in the background, seconds later: the gateway goes now, by name.
+    if (options.gateway) await ip('link', 'del', `bbgw-${tag}`).catch(() => undefined);
     for (const namespace of created.reverse()) await ip('netns', 'del', namespace).catch(() => undefined);
   };
   const unregister = onCleanup(`network namespaces busbench-${tag}-*`, destroy);
@@ -65,9 +78,16 @@ export async function createSiteNamespaces(layout: SiteLayout[], tag: string): P
         hosts.push({ name, site: site.site, device: 'eth0', address, namespace });
       }
     }
+    if (options.gateway) {
+      // The peer is created in the switch namespace, the other end moved out to this host's: deleting the namespace takes both.
+      await ip('-n', switchNamespace, 'link', 'add', 'gw', 'type', 'veth', 'peer', 'name', `bbgw-${tag}`, 'netns', String(process.pid));
+      await ip('-n', switchNamespace, 'link', 'set', 'gw', 'master', 'br0', 'up');
+      await ip('addr', 'add', `${GATEWAY_ADDRESS}/16`, 'dev', `bbgw-${tag}`);
+      await ip('link', 'set', `bbgw-${tag}`, 'up');
+    }
   } catch (error) {
     await destroy();
     throw error;
   }
-  return { hosts, switchNamespace, destroy };
+  return { hosts, switchNamespace, ...(options.gateway ? { gatewayAddress: GATEWAY_ADDRESS } : {}), destroy };
 }

@@ -8,6 +8,7 @@ import type { DeliveryAccount } from '../metrics/accounting.js';
 import type { GeneratorLoad } from '../../agents/control.js';
 import type { WorkerClock } from '../runner/clock-sync.js';
 import type { Scenario } from '../scenario/types.js';
+import type { MeasuredLink } from '../network/measure.js';
 
 export const RESULT_SCHEMA_VERSION = 2;
 
@@ -99,6 +100,15 @@ export interface RunResult {
   harness: { cpuUserUs: number; cpuSystemUs: number; cpuCores: number; maxRssBytes: number };
   /** what the bus counted itself (router links, addresses, deliveries), when it can say */
   busStatistics?: unknown;
+  /** the geography the run had: sites, hosts, bus sites, agents per site, and the links asked for, applied (by which mechanism) and measured */
+  topology?: {
+    provider: string;
+    sites: { name: string; hosts: number }[];
+    busSites: string[];
+    agentsBySite: Record<string, Record<string, number>>;
+    hosts: { name: string; site: string; address: string }[];
+    network?: { mechanisms: unknown[]; measured: MeasuredLink[]; relays: { host: string; url: string; via: string }[] };
+  };
   /** the results directory, when written */
   directory?: string;
 }

@@ -20,6 +20,8 @@ export interface DeployedBus {
   facts?: Record<string, unknown>;
   /** what the bus itself counted, read at the end of the run */
   statistics?(): Promise<unknown>;
+  /** the processes that are the bus (broker VMs, routers), for the resource metrics */
+  processes?(): { name: string; site?: string; pid: number | undefined }[];
   stop(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function deployBus(bus: BusConfig, logsDir?: string): Promise<Deplo
           mesh.routers.map((router) => routerStatistics(router.url, mesh.flavor).catch((error: Error) => ({ id: router.plan.id, error: error.message }))),
         ),
       }),
+      processes: () => mesh.routers.map((router) => ({ name: router.plan.id, pid: router.pid })),
       stop: () => mesh.stop(),
     };
   }
@@ -51,6 +54,7 @@ export async function deployBus(bus: BusConfig, logsDir?: string): Promise<Deplo
     urls: [amqp1 ? broker.amqp1Url : broker.transportUrl],
     embedded: true,
     description: `a local RabbitMQ ${broker.version}${amqp1 ? ' with its AMQP 1.0 plugin' : ''}`,
+    processes: () => [{ name: broker.nodeName, pid: broker.beamPid() }],
     stop: () => broker.stop(),
   };
 }

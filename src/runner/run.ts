@@ -26,6 +26,11 @@ import { deployBus, type DeployedBus } from './bus-deploy.js';
 import { ensureFileLimit } from './fd-limit.js';
 import { planWorkers, requestedAgents } from './plan.js';
 import { AgentWorkerPool } from './worker-pool.js';
+import { startAgentHost, type AgentHost } from './agent-hosts.js';
+import { planHosts } from './geo-plan.js';
+import { startProvider } from '../providers/start.js';
+import type { AppliedNetwork, Provider } from '../providers/provider.js';
+import type { WorkerInit } from '../../agents/control.js';
 import type { AgentFailure, WorkerToMain } from '../../agents/control.js';
 
 export type RunEvent =
@@ -86,26 +91,58 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   let bus: DeployedBus | undefined;
   const cleanups: (() => void)[] = [];
   let pool: AgentWorkerPool | undefined;
+  let provider: Provider | undefined;
+  let agentHosts: AgentHost[] = [];
+  let network: AppliedNetwork | undefined;
+  const topology = scenario.topology;
+  const logsDir = directory ? join(directory.path, 'logs') : undefined;
   try {
-    if (options.bus) bus = options.bus;
-    else {
-      if (!scenario.bus.url) say('info', 'no bus URL given: deploying one for this run');
-      bus = await deployBus(scenario.bus, directory ? join(directory.path, 'logs') : undefined);
-    }
-    say('info', `bus: ${bus.description} at ${bus.urls.map(redactUrl).join(', ')}`);
-    const url = bus.urls.join(',');
-    const driver: DriverConfig = {
+    const driverFor = (urls: string[]): DriverConfig => ({
       kind: scenario.bus.kind,
-      url: bus.urls,
+      url: urls,
       exchange: scenario.bus.exchange,
       addressing: scenario.bus.addressing,
       serverCredit: scenario.bus.credit,
-    };
-    const workers = scenario.runner.workers > 0 ? scenario.runner.workers : availableParallelism();
-    const inits = planWorkers(scenario, { workers, driver, ...(options.serverNames ? { serverNames: options.serverNames } : {}) });
-    say('info', `starting ${totalAgents} agents in ${inits.length} worker thread(s) against ${redactUrl(url)}`);
-
-    const activePool = (pool = new AgentWorkerPool(inits));
+    });
+    let inits: WorkerInit[];
+    let activePool: AgentWorkerPool;
+    if (topology && topology.provider !== 'local') {
+      // Hosts of their own: the provider makes them, constrains the links between sites, and the bus and agents run on them.
+      say('info', `provider ${topology.provider}: ${topology.sites.map((s) => `${s.name} (${s.hosts} host${s.hosts > 1 ? 's' : ''})`).join(', ')}`);
+      const activeProvider = (provider = await startProvider(topology));
+      cleanups.push(onCleanup(`${topology.provider} hosts`, () => activeProvider.destroy()));
+      network = await activeProvider.constrain(topology);
+      for (const m of network.mechanisms) say('info', `link ${m.from} → ${m.to}: ${m.property} ${m.value} by ${m.mechanism}`);
+      for (const m of network.measured) {
+        say('info', `measured ${m.from} → ${m.to}: rtt ${m.measured.rttAvgMs?.toFixed(2) ?? '-'} ms, loss ${m.measured.lossPercent} %${m.relayedDelayMs ? ` (+${m.relayedDelayMs} ms round trip in user space on bus connections)` : ''}`);
+      }
+      const siteBus = await activeProvider.deployBus(scenario.bus, topology.busSites, logsDir);
+      bus = siteBus;
+      say('info', `bus: ${siteBus.description} at ${siteBus.urls.map(redactUrl).join(', ')}`);
+      const workersPerHost = scenario.runner.workers > 0 ? scenario.runner.workers : 1;
+      const assignments = planHosts(scenario, topology, activeProvider.hosts, siteBus.endpoints, driverFor([]), workersPerHost, network.plan);
+      inits = assignments.flatMap((a) => a.inits);
+      say('info', `starting ${totalAgents} agents on ${assignments.length} host(s), ${inits.length} worker thread(s)`);
+      const spawnerOf = new Map(activeProvider.hosts.map((h) => [h.name, h.spawn]));
+      const started = await Promise.allSettled(assignments.map((a) => startAgentHost(a.host, spawnerOf.get(a.host)!, activeProvider.agentHostArgv, a.inits, a.relays)));
+      agentHosts = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+      const refused = started.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (refused) throw refused.reason as Error;
+      for (const h of agentHosts) for (const relay of h.relays) say('info', `host ${h.host}: ${redactUrl(relay.url)} through a delay relay at ${redactUrl(relay.via)}`);
+      activePool = pool = new AgentWorkerPool(agentHosts.flatMap((h) => h.workers));
+    } else {
+      if (options.bus) bus = options.bus;
+      else {
+        if (!scenario.bus.url) say('info', 'no bus URL given: deploying one for this run');
+        bus = await deployBus(scenario.bus, logsDir);
+      }
+      say('info', `bus: ${bus.description} at ${bus.urls.map(redactUrl).join(', ')}`);
+      const workers = scenario.runner.workers > 0 ? scenario.runner.workers : availableParallelism();
+      inits = planWorkers(scenario, { workers, driver: driverFor(bus.urls), ...(options.serverNames ? { serverNames: options.serverNames } : {}) });
+      say('info', `starting ${totalAgents} agents in ${inits.length} worker thread(s) against ${redactUrl(bus.urls.join(','))}`);
+      activePool = pool = AgentWorkerPool.inThreads(inits);
+    }
+    const url = bus.urls.join(',');
     cleanups.push(onCleanup('agent workers', () => activePool.shutdown(3000)));
 
     // Start-up: progress from every worker, summed.
@@ -220,6 +257,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     emit({ type: 'phase', phase: 'teardown' });
     await activePool.shutdown();
     pool = undefined;
+    await Promise.all(agentHosts.map((h) => h.stop()));
 
     const allGroups: GroupSnapshot[] = stats.flatMap((s) => s.groups);
     const delivery = accountByPattern(stats.flatMap((s) => s.sent), stats.flatMap((s) => s.receipts), startedByRole.server);
@@ -283,8 +321,20 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       },
     };
     if (busStatistics !== undefined) result.busStatistics = busStatistics;
+    if (topology) {
+      result.topology = {
+        provider: topology.provider,
+        sites: topology.sites,
+        busSites: topology.busSites,
+        agentsBySite: topology.agentsBySite,
+        hosts: (provider?.hosts ?? []).map((h) => ({ name: h.name, site: h.site, address: h.address })),
+        ...(network ? { network: { mechanisms: network.mechanisms, measured: network.measured, relays: agentHosts.flatMap((h) => h.relays.map((r) => ({ host: h.host, url: redactUrl(r.url), via: r.via }))) } } : {}),
+      };
+    }
     if (!options.bus) await bus.stop();
     bus = undefined;
+    await provider?.destroy();
+    provider = undefined;
     if (directory) {
       result.directory = directory.path;
       await writeResult(directory.path, result);
@@ -297,7 +347,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     throw error;
   } finally {
     if (pool) await pool.shutdown(3000).catch(() => undefined);
+    await Promise.all(agentHosts.map((h) => h.stop().catch(() => undefined)));
     if (bus && !options.bus) await bus.stop().catch(() => undefined);
+    await provider?.destroy().catch(() => undefined);
     for (const unregister of cleanups) unregister();
   }
 }

@@ -4,22 +4,28 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { MainToWorker, WorkerInit, WorkerToMain } from '../../agents/control.js';
+import type { WorkerHandle } from './agent-hosts.js';
 
 const WORKER_ENTRY = new URL('../../agents/worker.js', import.meta.url);
 
 type Listener = (message: WorkerToMain, workerIndex: number) => void;
 
 export class AgentWorkerPool {
-  private readonly workers: Worker[];
+  private readonly workers: WorkerHandle[];
   private readonly listeners = new Set<Listener>();
   private failure: Error | undefined;
   private readonly failureWaiters = new Set<(error: Error) => void>();
 
-  constructor(inits: WorkerInit[]) {
-    this.workers = inits.map((init, index) => {
-      const worker = new Worker(WORKER_ENTRY, { workerData: init });
-      worker.on('message', (message: WorkerToMain) => {
-        for (const listener of this.listeners) listener(message, index);
+  /** Worker threads of this process, one per init. */
+  static inThreads(inits: WorkerInit[]): AgentWorkerPool {
+    return new AgentWorkerPool(inits.map((init) => new Worker(WORKER_ENTRY, { workerData: init }) as WorkerHandle));
+  }
+
+  /** Workers already started, near (threads) or far (agent hosts); their order is the workers' numbering. */
+  constructor(handles: WorkerHandle[]) {
+    this.workers = handles.map((worker, index) => {
+      worker.on('message', (message) => {
+        for (const listener of this.listeners) listener(message as WorkerToMain, index);
       });
       worker.on('error', (error) => this.fail(new Error(`agent worker ${index} crashed: ${error.message}`)));
       worker.on('exit', (code) => {

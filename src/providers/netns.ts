@@ -1,0 +1,86 @@
+/**
+ * The netns provider: every host of every site is a network namespace on
+ * this machine, on one bridge, with busbench joined to it through a gateway
+ * interface. Network stacks are real and separate, so constraints act on
+ * real traffic between sites; processes are this machine's, so CPU and
+ * memory are shared. Bus nodes and agent hosts run inside their hosts'
+ * namespaces.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { startRabbitCluster } from '../../deploy/rabbitmq-cluster.js';
+import { applyNetworkPlan, detectKernel, namespaceExecutor, type AppliedPlan } from '../network/apply.js';
+import { runCommand } from '../network/command.js';
+import { measureLinks } from '../network/measure.js';
+import { createSiteNamespaces } from '../network/netns-sites.js';
+import { buildNetworkPlan } from '../network/plan.js';
+import { AGENT_HOST_ENTRY } from '../runner/agent-hosts.js';
+import type { Topology } from '../scenario/topology.js';
+import type { BusConfig } from '../scenario/types.js';
+import type { AppliedNetwork, ProvidedHost, Provider, SiteBus } from './provider.js';
+
+export async function startNetnsProvider(topology: Topology, options: { tag?: string } = {}): Promise<Provider> {
+  const tag = options.tag ?? randomBytes(3).toString('hex');
+  const sites = await createSiteNamespaces(topology.sites.map((s) => ({ site: s.name, hosts: s.hosts })), tag, { gateway: true });
+  const namespaceOf = new Map(sites.hosts.map((h) => [h.name, h.namespace]));
+  const exec = namespaceExecutor((host) => namespaceOf.get(host)!);
+  let applied: AppliedPlan | undefined;
+  let destroyed = false;
+
+  const hosts: ProvidedHost[] = sites.hosts.map((h) => ({
+    name: h.name,
+    site: h.site,
+    address: h.address,
+    spawn: (argv) => spawn('ip', ['netns', 'exec', h.namespace, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] }),
+  }));
+  const firstHostOf = (site: string): (typeof sites.hosts)[number] => {
+    const host = sites.hosts.find((h) => h.site === site);
+    if (!host) throw new Error(`site ${site} has no host`);
+    return host;
+  };
+
+  return {
+    kind: 'netns',
+    hosts,
+    agentHostArgv: [process.execPath, AGENT_HOST_ENTRY],
+
+    async constrain(t: Topology): Promise<AppliedNetwork> {
+      const kernel = await detectKernel();
+      const plan = buildNetworkPlan(sites.hosts, t.links, kernel);
+      applied = await applyNetworkPlan(plan, exec);
+      const firsts = t.sites.map((s) => {
+        const host = firstHostOf(s.name);
+        return { site: s.name, host: host.name, address: host.address };
+      });
+      const measured = t.links.length > 0 ? await measureLinks(firsts, t.links, plan, (host, argv) => runCommand(['ip', 'netns', 'exec', namespaceOf.get(host)!, ...argv])) : [];
+      return { plan, mechanisms: plan.mechanisms, measured };
+    },
+
+    async deployBus(bus: BusConfig, busSites: string[], logsDir?: string): Promise<SiteBus> {
+      if (bus.kind === 'amqp1' && bus.router) throw new Error('routers in namespaces are not deployed yet: use bus.kind rabbitmq, or amqp1 against RabbitMQ\'s AMQP 1.0 plugin, with provider netns');
+      const amqp1 = bus.kind === 'amqp1';
+      const nodes = busSites.map((site) => {
+        const host = firstHostOf(site);
+        return { site, netns: host.namespace, address: host.address };
+      });
+      const cluster = await startRabbitCluster(nodes, { ...(amqp1 ? { plugins: ['rabbitmq_amqp1_0'] } : {}), ...(logsDir ? { keepLogsIn: logsDir } : {}) });
+      const endpoints = Object.fromEntries(nodes.map((n, i) => [n.site, amqp1 ? cluster.nodes[i]!.amqp1Url : cluster.nodes[i]!.transportUrl]));
+      return {
+        urls: Object.values(endpoints),
+        endpoints,
+        embedded: true,
+        description: nodes.length > 1 ? `a ${nodes.length}-node RabbitMQ ${cluster.version} cluster on sites ${busSites.join(', ')}` : `RabbitMQ ${cluster.version} on site ${busSites[0]}`,
+        facts: { nodes: cluster.nodes.map((n, i) => ({ site: nodes[i]!.site, node: n.nodeName, url: amqp1 ? n.amqp1Url : n.transportUrl })) },
+        processes: () => cluster.nodes.map((n, i) => ({ name: n.nodeName, site: nodes[i]!.site, pid: n.beamPid() })),
+        stop: () => cluster.stop(),
+      };
+    },
+
+    async destroy(): Promise<void> {
+      if (destroyed) return;
+      destroyed = true;
+      await applied?.remove();
+      await sites.destroy();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Where a topology's hosts come from. A provider makes the hosts, runs
+ * commands and processes on them, puts the network constraints on them,
+ * deploys the bus nodes of the bus sites, and removes all of it. The runner
+ * asks only this interface, never which provider it has.
+ */
+import type { DeployedBus } from '../runner/bus-deploy.js';
+import type { HostSpawner } from '../runner/agent-hosts.js';
+import type { MeasuredLink } from '../network/measure.js';
+import type { Mechanism, NetworkPlan } from '../network/plan.js';
+import type { ProviderKind, Topology } from '../scenario/topology.js';
+import type { BusConfig } from '../scenario/types.js';
+
+export interface ProvidedHost {
+  name: string;
+  site: string;
+  /** where the other hosts, and busbench, reach it */
+  address: string;
+  /** starts a process on the host with piped stdio (agent hosts) */
+  spawn: HostSpawner;
+}
+
+export interface AppliedNetwork {
+  plan: NetworkPlan;
+  mechanisms: { from: string; to: string; property: string; value: number; mechanism: Mechanism }[];
+  measured: MeasuredLink[];
+}
+
+/** A bus across sites: one endpoint per bus site. */
+export interface SiteBus extends DeployedBus {
+  endpoints: Record<string, string>;
+}
+
+export interface Provider {
+  kind: ProviderKind;
+  hosts: ProvidedHost[];
+  /** the argv that starts a busbench agent host on a host (node and the entry, as installed there) */
+  agentHostArgv: string[];
+  /** puts the topology's links on the hosts and measures them */
+  constrain(topology: Topology): Promise<AppliedNetwork>;
+  /** one bus node per bus site, on the site's first host */
+  deployBus(bus: BusConfig, busSites: string[], logsDir?: string): Promise<SiteBus>;
+  /** removes constraints, then the hosts; safe to call twice */
+  destroy(): Promise<void>;
+}

@@ -1,0 +1,109 @@
+/**
+ * Whole runs across sites with the netns provider: every host a network
+ * namespace, the bus and the agents inside them, agent hosts spoken to over
+ * their stdio. A 3-node RabbitMQ cluster with a node per site serves agents
+ * on every site; a single node on one site serves clients two sites away
+ * through a delayed link, while loss on another link is applied and
+ * measured. Afterwards nothing busbench made is left: no namespace, no
+ * gateway interface, no broker, no agent host.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
+import { runScenario } from '../src/runner/run.js';
+import { parseScenario } from '../src/scenario/load.js';
+import { group } from './helpers/results.js';
+
+const run = promisify(execFile);
+
+async function leftovers(): Promise<string[]> {
+  const { stdout: spaces } = await run('ip', ['netns', 'list']);
+  const { stdout: links } = await run('ip', ['-o', 'link', 'show']);
+  const { stdout: procs } = await run('ps', ['-eo', 'args']);
+  return [
+    ...spaces.split('\n').filter((line) => /^busbench-/.test(line) && !/^busbench-t\d+-/.test(line)),
+    ...links.split('\n').filter((line) => /bbgw-/.test(line)),
+    ...procs.split('\n').filter((line) => /agents\/host\.js|ip netns exec busbench-/.test(line)),
+  ];
+}
+
+describe('runs across sites in network namespaces', { timeout: 240_000 }, () => {
+  it('runs a scenario on a 3-node RabbitMQ cluster with a node and agents on every site', async () => {
+    const scenario = parseScenario(
+      `
+name: geo-cluster
+bus: {kind: rabbitmq}
+agents: {servers: 1, clients: 2}
+load: {patterns: [call/anycast, cast/multicast], messages: 600, warmup: 0, concurrency: 2}
+topology:
+  provider: netns
+  sites: [{name: a}, {name: b}, {name: c}]
+  placement: {servers: per-site, clients: per-site}
+`,
+      'geo-cluster.yaml',
+    );
+    const result = await runScenario(scenario, { resultsRoot: null });
+    assert.equal(result.agents.started.server, 3);
+    assert.equal(result.agents.started.client, 6);
+    const calls = group(result, 'client', 'call-anycast');
+    assert.equal(calls.counters.ok, 300);
+    assert.equal(calls.counters.timeouts + calls.counters.errors, 0);
+    // Multicast through the cluster: every server, on every node, got every cast.
+    const multicast = result.delivery['cast-multicast']!;
+    assert.equal(multicast.lost, 0);
+    assert.equal(multicast.duplicated, 0);
+    assert.equal(group(result, 'server', 'cast-multicast').counters.ok, 3 * 300);
+    assert.equal(Object.keys(result.receivedByAgent).length, 3);
+    const t = result.topology!;
+    assert.equal(t.provider, 'netns');
+    assert.deepEqual(t.busSites, ['a', 'b', 'c']);
+    assert.equal(t.hosts.length, 3);
+    assert.match(result.provenance.bus.product, /RabbitMQ/);
+    assert.deepEqual(await leftovers(), []);
+  });
+
+  it('delays a far site through a relay, loses packets on another link, and records both as asked and as measured', async () => {
+    const scenario = parseScenario(
+      `
+name: geo-links
+bus: {kind: rabbitmq}
+agents: {servers: 2, clients: 2}
+load: {patterns: [call/anycast], messages: 80, warmup: 0}
+topology:
+  provider: netns
+  sites: [{name: core}, {name: edge}, {name: far}]
+  bus: [core]
+  links:
+    - {between: [core, far], delay: 30ms}
+    - {from: core, to: edge, loss: 20}
+  placement:
+    servers: {core: 1, edge: 1}
+    clients: {far: 2}
+`,
+      'geo-links.yaml',
+    );
+    const result = await runScenario(scenario, { resultsRoot: null });
+    const calls = group(result, 'client', 'call-anycast');
+    assert.equal(calls.counters.ok, 80);
+    // Clients on far reach the broker on core across 30 ms each way: no call returns sooner than 60 ms.
+    assert.ok(calls.latency!.minUs >= 60_000, `fastest call ${calls.latency!.minUs} µs, expected ≥ 60 ms`);
+    const network = result.topology!.network!;
+    const relayed = network.mechanisms.filter((m) => (m as { property: string }).property === 'delay');
+    assert.equal(relayed.length, 2);
+    assert.ok(relayed.every((m) => ['netem', 'userspace-relay'].includes((m as { mechanism: string }).mechanism)));
+    const coreToEdge = network.measured.find((m) => m.from === 'core' && m.to === 'edge')!;
+    assert.equal(coreToEdge.requested.lossPercent, 20);
+    // 50 echoes at 20 % loss: 20 ± 17 % is three standard deviations (sd ≈ 5.7 %).
+    assert.ok(coreToEdge.measured.lossPercent > 2 && coreToEdge.measured.lossPercent < 40, `core → edge lost ${coreToEdge.measured.lossPercent} % of echoes, asked 20 %`);
+    const edgeToFar = network.measured.find((m) => m.from === 'edge' && m.to === 'far')!;
+    assert.equal(edgeToFar.measured.lossPercent, 0);
+    const coreToFar = network.measured.find((m) => m.from === 'core' && m.to === 'far')!;
+    assert.equal(coreToFar.requested.delayMs, 30);
+    if (relayed.every((m) => (m as { mechanism: string }).mechanism === 'userspace-relay')) {
+      assert.equal(coreToFar.relayedDelayMs, 60, 'both directions of the delay are carried by the relay, which ping cannot see');
+      assert.equal(network.relays.length, 1, 'one relay: on the host of site far, to the broker on core');
+    }
+    assert.deepEqual(await leftovers(), []);
+  });
+});
