@@ -106,4 +106,38 @@ topology:
     }
     assert.deepEqual(await leftovers(), []);
   });
+
+  it('cuts a site off on schedule: its calls stall for the outage, and the outage is on record', async () => {
+    const scenario = parseScenario(
+      `
+name: geo-partition
+bus: {kind: rabbitmq}
+agents: {servers: 1, clients: 1}
+load: {patterns: [call/anycast], duration: 4s, warmup: 0}
+topology:
+  provider: netns
+  sites: [{name: core}, {name: edge}]
+  bus: [core]
+  placement:
+    servers: {core: 1}
+    clients: {edge: 1}
+  partitions:
+    - {at: 1s, for: 1500ms, isolate: [edge]}
+`,
+      'geo-partition.yaml',
+    );
+    const result = await runScenario(scenario, { resultsRoot: null });
+    const [cut] = result.topology!.disruptions;
+    assert.ok(cut, 'the partition is recorded');
+    assert.equal(cut.kind, 'partition');
+    assert.deepEqual(cut.pairs, [['edge', 'core']]);
+    assert.equal(cut.error, undefined);
+    assert.ok(cut.startedAtMs! >= 1000 && cut.startedAtMs! < 1500, `down at ${cut.startedAtMs} ms, planned 1000 ms`);
+    assert.ok(cut.endedAtMs! - cut.startedAtMs! >= 1400, `down for ${cut.endedAtMs! - cut.startedAtMs!} ms, planned 1500 ms`);
+    const calls = group(result, 'client', 'call-anycast');
+    // The call in flight when the site was cut waited for the whole outage: no reply crossed it.
+    assert.ok(calls.latency!.maxUs >= 1_400_000, `slowest call ${calls.latency!.maxUs} µs, the outage lasted 1.5 s`);
+    assert.equal(calls.counters.errors, 0);
+    assert.deepEqual(await leftovers(), []);
+  });
 });

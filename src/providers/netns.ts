@@ -42,6 +42,7 @@ export async function startNetnsProvider(topology: Topology, options: { tag?: st
   return {
     kind: 'netns',
     hosts,
+    run: exec,
     agentHostArgv: [process.execPath, AGENT_HOST_ENTRY],
 
     async constrain(t: Topology): Promise<AppliedNetwork> {

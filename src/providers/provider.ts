@@ -8,6 +8,7 @@ import type { DeployedBus } from '../runner/bus-deploy.js';
 import type { HostSpawner } from '../runner/agent-hosts.js';
 import type { MeasuredLink } from '../network/measure.js';
 import type { Mechanism, NetworkPlan } from '../network/plan.js';
+import type { HostExecutor } from '../network/apply.js';
 import type { ProviderKind, Topology } from '../scenario/topology.js';
 import type { BusConfig } from '../scenario/types.js';
 
@@ -34,6 +35,8 @@ export interface SiteBus extends DeployedBus {
 export interface Provider {
   kind: ProviderKind;
   hosts: ProvidedHost[];
+  /** runs one command on a host to completion (network constraints, cuts) */
+  run: HostExecutor;
   /** the argv that starts a busbench agent host on a host (node and the entry, as installed there) */
   agentHostArgv: string[];
   /** puts the topology's links on the hosts and measures them */

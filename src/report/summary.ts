@@ -1,6 +1,7 @@
 /** The console summary of a run: one row per (role, pattern), then per role overall. */
 import Table from 'cli-table3';
 import type { GroupResult, RunResult } from '../results/model.js';
+import { topologyLines } from './topology-summary.js';
 
 /** Microseconds as milliseconds with sensible precision. */
 export function formatMs(us: number | undefined): string {
@@ -91,6 +92,7 @@ export function summaryText(result: RunResult): string {
     `agents: ${a.started.server} servers, ${a.started.client} clients, ${a.started.notifier} notifiers, ${a.started.listener} listeners in ${result.workers} worker(s); ` +
       `started in ${(a.startupMs / 1000).toFixed(2)} s (${a.startedPerSec}/s)${a.failed ? `, ${a.failed} FAILED to start` : ''}`,
     `measured ${(result.phases.measuredMs / 1000).toFixed(2)} s after ${(result.phases.warmupMs / 1000).toFixed(2)} s warm-up; ${result.loadModel.description}`,
+    ...topologyLines(result),
     summaryTable(result),
     `client latency of calls is the round trip; server and listener latency is one-way, ${result.clocks.note}`,
     `delivery by (client, sequence)${result.lateReplies || result.unmatchedReplies ? `; replies: ${result.lateReplies} late (after their timeout), ${result.unmatchedReplies} unmatched` : ''}:`,

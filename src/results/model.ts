@@ -9,6 +9,7 @@ import type { GeneratorLoad } from '../../agents/control.js';
 import type { WorkerClock } from '../runner/clock-sync.js';
 import type { Scenario } from '../scenario/types.js';
 import type { MeasuredLink } from '../network/measure.js';
+import type { CutRecord } from '../network/cut-schedule.js';
 
 export const RESULT_SCHEMA_VERSION = 2;
 
@@ -108,6 +109,10 @@ export interface RunResult {
     agentsBySite: Record<string, Record<string, number>>;
     hosts: { name: string; site: string; address: string }[];
     network?: { mechanisms: unknown[]; measured: MeasuredLink[]; relays: { host: string; url: string; via: string }[] };
+    /** dropouts and partitions as they happened, ms into the measured phase */
+    disruptions: CutRecord[];
+    /** constraints asked for that nothing in this run could carry */
+    warnings?: string[];
   };
   /** the results directory, when written */
   directory?: string;

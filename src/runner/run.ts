@@ -31,6 +31,8 @@ import { planHosts } from './geo-plan.js';
 import { startProvider } from '../providers/start.js';
 import type { AppliedNetwork, Provider } from '../providers/provider.js';
 import type { WorkerInit } from '../../agents/control.js';
+import { cutWindows } from '../network/cuts.js';
+import { startCutSchedule, type CutSchedule } from '../network/cut-schedule.js';
 import type { AgentFailure, WorkerToMain } from '../../agents/control.js';
 
 export type RunEvent =
@@ -58,6 +60,8 @@ export interface RunOptions {
 }
 
 const SETTLE_POLL_MS = 200;
+/** how far ahead outages are scheduled in a run bounded by a message count (its length is not known) */
+const MAX_CUT_HORIZON_MS = 24 * 3_600_000;
 
 /** Redact the password of a transport URL before it goes to results or the console. */
 export function redactUrl(url: string): string {
@@ -94,6 +98,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   let provider: Provider | undefined;
   let agentHosts: AgentHost[] = [];
   let network: AppliedNetwork | undefined;
+  let cuts: CutSchedule | undefined;
+  const topologyWarnings: string[] = [];
   const topology = scenario.topology;
   const logsDir = directory ? join(directory.path, 'logs') : undefined;
   try {
@@ -130,6 +136,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       if (refused) throw refused.reason as Error;
       for (const h of agentHosts) for (const relay of h.relays) say('info', `host ${h.host}: ${redactUrl(relay.url)} through a delay relay at ${redactUrl(relay.via)}`);
       activePool = pool = new AgentWorkerPool(agentHosts.flatMap((h) => h.workers));
+      // A delay the kernel cannot carry reaches only bus connections that cross it: say when none does.
+      const uncarried = network.plan.relayed.filter((r) => !assignments.some((a) => a.relays.length > 0 && ((a.site === r.from && a.busSite === r.to) || (a.site === r.to && a.busSite === r.from))));
+      if (uncarried.length > 0) {
+        topologyWarnings.push(
+          `this kernel has no netem, so delay is added in user space on agents' bus connections, and none crosses ${uncarried.map((r) => `${r.from} → ${r.to}`).join(', ')}: ` +
+            'those delays act on nothing here (traffic between bus nodes is not delayed)',
+        );
+      }
+      for (const warning of topologyWarnings) say('warn', warning);
     } else {
       if (options.bus) bus = options.bus;
       else {
@@ -216,6 +231,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     measureBeganAt = measureBegan;
     const cpuAtMeasure = process.cpuUsage();
     emit({ type: 'phase', phase: 'measure' });
+    // Scheduled outages, timed from the start of the measured phase.
+    const windows = topology && provider ? cutWindows(topology.dropouts, topology.partitions, topology.sites.map((s) => s.name), scenario.load.durationMs ?? MAX_CUT_HORIZON_MS) : [];
+    if (windows.length > 0 && provider) {
+      cuts = startCutSchedule(windows, provider.hosts, provider.run, (record, what) =>
+        say(record.error ? 'warn' : 'info', `${record.kind} ${record.label}: ${what === 'down' ? 'down' : 'restored'} at ${((what === 'down' ? record.startedAtMs! : record.endedAtMs!) / 1000).toFixed(1)} s${record.error ? ` (${record.error})` : ''}`),
+      );
+    }
     let stopTimer: NodeJS.Timeout | undefined;
     if (options.untilAborted) {
       void waitAbort(options.untilAborted).then(() => activePool.broadcast({ type: 'stop' }));
@@ -228,6 +250,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     }
     await loadDone;
     if (stopTimer) clearTimeout(stopTimer);
+    const disruptions = cuts ? await cuts.stop() : [];
+    cuts = undefined;
     const measuredMs = performance.now() - measureBegan;
     const cpuMeasured = process.cpuUsage(cpuAtMeasure);
 
@@ -329,6 +353,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         agentsBySite: topology.agentsBySite,
         hosts: (provider?.hosts ?? []).map((h) => ({ name: h.name, site: h.site, address: h.address })),
         ...(network ? { network: { mechanisms: network.mechanisms, measured: network.measured, relays: agentHosts.flatMap((h) => h.relays.map((r) => ({ host: h.host, url: redactUrl(r.url), via: r.via }))) } } : {}),
+        disruptions,
+        ...(topologyWarnings.length > 0 ? { warnings: topologyWarnings } : {}),
       };
     }
     if (!options.bus) await bus.stop();
@@ -346,6 +372,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     void log?.write(`error: ${(error as Error).message}`);
     throw error;
   } finally {
+    await cuts?.stop().catch(() => undefined);
     if (pool) await pool.shutdown(3000).catch(() => undefined);
     await Promise.all(agentHosts.map((h) => h.stop().catch(() => undefined)));
     if (bus && !options.bus) await bus.stop().catch(() => undefined);
