@@ -24,6 +24,7 @@ import type { SearchSettings } from './limit/search.js';
 import { limitProgressPrinter, limitSummaryText } from './report/limit-summary.js';
 import type { Scenario } from './scenario/types.js';
 import { BUSBENCH_VERSION } from './version.js';
+import { addBusCommands } from './bus/bus-commands.js';
 
 function integer(name: string, min = 0): (value: string) => number {
   return (value) => {
@@ -437,6 +438,8 @@ export function buildProgram(): Command {
       if (outcome.failed.length > 0) process.exitCode = 1;
       else if (outcome.leftForBudget > 0) process.exitCode = 3;
     });
+
+  addBusCommands(program);
 
   addAgentOptions(
     standaloneCommand(

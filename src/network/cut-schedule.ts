@@ -75,7 +75,8 @@ export function startCutSchedule(windows: CutWindow[], hosts: CutHost[], exec: H
           const close = setTimeout(() => {
             timers.delete(close);
             void lift();
-          }, Math.max(0, window.atMs + window.forMs - elapsed()));
+            // The outage lasts as long as asked from when it is complete on every host, however long going down took.
+          }, window.forMs);
           timers.add(close);
         },
         (error: Error) => {

@@ -41,6 +41,7 @@ export async function startNetnsProvider(topology: Topology, options: { tag?: st
 
   return {
     kind: 'netns',
+    tag,
     hosts,
     run: exec,
     agentHostArgv: [process.execPath, AGENT_HOST_ENTRY],

@@ -34,6 +34,8 @@ export interface SiteBus extends DeployedBus {
 
 export interface Provider {
   kind: ProviderKind;
+  /** what names this provider's resources on the machine (netns: busbench-<tag>-…) */
+  tag?: string;
   hosts: ProvidedHost[];
   /** runs one command on a host to completion (network constraints, cuts) */
   run: HostExecutor;
