@@ -6,7 +6,7 @@
  * pool and the runner treat near and far workers alike.
  */
 import { EventEmitter } from 'node:events';
-import type { ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { MainToWorker, WorkerInit } from '../../agents/control.js';
 import { readFrames, writeFrame } from '../../agents/frames.js';
@@ -21,8 +21,20 @@ export interface WorkerHandle {
   terminate(): Promise<unknown>;
 }
 
-/** Starts a command on a host (a namespace, an ssh session) with piped stdio. */
-export type HostSpawner = (argv: string[]) => ChildProcess;
+/** A process started on a host with piped stdio: a local child process, or a command run over ssh. */
+export interface HostProcess {
+  stdin: Writable | null;
+  stdout: Readable | null;
+  stderr: Readable | null;
+  /** a local process id, when there is one */
+  pid?: number | undefined;
+  once(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
+  once(event: 'error', listener: (error: Error) => void): unknown;
+  kill(signal?: NodeJS.Signals): unknown;
+}
+
+/** Starts a command on a host (a namespace, an ssh session) with piped stdio. ChildProcess is one. */
+export type HostSpawner = (argv: string[]) => HostProcess;
 
 export const AGENT_HOST_ENTRY = fileURLToPath(new URL('../../agents/host.js', import.meta.url));
 
