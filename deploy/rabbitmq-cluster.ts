@@ -38,7 +38,8 @@ export async function startRabbitCluster(specs: ClusterNodeSpec[], options: { pl
     startLocalRabbit({
       netns: spec.netns,
       address: spec.address,
-      cluster: { nodeName: names[i]!, cookie, epmdPort, nodes: names },
+      // The first node knows only itself: listing peers that are not up yet makes it retry them for some 5 s before it boots alone.
+      cluster: { nodeName: names[i]!, cookie, epmdPort, nodes: i === 0 ? [names[0]!] : names },
       ...(options.plugins ? { plugins: options.plugins } : {}),
       ...(options.keepLogsIn ? { keepLogsIn: `${options.keepLogsIn}/${spec.address}` } : {}),
     });

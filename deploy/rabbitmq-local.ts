@@ -216,7 +216,8 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
     'listeners.tcp.default': `${address}:${amqpPort}`,
     // guest may connect from other addresses than loopback (namespaces, other hosts).
     loopback_users: 'none',
-    ...(managementPort ? { 'management.tcp.port': String(managementPort), 'management.tcp.ip': address } : {}),
+    // Stats every second, not every 5 s: a run samples the management API each second.
+    ...(managementPort ? { 'management.tcp.port': String(managementPort), 'management.tcp.ip': address, collect_statistics_interval: '1000' } : {}),
     ...(cluster
       ? {
           'cluster_formation.peer_discovery_backend': 'classic_config',

@@ -60,6 +60,12 @@ topology:
     assert.deepEqual(t.busSites, ['a', 'b', 'c']);
     assert.equal(t.hosts.length, 3);
     assert.match(result.provenance.bus.product, /RabbitMQ/);
+    // What each host's processes cost: a broker and an agent host on every site, and the coordinator.
+    const rows = result.resources!.rows;
+    assert.deepEqual(rows.filter((r) => r.kind === 'broker').map((r) => r.host).sort(), ['a-1', 'b-1', 'c-1']);
+    assert.deepEqual(rows.filter((r) => r.kind === 'agents').map((r) => r.host).sort(), ['a-1', 'b-1', 'c-1']);
+    for (const row of rows.filter((r) => r.kind === 'agents')) assert.ok(row.peakTcpConnections >= 3, `${row.name}: ${row.peakTcpConnections} TCP connections for 3 agents`);
+    assert.ok(rows.some((r) => r.kind === 'coordinator'));
     assert.deepEqual(await leftovers(), []);
   });
 

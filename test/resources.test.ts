@@ -10,6 +10,9 @@ import { countEstablished, establishedInodes, EstablishedSockets, parseTcpTable,
 import { fetchRabbitFigures, rabbitFigures } from '../src/metrics/rabbit-management.js';
 import { startResourceSampler, summarizeResources, type WatchedProcess } from '../src/metrics/resources.js';
 import { startLocalRabbit } from '../deploy/rabbitmq-local.js';
+import { runScenario } from '../src/runner/run.js';
+import { parseScenario } from '../src/scenario/load.js';
+import { summaryText } from '../src/report/summary.js';
 
 const MiB = 1024 * 1024;
 
@@ -208,4 +211,26 @@ test('samples a real RabbitMQ node: its Erlang VM and its management figures', {
     for (const connection of connections) await connection.close().catch(() => undefined);
     await rabbit.stop();
   }
+});
+
+test('a run records what its broker and agents cost over the measured phase, and the broker\'s own figures', { timeout: 90_000 }, async () => {
+  const scenario = parseScenario('bus: {kind: rabbitmq, management: true}\nagents: {servers: 2, clients: 6}\nload: {duration: 7s, warmup: 500ms}\nrunner: {resource_interval: 500ms, workers: 1}\n', 'resources.yaml');
+  const result = await runScenario(scenario, { resultsRoot: null });
+  const resources = result.resources!;
+  assert.ok(resources, 'the run has a resources section');
+  const broker = resources.rows.find((row) => row.kind === 'broker')!;
+  assert.ok(broker, `a broker row among ${resources.rows.map((r) => r.kind).join(', ')}`);
+  // Eight agents, a connection each, end on the broker.
+  assert.ok(broker.peakTcpConnections >= 8, `broker peak TCP connections ${broker.peakTcpConnections}`);
+  assert.ok(broker.peakRssMiB > 20 && broker.meanCpuCores > 0);
+  const agents = resources.rows.find((row) => row.kind === 'agents')!;
+  assert.ok(agents.peakTcpConnections >= 8, `agents' peak TCP connections ${agents.peakTcpConnections}`);
+  // Samples every 500 ms over a 7 s phase.
+  const samples = resources.processes.find((p) => p.kind === 'broker')!.samples.length;
+  assert.ok(samples >= 10 && samples <= 17, `${samples} broker samples`);
+  // RabbitMQ lists a connection in its management API some 5 s after it opened, whatever the statistics interval: hence the 7 s.
+  const [node] = resources.rabbitmq;
+  assert.ok(node && node.samples.length > 0, 'the management API was read');
+  assert.ok(node.peak.connections >= 8, `management: ${node.peak.connections} connections`);
+  assert.match(summaryText(result), /resources over the measured phase, sampled every 0\.5 s:[\s\S]*broker[\s\S]*management API\): peak \d+ queues/);
 });

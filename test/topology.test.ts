@@ -126,4 +126,16 @@ topology:
     assert.match(text, /topology\.inventory: the ssh provider needs an inventory file/);
     assert.match(text, /topology\.bus: bus\.url uses a running bus/);
   });
+
+  it('takes routers with provider netns, one per bus site, and refuses the fields of a local mesh there', () => {
+    const s = parseScenario('bus: {kind: amqp1, router: {flavor: qdrouterd, worker_threads: 2}}\nagents: {servers: 1, clients: 1}\ntopology: {provider: netns, sites: [{name: a}, {name: b}]}\n', 'geo.yaml');
+    assert.equal(s.bus.router?.flavor, 'qdrouterd');
+    assert.equal(s.bus.router?.workerThreads, 2);
+    const text = problemsOf('bus:\n  kind: amqp1\n  router: {routers: 3, shape: chain, edges: [[0, 1]], tree_fanout: 2}\nagents: {servers: 1, clients: 1}\ntopology: {provider: netns, sites: [{name: a}, {name: b}]}\n').join('\n');
+    for (const field of ['routers', 'shape', 'edges', 'tree_fanout']) {
+      assert.match(text, new RegExp(`^geo\\.yaml:3:\\d+: bus\\.router\\.${field}: with provider netns there is one router per bus site \\(topology\\.bus\\), linked along topology\\.links: remove bus\\.router\\.${field}`, 'm'));
+    }
+    // On this host the count is still needed.
+    assert.match(problemsOf('bus: {kind: amqp1, router: {flavor: auto}}\nagents: {servers: 1, clients: 1}\n').join('\n'), /bus\.router: bus\.router needs routers: how many routers to deploy on this host/);
+  });
 });

@@ -3,7 +3,9 @@
  * its successor skrouterd (skupper-router), one plain process per router,
  * free loopback ports, a temp dir for configs and logs, ready when every
  * router accepts AMQP and (in a mesh) knows every other router; stopped on
- * success, failure and Ctrl-C like the embedded broker.
+ * success, failure and Ctrl-C like the embedded broker. A router may also be
+ * placed in a network namespace of this machine (`ip netns exec`), listening
+ * on that namespace's address (the netns provider's sites).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync } from 'node:fs';
@@ -63,8 +65,20 @@ export async function routerVersion(router: InstalledRouter): Promise<string> {
   }
 }
 
+/** Where one router of a mesh runs and what it is called. */
+export interface RouterPlacement {
+  /** router id (default Router.<index>) */
+  id?: string;
+  /** run the router inside this network namespace (`ip netns exec`); busbench must reach `address` from here (the netns gateway) */
+  netns?: string;
+  /** the address the router listens on, and other routers and agents reach it at (default 127.0.0.1) */
+  address?: string;
+}
+
 export interface LocalMeshOptions extends RouterTuning {
   flavor?: RouterFlavor | 'auto';
+  /** one per router, in router order: ids, namespaces and addresses (default: all on 127.0.0.1 of this host's network) */
+  placements?: RouterPlacement[];
   startTimeoutMs?: number;
   /** copy the routers' configs and logs here when they stop */
   keepLogsIn?: string;
@@ -121,7 +135,18 @@ export async function startLocalMesh(spec: MeshSpec, options: LocalMeshOptions =
     ports.push(await freePort());
     interRouterPorts.push(await freePort());
   }
-  const plans = planMesh(spec, { ports, interRouterPorts });
+  const placements = options.placements;
+  if (placements && placements.length !== n) throw new Error(`a mesh of ${n} routers needs ${n} placements, got ${placements.length}`);
+  const plans = planMesh(spec, {
+    ports,
+    interRouterPorts,
+    ...(placements
+      ? {
+          ids: placements.map((p, i) => p.id ?? `Router.${i}`),
+          hosts: placements.map((p) => p.address ?? '127.0.0.1'),
+        }
+      : {}),
+  });
   const baseDir = await mkdtemp(join(tmpdir(), 'busbench-router-'));
   const unregisterDir = onCleanup(`temp dir ${baseDir}`, () => rm(baseDir, { recursive: true, force: true }));
   const children: ChildProcess[] = [];
@@ -145,13 +170,15 @@ export async function startLocalMesh(spec: MeshSpec, options: LocalMeshOptions =
       const output = join(baseDir, `${plan.id}.out`);
       await writeFile(config, renderRouterConfig(plan, router.flavor, { ...options, logFile: join(baseDir, `${plan.id}.log`) }));
       const fd = openSync(output, 'a');
-      const child = spawn(router.path, ['-c', config], { stdio: ['ignore', fd, fd] });
+      const netns = placements?.[plan.index]?.netns;
+      // `ip netns exec` execs the router in place: the child's pid is the router's.
+      const child = netns ? spawn('ip', ['netns', 'exec', netns, router.path, '-c', config], { stdio: ['ignore', fd, fd] }) : spawn(router.path, ['-c', config], { stdio: ['ignore', fd, fd] });
       closeSync(fd);
       child.on('error', () => undefined);
       children.push(child);
     }
     const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
-    const urls = plans.map((plan) => `amqp://127.0.0.1:${plan.port}/`);
+    const urls = plans.map((plan) => `amqp://${plan.host.includes(':') ? `[${plan.host}]` : plan.host}:${plan.port}/`);
     // Ready: every router answers management, and in a mesh sees all the others.
     for (let i = 0; i < plans.length; i++) {
       for (;;) {

@@ -4,10 +4,13 @@
  * interface. Network stacks are real and separate, so constraints act on
  * real traffic between sites; processes are this machine's, so CPU and
  * memory are shared. Bus nodes and agent hosts run inside their hosts'
- * namespaces.
+ * namespaces: a RabbitMQ cluster node per bus site, or (amqp1 with
+ * bus.router) a router per bus site, the routers linked along the site links.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { routerStatistics, type RouterStatistics } from '../../deploy/qdr/management.js';
+import { describeEdges, describeSiteMesh, startSiteRouters } from '../../deploy/qdr/router-netns.js';
 import { startRabbitCluster } from '../../deploy/rabbitmq-cluster.js';
 import { applyNetworkPlan, detectKernel, namespaceExecutor, type AppliedPlan } from '../network/apply.js';
 import { runCommand } from '../network/command.js';
@@ -15,8 +18,9 @@ import { measureLinks } from '../network/measure.js';
 import { createSiteNamespaces } from '../network/netns-sites.js';
 import { buildNetworkPlan } from '../network/plan.js';
 import { AGENT_HOST_ENTRY } from '../runner/agent-hosts.js';
+import { brokerPlugins, managementOf } from '../runner/bus-deploy.js';
 import type { Topology } from '../scenario/topology.js';
-import type { BusConfig } from '../scenario/types.js';
+import type { BusConfig, RouterDeployment } from '../scenario/types.js';
 import type { AppliedNetwork, ProvidedHost, Provider, SiteBus } from './provider.js';
 
 export async function startNetnsProvider(topology: Topology, options: { tag?: string } = {}): Promise<Provider> {
@@ -59,13 +63,13 @@ export async function startNetnsProvider(topology: Topology, options: { tag?: st
     },
 
     async deployBus(bus: BusConfig, busSites: string[], logsDir?: string): Promise<SiteBus> {
-      if (bus.kind === 'amqp1' && bus.router) throw new Error('routers in namespaces are not deployed yet: use bus.kind rabbitmq, or amqp1 against RabbitMQ\'s AMQP 1.0 plugin, with provider netns');
-      const amqp1 = bus.kind === 'amqp1';
       const nodes = busSites.map((site) => {
         const host = firstHostOf(site);
         return { site, netns: host.namespace, address: host.address };
       });
-      const cluster = await startRabbitCluster(nodes, { ...(amqp1 ? { plugins: ['rabbitmq_amqp1_0'] } : {}), ...(logsDir ? { keepLogsIn: logsDir } : {}) });
+      if (bus.kind === 'amqp1' && bus.router) return deploySiteRouters(bus.router, nodes, topology.links, logsDir);
+      const amqp1 = bus.kind === 'amqp1';
+      const cluster = await startRabbitCluster(nodes, { plugins: brokerPlugins(bus), ...(logsDir ? { keepLogsIn: logsDir } : {}) });
       const endpoints = Object.fromEntries(nodes.map((n, i) => [n.site, amqp1 ? cluster.nodes[i]!.amqp1Url : cluster.nodes[i]!.transportUrl]));
       return {
         urls: Object.values(endpoints),
@@ -73,7 +77,8 @@ export async function startNetnsProvider(topology: Topology, options: { tag?: st
         embedded: true,
         description: nodes.length > 1 ? `a ${nodes.length}-node RabbitMQ ${cluster.version} cluster on sites ${busSites.join(', ')}` : `RabbitMQ ${cluster.version} on site ${busSites[0]}`,
         facts: { nodes: cluster.nodes.map((n, i) => ({ site: nodes[i]!.site, node: n.nodeName, url: amqp1 ? n.amqp1Url : n.transportUrl })) },
-        processes: () => cluster.nodes.map((n, i) => ({ name: n.nodeName, site: nodes[i]!.site, pid: n.beamPid() })),
+        processes: () => cluster.nodes.map((n, i) => ({ name: n.nodeName, kind: 'broker' as const, site: nodes[i]!.site, pid: n.beamPid() })),
+        ...(bus.management ? { management: cluster.nodes.map(managementOf) } : {}),
         stop: () => cluster.stop(),
       };
     },
@@ -84,5 +89,45 @@ export async function startNetnsProvider(topology: Topology, options: { tag?: st
       await applied?.remove();
       await sites.destroy();
     },
+  };
+}
+
+/**
+ * A router per bus site, in the namespace of the site's first host, linked
+ * along the site links (see startSiteRouters); bus.router gives the flavor
+ * and tuning, while its router count and shape give way to the sites.
+ */
+async function deploySiteRouters(router: RouterDeployment, nodes: { site: string; netns: string; address: string }[], links: Topology['links'], logsDir?: string): Promise<SiteBus> {
+  const mesh = await startSiteRouters(nodes, links, {
+    flavor: router.flavor,
+    ...(router.workerThreads ? { workerThreads: router.workerThreads } : {}),
+    ...(router.linkCapacity ? { linkCapacity: router.linkCapacity } : {}),
+    ...(logsDir ? { keepLogsIn: logsDir } : {}),
+  });
+  const endpoints = Object.fromEntries(mesh.routers.map((r, i) => [mesh.sites[i]!, r.url]));
+  const n = mesh.routers.length;
+  const ignored = (['routers', 'shape', 'edges', 'treeFanout'] as const).filter((field) => router[field] !== undefined);
+  return {
+    urls: Object.values(endpoints),
+    endpoints,
+    embedded: true,
+    description:
+      `${n} ${mesh.flavor} router${n > 1 ? 's' : ''} (${mesh.version}), one per bus site (${mesh.sites.join(', ')}) in its first host's namespace, ${describeSiteMesh(mesh.sites, mesh.graph)}` +
+      (ignored.length > 0 ? ` (bus.router ${ignored.join(', ')} ignored: the sites decide the routers)` : ' (bus.router.routers and shape do not apply: the sites decide the routers)'),
+    facts: {
+      router: {
+        flavor: mesh.flavor,
+        version: mesh.version,
+        routers: mesh.routers.map((r, i) => ({ site: mesh.sites[i], id: r.plan.id, url: r.url })),
+        mesh: mesh.graph.basis,
+        links: describeEdges(mesh.sites, mesh.graph.edges),
+        ...(mesh.graph.reason ? { fullMeshBecause: mesh.graph.reason } : {}),
+      },
+    },
+    statistics: async (): Promise<{ routers: (RouterStatistics | { id: string; error: string })[] }> => ({
+      routers: await Promise.all(mesh.routers.map((r) => routerStatistics(r.url, mesh.flavor).catch((error: Error) => ({ id: r.plan.id, error: error.message })))),
+    }),
+    processes: () => mesh.routers.map((r, i) => ({ name: r.plan.id, kind: 'router' as const, site: mesh.sites[i]!, pid: r.pid })),
+    stop: () => mesh.stop(),
   };
 }

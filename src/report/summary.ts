@@ -2,6 +2,7 @@
 import Table from 'cli-table3';
 import type { GroupResult, RunResult } from '../results/model.js';
 import { topologyLines } from './topology-summary.js';
+import { resourceLines } from './resources-summary.js';
 
 /** Microseconds as milliseconds with sensible precision. */
 export function formatMs(us: number | undefined): string {
@@ -97,6 +98,7 @@ export function summaryText(result: RunResult): string {
     `client latency of calls is the round trip; server and listener latency is one-way, ${result.clocks.note}`,
     `delivery by (client, sequence)${result.lateReplies || result.unmatchedReplies ? `; replies: ${result.lateReplies} late (after their timeout), ${result.unmatchedReplies} unmatched` : ''}:`,
     ...deliveryLines(result),
+    ...resourceLines(result),
   ];
   if (result.generator.saturated) {
     lines.push(`GENERATOR SATURATED: ${result.generator.reasons.join('; ')}. These figures are the load generator's limits, not the bus's: use more workers or hosts, or less load per worker.`);

@@ -10,6 +10,7 @@ import type { WorkerClock } from '../runner/clock-sync.js';
 import type { Scenario } from '../scenario/types.js';
 import type { MeasuredLink } from '../network/measure.js';
 import type { CutRecord } from '../network/cut-schedule.js';
+import type { ResourceReport, ResourceRow } from '../metrics/resources.js';
 
 export const RESULT_SCHEMA_VERSION = 2;
 
@@ -101,6 +102,8 @@ export interface RunResult {
   harness: { cpuUserUs: number; cpuSystemUs: number; cpuCores: number; maxRssBytes: number };
   /** what the bus counted itself (router links, addresses, deliveries), when it can say */
   busStatistics?: unknown;
+  /** CPU, RSS and TCP connections of the bus and agent processes per second of the measured phase, per host; RabbitMQ's own figures with bus.management */
+  resources?: ResourceReport & { rows: ResourceRow[] };
   /** the geography the run had: sites, hosts, bus sites, agents per site, and the links asked for, applied (by which mechanism) and measured */
   topology?: {
     provider: string;

@@ -4,7 +4,8 @@
  * plugin, or a mesh of routers). The runner only sees endpoints, a stop and
  * optional statistics; it never asks which.
  */
-import { startLocalRabbit } from '../../deploy/rabbitmq-local.js';
+import { startLocalRabbit, type LocalRabbit } from '../../deploy/rabbitmq-local.js';
+import type { ManagementEndpoint } from '../metrics/rabbit-management.js';
 import { routerStatistics, type RouterStatistics } from '../../deploy/qdr/management.js';
 import { startLocalMesh } from '../../deploy/qdr/router-local.js';
 import type { BusConfig } from '../scenario/types.js';
@@ -21,7 +22,9 @@ export interface DeployedBus {
   /** what the bus itself counted, read at the end of the run */
   statistics?(): Promise<unknown>;
   /** the processes that are the bus (broker VMs, routers), for the resource metrics */
-  processes?(): { name: string; site?: string; pid: number | undefined }[];
+  processes?(): { name: string; kind: 'broker' | 'router'; site?: string; pid: number | undefined }[];
+  /** RabbitMQ management APIs to sample, one per node (with bus.management) */
+  management?: ({ name: string } & ManagementEndpoint)[];
   stop(): Promise<void>;
 }
 
@@ -44,17 +47,28 @@ export async function deployBus(bus: BusConfig, logsDir?: string): Promise<Deplo
           mesh.routers.map((router) => routerStatistics(router.url, mesh.flavor).catch((error: Error) => ({ id: router.plan.id, error: error.message }))),
         ),
       }),
-      processes: () => mesh.routers.map((router) => ({ name: router.plan.id, pid: router.pid })),
+      processes: () => mesh.routers.map((router) => ({ name: router.plan.id, kind: 'router' as const, pid: router.pid })),
       stop: () => mesh.stop(),
     };
   }
   const amqp1 = bus.kind === 'amqp1';
-  const broker = await startLocalRabbit({ ...keepLogs, ...(amqp1 ? { plugins: ['rabbitmq_amqp1_0'] } : {}) });
+  const broker = await startLocalRabbit({ ...keepLogs, plugins: brokerPlugins(bus) });
   return {
     urls: [amqp1 ? broker.amqp1Url : broker.transportUrl],
     embedded: true,
     description: `a local RabbitMQ ${broker.version}${amqp1 ? ' with its AMQP 1.0 plugin' : ''}`,
-    processes: () => [{ name: broker.nodeName, pid: broker.beamPid() }],
+    processes: () => [{ name: broker.nodeName, kind: 'broker' as const, pid: broker.beamPid() }],
+    ...(broker.managementPort ? { management: [managementOf(broker)] } : {}),
     stop: () => broker.stop(),
   };
+}
+
+/** The plugins a deployed broker needs: AMQP 1.0 for an amqp1 bus, management when asked for. */
+export function brokerPlugins(bus: BusConfig): string[] {
+  return [...(bus.kind === 'amqp1' ? ['rabbitmq_amqp1_0'] : []), ...(bus.management ? ['rabbitmq_management'] : [])];
+}
+
+/** A node's management API, as the resource sampler reads it (guest may log in from any address: loopback_users is none). */
+export function managementOf(broker: LocalRabbit): { name: string } & ManagementEndpoint {
+  return { name: broker.nodeName, url: `${broker.url.replace(/^amqp:\/\/[^@]*@([^:/]+):\d+\/$/, 'http://$1')}:${broker.managementPort}/`, user: 'guest', password: 'guest' };
 }

@@ -32,6 +32,7 @@ import { startProvider } from '../providers/start.js';
 import type { AppliedNetwork, Provider } from '../providers/provider.js';
 import type { WorkerInit } from '../../agents/control.js';
 import { cutWindows } from '../network/cuts.js';
+import { startResourceSampler, summarizeResources, type WatchedProcess } from '../metrics/resources.js';
 import { startCutSchedule, type CutSchedule } from '../network/cut-schedule.js';
 import type { AgentFailure, WorkerToMain } from '../../agents/control.js';
 
@@ -159,6 +160,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     }
     const url = bus.urls.join(',');
     cleanups.push(onCleanup('agent workers', () => activePool.shutdown(3000)));
+    const deployed = bus;
+    const hostOfSite = (site: string | undefined): string => (site && provider ? (provider.hosts.find((h) => h.site === site)?.name ?? site) : 'local');
+    // Agents in this process (threads) count as the agents' cost; with agent hosts, each host's process does, and this one coordinates.
+    const watchedProcesses = (): WatchedProcess[] => [
+      ...(deployed.processes?.() ?? []).flatMap((p) => (p.pid ? [{ name: p.name, kind: p.kind, host: hostOfSite(p.site), pid: p.pid }] : [])),
+      ...agentHosts.flatMap((h) => (h.pid ? [{ name: `agents on ${h.host}`, kind: 'agents' as const, host: h.host, pid: h.pid }] : [])),
+      { name: 'busbench', kind: agentHosts.length > 0 ? ('coordinator' as const) : ('agents' as const), host: 'local', pid: process.pid },
+    ];
 
     // Start-up: progress from every worker, summed.
     const progress = inits.map(() => ({ started: 0, failed: 0 }));
@@ -231,6 +240,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     measureBeganAt = measureBegan;
     const cpuAtMeasure = process.cpuUsage();
     emit({ type: 'phase', phase: 'measure' });
+    // What the bus and the agents cost, over the measured phase.
+    const sampler = scenario.runner.resourceIntervalMs > 0 ? startResourceSampler({ processes: watchedProcesses, intervalMs: scenario.runner.resourceIntervalMs, ...(bus.management ? { management: bus.management } : {}) }) : undefined;
     // Scheduled outages, timed from the start of the measured phase.
     const windows = topology && provider ? cutWindows(topology.dropouts, topology.partitions, topology.sites.map((s) => s.name), scenario.load.durationMs ?? MAX_CUT_HORIZON_MS) : [];
     if (windows.length > 0 && provider) {
@@ -252,6 +263,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     if (stopTimer) clearTimeout(stopTimer);
     const disruptions = cuts ? await cuts.stop() : [];
     cuts = undefined;
+    const resources = await sampler?.stop();
     const measuredMs = performance.now() - measureBegan;
     const cpuMeasured = process.cpuUsage(cpuAtMeasure);
 
@@ -345,6 +357,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       },
     };
     if (busStatistics !== undefined) result.busStatistics = busStatistics;
+    if (resources) result.resources = { ...resources, rows: summarizeResources(resources) };
     if (topology) {
       result.topology = {
         provider: topology.provider,

@@ -196,6 +196,7 @@ interface RawScenario {
     exchange: string;
     addressing: 'routable' | 'legacy';
     credit: number;
+    management: boolean;
     router?: {
       routers: number;
       shape?: NonNullable<Scenario['bus']['router']>['shape'];
@@ -229,7 +230,7 @@ interface RawScenario {
     payload_bytes: RawPayload;
     timeout: string | number;
   };
-  runner: { workers: 'auto' | number; connect_concurrency: number; saturation_utilization: number; saturation_lag: string | number; bookkeeping: boolean };
+  runner: { workers: 'auto' | number; connect_concurrency: number; saturation_utilization: number; saturation_lag: string | number; bookkeeping: boolean; resource_interval: string | number };
   faults?: {
     server_stall?: { at: string | number; for: string | number };
     drop_every?: number;
@@ -293,9 +294,20 @@ function crossFieldProblems(raw: RawScenario, file: string, locate: Locator): Sc
   if (raw.topology) {
     for (const problem of topologyProblems(raw.topology, agentCounts(agents))) add(problem.path, problem.message);
     if (bus.url !== undefined) add(['topology', 'bus'], 'bus.url uses a running bus, but a topology places the bus nodes busbench deploys: remove bus.url');
-    if (bus.router && raw.topology.provider !== 'local') add(['bus', 'router'], 'with provider netns or ssh the bus nodes are one per bus site (topology.bus): remove bus.router');
+    if (bus.router && raw.topology.provider === 'ssh') add(['bus', 'router'], 'with provider ssh the bus nodes are one per bus site (topology.bus), and routers are deployed only with provider netns: remove bus.router');
+    if (bus.router && raw.topology.provider === 'netns') {
+      // One router per bus site, linked along topology.links: the mesh fields of provider local do not apply.
+      for (const field of ['routers', 'shape', 'edges', 'tree_fanout'] as const) {
+        if (bus.router[field] !== undefined) {
+          add(['bus', 'router', field], `with provider netns there is one router per bus site (topology.bus), linked along topology.links: remove bus.router.${field}, and list the router sites in topology.bus`);
+        }
+      }
+    }
   }
-  if (bus.router) {
+  const sitesDecideRouters = raw.topology !== undefined && raw.topology.provider !== 'local';
+  if (bus.router && !sitesDecideRouters && bus.router.routers === undefined) {
+    add(['bus', 'router'], 'bus.router needs routers: how many routers to deploy on this host (1 … 64)');
+  } else if (bus.router && !sitesDecideRouters) {
     try {
       meshEdges({ routers: bus.router.routers, ...(bus.router.shape ? { shape: bus.router.shape } : {}), ...(bus.router.edges ? { edges: bus.router.edges } : {}), ...(bus.router.tree_fanout ? { treeFanout: bus.router.tree_fanout } : {}) });
     } catch (error) {
@@ -339,6 +351,7 @@ function toScenario(raw: RawScenario, source: string): Scenario {
       exchange: raw.bus.exchange,
       addressing: raw.bus.addressing,
       credit: raw.bus.credit,
+      management: raw.bus.management,
       ...(raw.bus.router ? { router: toRouterDeployment(raw.bus.router) } : {}),
     },
     agents: {
@@ -370,6 +383,7 @@ function toScenario(raw: RawScenario, source: string): Scenario {
       saturationUtilization: raw.runner.saturation_utilization,
       saturationLagMs: parseDuration(raw.runner.saturation_lag),
       bookkeeping: raw.runner.bookkeeping,
+      resourceIntervalMs: parseDuration(raw.runner.resource_interval),
     },
     ...(raw.faults ? { faults: toFaults(raw.faults, parseDuration(load.timeout)) } : {}),
     ...(topology ? { topology } : {}),

@@ -43,11 +43,11 @@ export const scenarioSchema = {
         exchange: { type: 'string', pattern: NAME_PATTERN, default: 'openstack', description: 'oslo control exchange' },
         addressing: { enum: ['routable', 'legacy'], default: 'routable', description: 'amqp1 against routers: oslo address scheme' },
         credit: { type: 'integer', minimum: 1, default: 100, description: 'amqp1: credit window of server and listener links' },
+        management: { type: 'boolean', default: false, description: "deployed RabbitMQ: enable its management plugin and sample queues, messages, connections and channels from it every second (it costs the broker some memory and CPU)" },
         router: {
           type: 'object',
           additionalProperties: false,
-          required: ['routers'],
-          description: 'amqp1: routers busbench deploys on this host',
+          description: 'amqp1: routers busbench deploys: `routers` of them on this host, or with topology provider netns one per bus site (then without routers, shape, edges, tree_fanout)',
           properties: {
             routers: { type: 'integer', minimum: 1, maximum: 64 },
             shape: { enum: ['single', 'chain', 'ring', 'star', 'full', 'tree'] },
@@ -139,6 +139,7 @@ export const scenarioSchema = {
         saturation_utilization: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.9, description: 'event-loop utilization of a worker above which the generator counts as saturated' },
         saturation_lag: { ...DURATION, default: '50ms', description: 'event-loop delay p99 of a worker above which the generator counts as saturated' },
         bookkeeping: { type: 'boolean', default: true, description: 'per-message accounting, per-leg timestamps and the time series (off only to measure their cost)' },
+        resource_interval: { ...DURATION, default: '1s', description: 'how often CPU, RSS and TCP connections of the bus and agent processes are sampled over the measured phase; 0: not at all' },
       },
     },
     topology: topologySchema,

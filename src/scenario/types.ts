@@ -60,6 +60,8 @@ export interface BusConfig {
   credit: number;
   /** amqp1 without url: deploy these routers instead of the embedded RabbitMQ */
   router?: RouterDeployment;
+  /** deployed RabbitMQ: enable the management plugin and sample its figures */
+  management: boolean;
 }
 
 export interface AgentsConfig {
@@ -121,6 +123,8 @@ export interface RunnerConfig {
   saturationLagMs: number;
   /** per-message accounting, per-leg timestamps and the time series; off only to measure what they cost */
   bookkeeping: boolean;
+  /** sampling period of the bus and agent processes' CPU, RSS and TCP connections; 0: none */
+  resourceIntervalMs: number;
 }
 
 /**
