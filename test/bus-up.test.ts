@@ -94,6 +94,11 @@ describe('bus up / down', { timeout: 240_000 }, async () => {
       await server.stop();
     }
 
+    // A second netns run on the same machine would share the sites' network: refused, saying why.
+    const overlapping = await busbench(['run', scenario, '--no-results', '--no-progress']);
+    assert.notEqual(overlapping.code, 0);
+    assert.match(overlapping.stderr, /another busbench run on this machine uses the sites' network \(bbgw-\w+ has 10\.200\.0\.254\)/);
+
     process.kill(state.pid, 'SIGKILL');
     while (alive(state.pid)) await new Promise((resolve) => setTimeout(resolve, 50));
     const status = await busbench(['bus', 'status', '--state-dir', stateDir]);

@@ -18,7 +18,7 @@ import { measureLinks } from '../network/measure.js';
 import { createSiteNamespaces } from '../network/netns-sites.js';
 import { buildNetworkPlan } from '../network/plan.js';
 import { AGENT_HOST_ENTRY } from '../runner/agent-hosts.js';
-import { brokerPlugins, managementOf } from '../runner/bus-deploy.js';
+import { brokerPlugins, managementOf, MESH_MIN_WARMUP_MS } from '../runner/bus-deploy.js';
 import type { Topology } from '../scenario/topology.js';
 import type { BusConfig, RouterDeployment } from '../scenario/types.js';
 import type { AppliedNetwork, ProvidedHost, Provider, SiteBus } from './provider.js';
@@ -124,6 +124,7 @@ async function deploySiteRouters(router: RouterDeployment, nodes: { site: string
         ...(mesh.graph.reason ? { fullMeshBecause: mesh.graph.reason } : {}),
       },
     },
+    ...(n > 1 ? { minWarmupMs: MESH_MIN_WARMUP_MS } : {}),
     statistics: async (): Promise<{ routers: (RouterStatistics | { id: string; error: string })[] }> => ({
       routers: await Promise.all(mesh.routers.map((r) => routerStatistics(r.url, mesh.flavor).catch((error: Error) => ({ id: r.plan.id, error: error.message })))),
     }),

@@ -23,10 +23,19 @@ export interface DeployedBus {
   statistics?(): Promise<unknown>;
   /** the processes that are the bus (broker VMs, routers), for the resource metrics */
   processes?(): { name: string; kind: 'broker' | 'router'; site?: string; pid: number | undefined }[];
+  /**
+   * The shortest warm-up that gives correct figures on this bus: a router
+   * learns of subscribers on the other routers of a mesh about a second
+   * after they attach, and multicast sent before that misses them.
+   */
+  minWarmupMs?: number;
   /** RabbitMQ management APIs to sample, one per node (with bus.management) */
   management?: ({ name: string } & ManagementEndpoint)[];
   stop(): Promise<void>;
 }
+
+/** Measured 0.9–1.0 s for a 3-router chain to propagate a subscriber (qdrouterd 1.19); twice that, to be safe. */
+export const MESH_MIN_WARMUP_MS = 2000;
 
 export async function deployBus(bus: BusConfig, logsDir?: string): Promise<DeployedBus> {
   if (bus.url) return { urls: [bus.url], embedded: false, description: 'an existing bus', stop: async () => undefined };
@@ -42,6 +51,7 @@ export async function deployBus(bus: BusConfig, logsDir?: string): Promise<Deplo
       embedded: true,
       description: `${mesh.routers.length} local ${mesh.flavor} router(s) (${mesh.version})${r.shape ? `, ${r.shape} mesh` : ''}`,
       facts: { router: { flavor: mesh.flavor, version: mesh.version, routers: mesh.routers.map((router) => router.plan.id) } },
+      ...(mesh.routers.length > 1 ? { minWarmupMs: MESH_MIN_WARMUP_MS } : {}),
       statistics: async (): Promise<{ routers: (RouterStatistics | { id: string; error: string })[] }> => ({
         routers: await Promise.all(
           mesh.routers.map((router) => routerStatistics(router.url, mesh.flavor).catch((error: Error) => ({ id: router.plan.id, error: error.message }))),

@@ -229,7 +229,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     // Awaited after the warm-up; a worker failing before then must not count as an unhandled rejection.
     loadDone.catch(() => undefined);
     activePool.broadcast({ type: 'load-start' });
-    const { warmupMs } = scenario.load;
+    let { warmupMs } = scenario.load;
+    if (bus.minWarmupMs !== undefined && warmupMs < bus.minWarmupMs) {
+      say('warn', `warm-up raised from ${warmupMs / 1000} s to ${bus.minWarmupMs / 1000} s: the routers of a mesh learn of each other's subscribers about a second after they attach, and multicast sent before would miss them`);
+      warmupMs = bus.minWarmupMs;
+    }
     if (warmupMs > 0) {
       emit({ type: 'phase', phase: 'warmup' });
       await sleep(warmupMs);
