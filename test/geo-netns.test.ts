@@ -29,11 +29,11 @@ async function leftovers(): Promise<string[]> {
 }
 
 describe('runs across sites in network namespaces', { timeout: 240_000 }, () => {
-  it('runs a scenario on a 3-node RabbitMQ cluster with a node and agents on every site', async () => {
+  it('runs a scenario on a 3-node RabbitMQ cluster, quorum server queues, a node and agents on every site', async () => {
     const scenario = parseScenario(
       `
 name: geo-cluster
-bus: {kind: rabbitmq}
+bus: {kind: rabbitmq, queues: quorum}
 agents: {servers: 1, clients: 2}
 load: {patterns: [call/anycast, cast/multicast], messages: 600, warmup: 0, concurrency: 2}
 topology:

@@ -13,12 +13,14 @@ export interface DriverConfig {
   addressing?: 'routable' | 'legacy';
   /** AMQP 1.0: credit window of server and listener links */
   serverCredit?: number;
+  /** RabbitMQ: server and notification queues as quorum queues */
+  quorumQueues?: boolean;
 }
 
 export function createDriver(config: DriverConfig): BusDriver {
   switch (config.kind) {
     case 'rabbitmq':
-      return new RabbitDriver({ url: config.url, exchange: config.exchange });
+      return new RabbitDriver({ url: config.url, exchange: config.exchange, ...(config.quorumQueues ? { quorumQueues: true } : {}) });
     case 'amqp1':
       return new Amqp1Driver({
         url: config.url,

@@ -39,6 +39,12 @@ const TRANSIENT_QUEUE_ARGS = { 'x-expires': 1_800_000 };
 /** Topic exchange and queues as oslo declares them with amqp_durable_queues=False, amqp_auto_delete=False. */
 const TOPIC_EXCHANGE_OPTIONS: Options.AssertExchange = { durable: false, autoDelete: false };
 const TOPIC_QUEUE_OPTIONS: Options.AssertQueue = { durable: false, autoDelete: false };
+/**
+ * oslo's rabbit_quorum_queue=True: server and notification queues become
+ * quorum queues, which must be durable; reply and fanout queues stay
+ * classic (a quorum queue cannot expire or be exclusive).
+ */
+const QUORUM_QUEUE_OPTIONS: Options.AssertQueue = { durable: true, autoDelete: false, arguments: { 'x-queue-type': 'quorum' } };
 const TRANSIENT_QUEUE_OPTIONS: Options.AssertQueue = { durable: false, autoDelete: false, arguments: TRANSIENT_QUEUE_ARGS };
 const FANOUT_EXCHANGE_OPTIONS: Options.AssertExchange = { durable: false, autoDelete: true };
 /** Channels per shared connection: well under RabbitMQ's default channel_max of 2047. */
@@ -57,6 +63,8 @@ export interface RabbitDriverOptions {
   prefetch?: number;
   /** AMQP heartbeat in seconds; undefined = the broker's suggestion */
   heartbeat?: number;
+  /** server and notification queues as quorum queues (oslo rabbit_quorum_queue) */
+  quorumQueues?: boolean;
 }
 
 /** oslo transport URL → an amqplib URL. A list of hosts (rabbit://a,b/) uses the first. */
@@ -128,6 +136,10 @@ export class RabbitDriver implements BusDriver {
 }
 
 class RabbitConnection implements BusConnection {
+  private get topicQueueOptions(): Options.AssertQueue {
+    return this.options.quorumQueues ? QUORUM_QUEUE_OPTIONS : TOPIC_QUEUE_OPTIONS;
+  }
+
   private readonly ids = new HexIdGenerator();
   private readonly declaredExchanges = new Set<string>();
   private readonly declaredNotifyQueues = new Set<string>();
@@ -301,9 +313,9 @@ class RabbitConnection implements BusConnection {
     const unicastQueue = `${target.topic}.${target.server}`;
     const fanoutExchange = `${target.topic}_fanout`;
     const fanoutQueue = `${target.topic}_fanout_${randomHex32()}`;
-    await ch.assertQueue(target.topic, TOPIC_QUEUE_OPTIONS);
+    await ch.assertQueue(target.topic, this.topicQueueOptions);
     await ch.bindQueue(target.topic, exchange, target.topic);
-    await ch.assertQueue(unicastQueue, TOPIC_QUEUE_OPTIONS);
+    await ch.assertQueue(unicastQueue, this.topicQueueOptions);
     await ch.bindQueue(unicastQueue, exchange, unicastQueue);
     await this.ensureExchange(fanoutExchange, 'fanout');
     await ch.assertQueue(fanoutQueue, TRANSIENT_QUEUE_OPTIONS);
@@ -374,7 +386,7 @@ class RabbitConnection implements BusConnection {
     if (!this.declaredNotifyQueues.has(routingKey)) {
       // oslo's notifier declares the default queue so notifications wait for a listener instead of vanishing.
       await this.ensureExchange(exchange, 'topic');
-      await this.channel.assertQueue(routingKey, TOPIC_QUEUE_OPTIONS);
+      await this.channel.assertQueue(routingKey, this.topicQueueOptions);
       await this.channel.bindQueue(routingKey, exchange, routingKey);
       this.declaredNotifyQueues.add(routingKey);
     }
@@ -396,7 +408,7 @@ class RabbitConnection implements BusConnection {
     const routingKey = `${topic}.${priority.toLowerCase()}`;
     const queue = pool ?? routingKey;
     await this.ensureExchange(exchange, 'topic');
-    await this.channel.assertQueue(queue, TOPIC_QUEUE_OPTIONS);
+    await this.channel.assertQueue(queue, this.topicQueueOptions);
     await this.channel.bindQueue(queue, exchange, routingKey);
     const { consumerTag } = await this.channel.consume(
       queue,

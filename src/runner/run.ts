@@ -110,6 +110,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       exchange: scenario.bus.exchange,
       addressing: scenario.bus.addressing,
       serverCredit: scenario.bus.credit,
+      ...(scenario.bus.queues === 'quorum' ? { quorumQueues: true } : {}),
     });
     let inits: WorkerInit[];
     let activePool: AgentWorkerPool;

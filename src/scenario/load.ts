@@ -197,6 +197,7 @@ interface RawScenario {
     addressing: 'routable' | 'legacy';
     credit: number;
     management: boolean;
+    queues: 'classic' | 'quorum';
     router?: {
       routers: number;
       shape?: NonNullable<Scenario['bus']['router']>['shape'];
@@ -288,6 +289,7 @@ function crossFieldProblems(raw: RawScenario, file: string, locate: Locator): Sc
     add(['load', 'duration'], 'give either load.messages or load.duration, not both');
   }
   const bus = raw.bus;
+  if (bus.queues === 'quorum' && bus.kind !== 'rabbitmq') add(['bus', 'queues'], 'quorum queues are RabbitMQ over AMQP 0-9-1 (oslo rabbit_quorum_queue): set bus.kind: rabbitmq, or remove bus.queues');
   if (bus.router && bus.kind !== 'amqp1') add(['bus', 'router'], 'routers speak AMQP 1.0: set bus.kind: amqp1, or remove bus.router');
   if (bus.router && bus.url !== undefined) add(['bus', 'router'], 'bus.url uses a running bus and bus.router deploys one: give only one of them');
   if (bus.kind === 'amqp1' && bus.url !== undefined && !/^amqps?:\/\//.test(bus.url)) add(['bus', 'url'], `an amqp1 bus takes an amqp:// URL, got "${bus.url}"`);
@@ -352,6 +354,7 @@ function toScenario(raw: RawScenario, source: string): Scenario {
       addressing: raw.bus.addressing,
       credit: raw.bus.credit,
       management: raw.bus.management,
+      queues: raw.bus.queues,
       ...(raw.bus.router ? { router: toRouterDeployment(raw.bus.router) } : {}),
     },
     agents: {

@@ -43,6 +43,7 @@ export const scenarioSchema = {
         exchange: { type: 'string', pattern: NAME_PATTERN, default: 'openstack', description: 'oslo control exchange' },
         addressing: { enum: ['routable', 'legacy'], default: 'routable', description: 'amqp1 against routers: oslo address scheme' },
         credit: { type: 'integer', minimum: 1, default: 100, description: 'amqp1: credit window of server and listener links' },
+        queues: { enum: ['classic', 'quorum'], default: 'classic', description: "rabbitmq: server and notification queues as classic queues, or as quorum queues replicated over the cluster (oslo's rabbit_quorum_queue)" },
         management: { type: 'boolean', default: false, description: "deployed RabbitMQ: enable its management plugin and sample queues, messages, connections and channels from it every second (it costs the broker some memory and CPU)" },
         router: {
           type: 'object',

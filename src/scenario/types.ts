@@ -62,6 +62,8 @@ export interface BusConfig {
   router?: RouterDeployment;
   /** deployed RabbitMQ: enable the management plugin and sample its figures */
   management: boolean;
+  /** rabbitmq: server and notification queues classic, or quorum (oslo rabbit_quorum_queue) */
+  queues: 'classic' | 'quorum';
 }
 
 export interface AgentsConfig {
