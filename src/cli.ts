@@ -25,6 +25,7 @@ import { limitProgressPrinter, limitSummaryText } from './report/limit-summary.j
 import type { Scenario } from './scenario/types.js';
 import { BUSBENCH_VERSION } from './version.js';
 import { addBusCommands } from './bus/bus-commands.js';
+import { addBusNodeCommand } from './bus/bus-node-command.js';
 
 function integer(name: string, min = 0): (value: string) => number {
   return (value) => {
@@ -440,6 +441,7 @@ export function buildProgram(): Command {
     });
 
   addBusCommands(program);
+  addBusNodeCommand(program);
 
   addAgentOptions(
     standaloneCommand(

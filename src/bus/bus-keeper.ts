@@ -113,7 +113,7 @@ export async function keepBus(scenarioFile: string, scenario: Scenario, file: st
     let description: string;
     let namespaceTag: string | undefined;
     if (topology && topology.provider !== 'local') {
-      const provider = await startProvider(topology);
+      const provider = await startProvider(topology, { scenarioFile });
       namespaceTag = provider.tag;
       const network = await provider.constrain(topology);
       for (const m of network.measured) process.stderr.write(`measured ${m.from} → ${m.to}: rtt ${m.measured.rttAvgMs ?? '-'} ms, loss ${m.measured.lossPercent} %\n`);

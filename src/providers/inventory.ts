@@ -238,7 +238,7 @@ export async function loadInventory(file: string): Promise<Inventory> {
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InventoryError(file, [{ file, path: '', message: code === 'ENOENT' ? 'no such inventory file (topology.inventory names it, relative to where busbench runs)' : `cannot read: ${(error as Error).message}` }]);
+    throw new InventoryError(file, [{ file, path: '', message: code === 'ENOENT' ? 'no such inventory file (topology.inventory names it, relative to the scenario file)' : `cannot read: ${(error as Error).message}` }]);
   }
   return parseInventory(text, file);
 }

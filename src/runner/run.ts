@@ -117,7 +117,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     if (topology && topology.provider !== 'local') {
       // Hosts of their own: the provider makes them, constrains the links between sites, and the bus and agents run on them.
       say('info', `provider ${topology.provider}: ${topology.sites.map((s) => `${s.name} (${s.hosts} host${s.hosts > 1 ? 's' : ''})`).join(', ')}`);
-      const activeProvider = (provider = await startProvider(topology));
+      const activeProvider = (provider = await startProvider(topology, { scenarioFile: scenario.source }));
       cleanups.push(onCleanup(`${topology.provider} hosts`, () => activeProvider.destroy()));
       network = await activeProvider.constrain(topology);
       for (const m of network.mechanisms) say('info', `link ${m.from} → ${m.to}: ${m.property} ${m.value} by ${m.mechanism}`);

@@ -1,0 +1,89 @@
+/**
+ * A bus node host: the process the ssh provider starts on a bus site's
+ * first host (`busbench bus node`). It runs one RabbitMQ node there, says
+ * on one stdout line where it is (or why it could not start), and stops it
+ * when its stdin closes (busbench done, or the ssh connection gone) or on a
+ * signal. The broker is this host's process, so only something on this host
+ * can stop it and clean up after it.
+ */
+import { installSignalHandlers, runCleanups } from '../src/cleanup.js';
+import { freePort, startLocalRabbit } from './rabbitmq-local.js';
+
+export type BusNodeKind = 'rabbitmq' | 'amqp1';
+
+export interface BusNodeCluster {
+  /** long node name, rabbit@<address> */
+  nodeName: string;
+  cookie: string;
+  /** the same on every node; absent for the first node, which picks a free one and reports it */
+  epmdPort?: number;
+  /** every node to discover: the first node lists only itself */
+  nodes: string[];
+}
+
+export interface BusNodeOptions {
+  kind: BusNodeKind;
+  address: string;
+  cluster?: BusNodeCluster;
+  plugins: string[];
+}
+
+export type BusNodeReport =
+  | { ready: true; transportUrl: string; amqp1Url: string; nodeName: string; pid: number | undefined; epmdPort: number; version: string }
+  | { ready: false; error: string };
+
+/** The AMQP 1.0 plugin is what makes a RabbitMQ node an amqp1 bus: added when the caller left it out. */
+export function busNodePlugins(kind: BusNodeKind, plugins: string[]): string[] {
+  return kind === 'amqp1' && !plugins.includes('rabbitmq_amqp1_0') ? ['rabbitmq_amqp1_0', ...plugins] : plugins;
+}
+
+/** The --cluster-json flag, checked field by field so a bad one says what is wrong rather than failing inside the broker. */
+export function parseClusterJson(text: string): BusNodeCluster {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`--cluster-json is not JSON: ${(error as Error).message}`);
+  }
+  const cluster = value as Partial<BusNodeCluster> | null;
+  const problems: string[] = [];
+  if (typeof cluster !== 'object' || cluster === null || Array.isArray(cluster)) throw new Error('--cluster-json must be an object {nodeName, cookie, epmdPort?, nodes}');
+  if (typeof cluster.nodeName !== 'string' || !cluster.nodeName.includes('@')) problems.push('nodeName must be a node name such as rabbit@192.0.2.10');
+  if (typeof cluster.cookie !== 'string' || !/^[A-Za-z0-9]{1,255}$/.test(cluster.cookie)) problems.push('cookie must be letters and digits');
+  if (cluster.epmdPort !== undefined && !(Number.isInteger(cluster.epmdPort) && cluster.epmdPort > 0 && cluster.epmdPort < 65536)) problems.push('epmdPort must be a port number');
+  if (!Array.isArray(cluster.nodes) || cluster.nodes.length === 0 || !cluster.nodes.every((n) => typeof n === 'string' && n.includes('@'))) problems.push('nodes must list node names');
+  if (problems.length > 0) throw new Error(`--cluster-json: ${problems.join('; ')}`);
+  return cluster as BusNodeCluster;
+}
+
+/**
+ * Starts the node, reports it, and resolves once it has been stopped.
+ * Failing to start is reported on stdout too, so the caller reads one
+ * line either way.
+ */
+export async function runBusNode(options: BusNodeOptions): Promise<void> {
+  // A SIGTERM (the provider's kill, or a lost session) must still stop the broker: it runs in a process group of its own, out of reach of a group kill.
+  installSignalHandlers();
+  const report = (line: BusNodeReport): void => void process.stdout.write(`${JSON.stringify(line)}\n`);
+  // Listening from the start: stdin closing while the broker boots must not go unnoticed.
+  const stdinClosed = new Promise<void>((resolve) => {
+    process.stdin.once('end', resolve);
+    process.stdin.once('close', resolve);
+    process.stdin.once('error', () => resolve());
+    process.stdin.resume();
+  });
+  let broker: Awaited<ReturnType<typeof startLocalRabbit>>;
+  try {
+    const cluster = options.cluster ? { ...options.cluster, epmdPort: options.cluster.epmdPort ?? (await freePort()) } : undefined;
+    broker = await startLocalRabbit({ address: options.address, plugins: busNodePlugins(options.kind, options.plugins), ...(cluster ? { cluster } : {}) });
+  } catch (error) {
+    report({ ready: false, error: (error as Error).message });
+    process.exitCode = 1;
+    await runCleanups();
+    return;
+  }
+  report({ ready: true, transportUrl: broker.transportUrl, amqp1Url: broker.amqp1Url, nodeName: broker.nodeName, pid: broker.beamPid(), epmdPort: broker.epmdPort, version: broker.version });
+  await stdinClosed;
+  await broker.stop();
+  process.stdin.pause();
+}

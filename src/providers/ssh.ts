@@ -1,0 +1,435 @@
+/**
+ * The ssh provider: every host is a real machine from the inventory,
+ * reached over ssh. busbench runs there as a copy of this very build,
+ * shipped into busbench_dir when the copy there is missing or different;
+ * agent hosts and bus node hosts (`busbench bus node`) run there as
+ * processes over ssh exec channels; network constraints are the netns
+ * provider's plan, put on each host's real interface with tc and nft.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { BusNodeReport } from '../../deploy/bus-node.js';
+import { applyNetworkPlan, type AppliedPlan, type HostExecutor } from '../network/apply.js';
+import { measureLinks } from '../network/measure.js';
+import { buildNetworkPlan, type KernelCapabilities, type LinkConstraint, type NetworkHost, type NetworkPlan } from '../network/plan.js';
+import type { HostProcess } from '../runner/agent-hosts.js';
+import { brokerPlugins } from '../runner/bus-deploy.js';
+import type { Topology } from '../scenario/topology.js';
+import type { BusConfig } from '../scenario/types.js';
+import { loadInventory } from './inventory.js';
+import type { AppliedNetwork, ProvidedHost, Provider, SiteBus } from './provider.js';
+import { connectSshHosts, type HostFacts, type SshHost, type SshHosts } from './ssh-hosts.js';
+
+const execFileAsync = promisify(execFile);
+
+export interface SshProviderOptions {
+  /** the inventory, a path on this machine */
+  inventoryFile: string;
+  /** labs only: trust hosts whose key the known_hosts file lacks */
+  insecureAcceptUnknownHostKeys?: boolean;
+  connectTimeoutMs?: number;
+}
+
+const MIN_NODE_MAJOR = 20;
+/** The file in busbench_dir saying which build is unpacked there; written last, so a half-unpacked copy has none. */
+export const BUILD_MARKER = '.busbench-build';
+/** Beyond startLocalRabbit's own 60 s: the node process has to start node first. */
+const BUS_NODE_START_TIMEOUT_MS = 90_000;
+/** The broker's own stop grace (15 s) and epmd's, with room to spare. */
+const BUS_NODE_STOP_GRACE_MS = 25_000;
+const BUS_NODE_KILL_GRACE_MS = 10_000;
+
+/** This busbench's root: dist/src/providers/ssh.js is three levels below it. */
+const BUSBENCH_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * What a host needs to run busbench: the build's runtime and the production
+ * dependencies as installed here, following package.json's "files". The
+ * lock file's non-dev packages decide which node_modules go, rather than
+ * excluding the dev ones, so a stray package in node_modules is not shipped.
+ */
+async function runtimePaths(root: string): Promise<string[]> {
+  const lock = JSON.parse(await readFile(join(root, 'package-lock.json'), 'utf8')) as { packages?: Record<string, { dev?: boolean; optional?: boolean }> };
+  const present = async (path: string): Promise<boolean> =>
+    readdir(join(root, path)).then(
+      () => true,
+      () => false,
+    );
+  const production = Object.entries(lock.packages ?? {})
+    .filter(([path, info]) => path.startsWith('node_modules/') && !info.dev)
+    .map(([path]) => path)
+    .sort();
+  // A nested package goes with its parent; an optional one never installed here is not there to ship.
+  const topLevel = production.filter((path) => !production.some((other) => other !== path && path.startsWith(`${other}/`)));
+  const installed = (await Promise.all(topLevel.map(async (path) => ((await present(path)) ? path : undefined)))).filter((p): p is string => p !== undefined);
+  return ['package.json', 'package-lock.json', 'dist/src', 'dist/agents', 'dist/deploy', ...installed];
+}
+
+async function filesUnder(root: string, path: string): Promise<string[]> {
+  const entries = await readdir(join(root, path), { withFileTypes: true }).catch(() => undefined);
+  if (!entries) return [path];
+  const nested = await Promise.all(
+    entries.map((entry) => {
+      const child = posix.join(path, entry.name);
+      return entry.isDirectory() ? filesUnder(root, child) : Promise.resolve(entry.isFile() ? [child] : []);
+    }),
+  );
+  return nested.flat();
+}
+
+export interface BusbenchBuild {
+  root: string;
+  version: string;
+  /** sha256 over every shipped file's path and content */
+  hash: string;
+  paths: string[];
+}
+
+/** The build a host must have, identified by content: a rebuild with the same version is still a different build. */
+export async function localBuild(root = BUSBENCH_ROOT): Promise<BusbenchBuild> {
+  const version = (JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  const paths = await runtimePaths(root);
+  const files = (await Promise.all(paths.map((p) => filesUnder(root, p)))).flat().sort();
+  const digest = createHash('sha256');
+  for (const file of files) {
+    digest.update(`${file}\0`);
+    digest.update(await readFile(join(root, file)));
+    digest.update('\0');
+  }
+  return { root, version, hash: digest.digest('hex'), paths };
+}
+
+function markerText(build: BusbenchBuild): string {
+  return JSON.stringify({ version: build.version, hash: build.hash });
+}
+
+async function remoteText(hosts: SshHosts, host: string, file: string): Promise<string | undefined> {
+  return hosts.run(host, ['cat', file]).catch(() => undefined);
+}
+
+/** The copy in busbench_dir is this build when its package.json version and the marker's hash both match. */
+async function hasBuild(hosts: SshHosts, host: SshHost, build: BusbenchBuild): Promise<boolean> {
+  const [pkg, marker] = await Promise.all([remoteText(hosts, host.name, posix.join(host.busbenchDir, 'package.json')), remoteText(hosts, host.name, posix.join(host.busbenchDir, BUILD_MARKER))]);
+  try {
+    const recorded = JSON.parse(marker ?? 'null') as { version?: string; hash?: string } | null;
+    return (JSON.parse(pkg ?? 'null') as { version?: string } | null)?.version === build.version && recorded?.version === build.version && recorded.hash === build.hash;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Ships the build to the hosts lacking it: one tarball of the installed
+ * runtime, made once, unpacked over busbench_dir. Hosts that are one
+ * machine and one directory (several inventory entries for a machine) get
+ * one copy, so two unpacks never race in the same directory.
+ */
+async function installBusbench(hosts: SshHosts, build: BusbenchBuild): Promise<string[]> {
+  const copies = new Map<string, SshHost>();
+  for (const host of hosts.hosts) {
+    const key = `${host.inventory.user}@${host.inventory.host}:${host.inventory.port}:${host.busbenchDir}`;
+    if (!copies.has(key)) copies.set(key, host);
+  }
+  const lacking = (await Promise.all([...copies.values()].map(async (host) => ((await hasBuild(hosts, host, build)) ? undefined : host)))).filter((h): h is SshHost => h !== undefined);
+  if (lacking.length === 0) return [];
+  const scratch = await mkdtemp(join(tmpdir(), 'busbench-ship-'));
+  try {
+    const tarball = join(scratch, `busbench-${build.version}-${build.hash.slice(0, 12)}.tgz`);
+    await execFileAsync('tar', ['czf', tarball, '-C', build.root, ...build.paths]).catch((error: Error & { stderr?: string }) => {
+      throw new Error(`packing busbench for the ssh hosts: ${error.stderr?.trim() || error.message}`);
+    });
+    await Promise.all(
+      lacking.map(async (host) => {
+        const marker = posix.join(host.busbenchDir, BUILD_MARKER);
+        await hosts.run(host.name, ['rm', '-f', marker]);
+        const remote = await hosts.ship(host.name, tarball);
+        try {
+          await hosts.run(host.name, ['tar', 'xzf', remote, '-C', host.busbenchDir]);
+        } finally {
+          await hosts.run(host.name, ['rm', '-f', remote]).catch(() => undefined);
+        }
+        await hosts.run(host.name, ['sh', '-c', 'printf "%s\\n" "$1" > "$2"', 'busbench-marker', markerText(build), marker]);
+      }),
+    );
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return lacking.map((h) => h.name);
+}
+
+function nodeMajor(version: string): number {
+  return Number(/^v?(\d+)\./.exec(version)?.[1] ?? 0);
+}
+
+/** Every host without a usable node, in one error, each with what to do there. */
+function checkNode(facts: HostFacts[], hosts: SshHost[]): void {
+  const problems = facts.flatMap((fact) => {
+    const host = hosts.find((h) => h.name === fact.host)!;
+    const where = `${fact.host} (${host.inventory.user}@${host.inventory.host}:${host.inventory.port})`;
+    if (!fact.node) return [`${where}: no node on the PATH of a non-interactive ssh session: install Node.js ${MIN_NODE_MAJOR} or later there (e.g. apt-get install nodejs from NodeSource), on a PATH that ssh <host> node --version sees`];
+    if (nodeMajor(fact.node) < MIN_NODE_MAJOR) return [`${where}: node ${fact.node} is too old: busbench needs Node.js ${MIN_NODE_MAJOR} or later there; upgrade it (e.g. from NodeSource)`];
+    return [];
+  });
+  if (problems.length > 0) throw new Error(`the ssh hosts cannot run busbench:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+}
+
+/** `ip -o route get` names the interface traffic to that address leaves by: `… dev eth0 src …`. */
+export function routeDevice(output: string): string | undefined {
+  return /\bdev (\S+)/.exec(output)?.[1];
+}
+
+/**
+ * What a host's kernel can do, tried in a scratch namespace there so
+ * nothing on the host is touched (as detectKernel does on this machine).
+ */
+export async function probeKernel(run: SshHosts['run'], host: string): Promise<KernelCapabilities> {
+  const scratch = `busbench-probe-${randomBytes(3).toString('hex')}`;
+  await run(host, ['ip', 'netns', 'add', scratch]).catch((error: Error) => {
+    throw new Error(`${host}: constraining links needs root there (ip netns, tc, nft): the inventory's user for it must be root; ${error.message}`);
+  });
+  try {
+    const works = (argv: string[]): Promise<boolean> =>
+      run(host, ['ip', 'netns', 'exec', scratch, ...argv]).then(
+        () => true,
+        () => false,
+      );
+    const netem = await works(['tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms']);
+    const nft =
+      (await works(['nft', 'add', 'table', 'inet', 'probe'])) &&
+      (await works(['nft', 'add', 'chain', 'inet', 'probe', 'out', '{', 'type', 'filter', 'hook', 'output', 'priority', '0', ';', '}'])) &&
+      (await works(['nft', 'add', 'rule', 'inet', 'probe', 'out', 'numgen', 'random', 'mod', '100', '<', '1', 'drop']));
+    return { netem, nft };
+  } finally {
+    await run(host, ['ip', 'netns', 'del', scratch]).catch(() => undefined);
+  }
+}
+
+function constrained(link: LinkConstraint): boolean {
+  return Boolean(link.delayMs || link.jitterMs || link.lossPercent || link.rateMbit);
+}
+
+/** Constraints steer by destination address: two sites at one address are one machine to tc, and cannot be told apart. */
+function checkSeparable(hosts: SshHost[]): void {
+  const siteOf = new Map<string, { site: string; host: string }>();
+  for (const host of hosts) {
+    const other = siteOf.get(host.address);
+    if (other && other.site !== host.site) {
+      throw new Error(
+        `hosts ${other.host} (site ${other.site}) and ${host.name} (site ${host.site}) are both at ${host.address}: links between their sites cannot be constrained ` +
+          '(tc and nft tell traffic apart by destination address); give each site hosts of its own in the inventory, or remove topology.links',
+      );
+    }
+    if (!other) siteOf.set(host.address, { site: host.site, host: host.name });
+  }
+}
+
+interface BusNodeHost {
+  site: string;
+  host: string;
+  report: Extract<BusNodeReport, { ready: true }>;
+  stop(): Promise<void>;
+}
+
+function exitOf(child: HostProcess): Promise<void> {
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+function delay(ms: number): Promise<'timeout'> {
+  return new Promise((resolve) => setTimeout(() => resolve('timeout'), ms).unref());
+}
+
+/** Starts `busbench bus node` on a host and waits for its one line. */
+async function startBusNodeHost(host: SshHost, argv: string[], site: string): Promise<BusNodeHost> {
+  const child = host.spawn(argv);
+  const exited = exitOf(child);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4096)));
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      // stdin closing is the node host's cue to stop its broker; signals come only when it does not.
+      child.stdin?.end();
+      if ((await Promise.race([exited, delay(BUS_NODE_STOP_GRACE_MS)])) !== 'timeout') return;
+      // SIGTERM first: the node host stops its broker on it; SIGKILL would orphan the broker, which is in a process group of its own.
+      child.kill('SIGTERM');
+      if ((await Promise.race([exited, delay(BUS_NODE_KILL_GRACE_MS)])) !== 'timeout') return;
+      child.kill('SIGKILL');
+      await Promise.race([exited, delay(5000)]);
+    })());
+  const detail = (): string => (stderr.trim() ? `: ${stderr.trim()}` : '');
+  const line = new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const newline = buffered.indexOf('\n');
+      if (newline >= 0) resolve(buffered.slice(0, newline));
+    });
+    child.once('error', (error) => reject(new Error(`bus node on ${host.name}: ${error.message}`)));
+    void exited.then(() => reject(new Error(`the bus node host on ${host.name} exited before it was ready${detail()}`)));
+  });
+  try {
+    const first = await Promise.race([line, delay(BUS_NODE_START_TIMEOUT_MS)]);
+    if (first === 'timeout') throw new Error(`the bus node on ${host.name} was not ready within ${BUS_NODE_START_TIMEOUT_MS / 1000} s${detail()}`);
+    let report: BusNodeReport;
+    try {
+      report = JSON.parse(first) as BusNodeReport;
+    } catch {
+      throw new Error(`the bus node host on ${host.name} printed ${JSON.stringify(first.slice(0, 200))} instead of its ready line${detail()}`);
+    }
+    if (!report.ready) throw new Error(`the bus node on ${host.name} could not start: ${report.error}`);
+    return { site, host: host.name, report, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export async function startSshProvider(topology: Topology, options: SshProviderOptions): Promise<Provider> {
+  const inventory = await loadInventory(options.inventoryFile);
+  const ssh = await connectSshHosts(
+    inventory,
+    topology.sites.map((s) => ({ site: s.name, count: s.hosts })),
+    {
+      ...(options.insecureAcceptUnknownHostKeys ? { insecureAcceptUnknownHostKeys: true } : {}),
+      ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    },
+  );
+  const nodeOf = new Map<string, string>();
+  try {
+    checkNode(await ssh.facts(), ssh.hosts);
+    await Promise.all(ssh.hosts.map(async (h) => nodeOf.set(h.name, (await ssh.run(h.name, ['sh', '-c', 'command -v node'])).trim())));
+    await installBusbench(ssh, await localBuild());
+  } catch (error) {
+    await ssh.close();
+    throw error;
+  }
+
+  const run: HostExecutor = async (host, argv) => void (await ssh.run(host, argv));
+  const agentHostOf = (host: SshHost): string[] => [nodeOf.get(host.name)!, posix.join(host.busbenchDir, 'dist', 'agents', 'host.js')];
+  const busNodeArgv = (host: SshHost, flags: string[]): string[] => [
+    'env',
+    // The broker's files go under busbench_dir rather than the host's /tmp: everything busbench leaves on the host is in one place.
+    `TMPDIR=${posix.join(host.busbenchDir, 'tmp')}`,
+    nodeOf.get(host.name)!,
+    posix.join(host.busbenchDir, 'dist', 'src', 'cli.js'),
+    'bus',
+    'node',
+    ...flags,
+  ];
+  const agentHostArgv = agentHostOf(ssh.hosts[0]!);
+  // The Provider gives one agent host argv for all hosts, yet node and busbench_dir may differ per host: each host puts in its own.
+  const hosts: ProvidedHost[] = ssh.hosts.map((host) => ({
+    name: host.name,
+    site: host.site,
+    address: host.address,
+    spawn: (argv: string[]) => host.spawn(argv.length === agentHostArgv.length && argv.every((a, i) => a === agentHostArgv[i]) ? agentHostOf(host) : argv),
+  }));
+  const firstHostOf = (site: string): SshHost => {
+    const host = ssh.hosts.find((h) => h.site === site);
+    if (!host) throw new Error(`site ${site} has no host`);
+    return host;
+  };
+  let applied: AppliedPlan | undefined;
+  const busNodes: BusNodeHost[] = [];
+  let destroyed: Promise<void> | undefined;
+
+  return {
+    kind: 'ssh',
+    hosts,
+    run,
+    agentHostArgv,
+
+    async constrain(t: Topology): Promise<AppliedNetwork> {
+      const links = t.links.filter(constrained);
+      const empty: NetworkPlan = { hosts: [], mechanisms: [], relayed: [] };
+      if (links.length === 0) return { plan: empty, mechanisms: [], measured: [] };
+      checkSeparable(ssh.hosts);
+      const networkHosts: NetworkHost[] = await Promise.all(
+        ssh.hosts.map(async (host) => {
+          const peer = ssh.hosts.find((h) => h.address !== host.address)!;
+          const output = await ssh.run(host.name, ['ip', '-o', 'route', 'get', peer.address]);
+          const device = routeDevice(output);
+          if (!device) throw new Error(`${host.name}: cannot tell the interface towards ${peer.address} from \`ip -o route get ${peer.address}\`: ${output.trim()}`);
+          return { name: host.name, site: host.site, device, address: host.address };
+        }),
+      );
+      // One plan for all hosts: a mechanism is used only when every host has it.
+      const kernels = await Promise.all(ssh.hosts.map((h) => probeKernel(ssh.run, h.name)));
+      const kernel = { netem: kernels.every((k) => k.netem), nft: kernels.every((k) => k.nft) };
+      const plan = buildNetworkPlan(networkHosts, t.links, kernel);
+      applied = await applyNetworkPlan(plan, run);
+      const firsts = t.sites.map((s) => {
+        const host = firstHostOf(s.name);
+        return { site: s.name, host: host.name, address: host.address };
+      });
+      const measured = await measureLinks(firsts, t.links, plan, (host, argv) => ssh.run(host, argv));
+      return { plan, mechanisms: plan.mechanisms, measured };
+    },
+
+    async deployBus(bus: BusConfig, busSites: string[]): Promise<SiteBus> {
+      if (bus.kind === 'amqp1' && bus.router) throw new Error('with provider ssh the bus is RabbitMQ nodes, one per bus site: routers over ssh are not supported yet; remove bus.router, or use provider netns');
+      const nodes = busSites.map((site) => ({ site, host: firstHostOf(site) }));
+      if (new Set(nodes.map((n) => n.host.address)).size !== nodes.length) {
+        throw new Error(`each RabbitMQ cluster node needs a machine of its own (the nodes are rabbit@<address>, and share one epmd port): bus sites ${busSites.join(', ')} have hosts at the same address; give them hosts of their own in the inventory, or list one bus site`);
+      }
+      const plugins = brokerPlugins(bus);
+      const baseFlags = (address: string): string[] => ['--kind', bus.kind, '--address', address, ...(plugins.length > 0 ? ['--plugins', plugins.join(',')] : [])];
+      const startedHere: BusNodeHost[] = [];
+      await Promise.all(nodes.map((n) => ssh.run(n.host.name, ['mkdir', '-p', posix.join(n.host.busbenchDir, 'tmp')])));
+      const stopAll = async (list: BusNodeHost[]): Promise<void> => void (await Promise.all(list.map((n) => n.stop())));
+      try {
+        if (nodes.length === 1) {
+          const [only] = nodes;
+          startedHere.push(await startBusNodeHost(only!.host, busNodeArgv(only!.host, baseFlags(only!.host.address)), only!.site));
+        } else {
+          const cookie = randomBytes(16).toString('hex').toUpperCase();
+          const names = nodes.map((n) => `rabbit@${n.host.address}`);
+          // The first node boots alone, listing only itself, and picks the epmd port on its host; the others then join it at that port.
+          const first = await startBusNodeHost(nodes[0]!.host, busNodeArgv(nodes[0]!.host, [...baseFlags(nodes[0]!.host.address), '--cluster-json', JSON.stringify({ nodeName: names[0], cookie, nodes: [names[0]] })]), nodes[0]!.site);
+          startedHere.push(first);
+          const rest = await Promise.allSettled(
+            nodes.slice(1).map((n, i) =>
+              startBusNodeHost(n.host, busNodeArgv(n.host, [...baseFlags(n.host.address), '--cluster-json', JSON.stringify({ nodeName: names[i + 1], cookie, epmdPort: first.report.epmdPort, nodes: names })]), n.site),
+            ),
+          );
+          for (const outcome of rest) if (outcome.status === 'fulfilled') startedHere.push(outcome.value);
+          const failed = rest.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+          if (failed) throw failed.reason as Error;
+        }
+      } catch (error) {
+        await stopAll(startedHere);
+        throw error;
+      }
+      busNodes.push(...startedHere);
+      const amqp1 = bus.kind === 'amqp1';
+      const urlOf = (n: BusNodeHost): string => (amqp1 ? n.report.amqp1Url : n.report.transportUrl);
+      const endpoints = Object.fromEntries(startedHere.map((n) => [n.site, urlOf(n)]));
+      const version = startedHere[0]!.report.version;
+      return {
+        urls: Object.values(endpoints),
+        endpoints,
+        embedded: true,
+        description: startedHere.length > 1 ? `a ${startedHere.length}-node RabbitMQ ${version} cluster on sites ${busSites.join(', ')} over ssh` : `RabbitMQ ${version} on site ${busSites[0]} (${startedHere[0]!.host}, over ssh)`,
+        facts: { nodes: startedHere.map((n) => ({ site: n.site, host: n.host, node: n.report.nodeName, url: urlOf(n), pid: n.report.pid })) },
+        // The brokers' pids are the remote hosts' (facts above keep them): this machine's resource sampler would read whatever process has that pid here.
+        processes: () => [],
+        stop: () => stopAll(startedHere),
+      };
+    },
+
+    destroy(): Promise<void> {
+      return (destroyed ??= (async () => {
+        // The runner stops the bus first; a run that failed half-way may not have.
+        await Promise.all(busNodes.map((n) => n.stop()));
+        const removal = await applied?.remove();
+        await ssh.close();
+        if (removal && removal.failures.length > 0) throw new Error(`some network constraints could not be removed from the ssh hosts:\n${removal.failures.map((f) => `  ${f}`).join('\n')}`);
+      })());
+    },
+  };
+}
