@@ -154,7 +154,8 @@ interface OwnerRecord {
   epmdPgid?: number;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process lives (EPERM: it does, but is not ours to signal). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -184,7 +185,7 @@ export async function reapOrphanedBrokers(): Promise<string[]> {
     } catch {
       continue; // being set up right now, or not ours to judge
     }
-    if (alive(owner.ownerPid)) continue;
+    if (processAlive(owner.ownerPid)) continue;
     for (const pgid of [owner.brokerPgid, owner.epmdPgid]) if (pgid) killGroup(pgid, 'SIGKILL');
     await rm(dir, { recursive: true, force: true });
     reaped.push(dir);

@@ -14,7 +14,7 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { reapOrphanedBrokers } from '../../deploy/rabbitmq-local.js';
+import { processAlive, reapOrphanedBrokers } from '../../deploy/rabbitmq-local.js';
 import { installSignalHandlers } from '../cleanup.js';
 import { runCommand } from '../network/command.js';
 import { startProvider } from '../providers/start.js';
@@ -61,14 +61,6 @@ export async function readState(file: string): Promise<BusState | undefined> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** oslo takes several hosts as user:pass@host:port pairs separated by commas, under one scheme. */
 export function combinedTransportUrl(urls: string[]): string {
@@ -82,7 +74,7 @@ export async function busUp(scenarioFile: string, scenario: Scenario, stateDir: 
   await mkdir(stateDir, { recursive: true });
   const file = stateFile(stateDir, scenario.name);
   const existing = await readState(file);
-  if (existing && alive(existing.pid)) {
+  if (existing && processAlive(existing.pid)) {
     throw new Error(`a bus named ${scenario.name} is already up (keeper pid ${existing.pid}): busbench bus down ${scenario.name} first, or give the scenario another name`);
   }
   const log = join(stateDir, `${scenario.name}.log`);
@@ -94,7 +86,7 @@ export async function busUp(scenarioFile: string, scenario: Scenario, stateDir: 
   for (;;) {
     const state = await readState(file);
     if (state && state.pid === keeper.pid && state.status !== 'starting') return state;
-    if (keeper.exitCode !== null || (keeper.pid !== undefined && !alive(keeper.pid))) {
+    if (keeper.exitCode !== null || (keeper.pid !== undefined && !processAlive(keeper.pid))) {
       throw new Error(`the bus keeper exited before the bus was up; its log, ${log}:\n${(await readFile(log, 'utf8').catch(() => '')).trim().split('\n').slice(-15).join('\n')}`);
     }
     if (Date.now() > deadline) throw new Error(`the bus was not up within ${UP_TIMEOUT_MS / 1000} s; see ${log}, and run busbench bus down ${scenario.name}`);
@@ -140,11 +132,11 @@ export async function busDown(file: string): Promise<{ name: string; how: string
   const state = await readState(file);
   if (!state) throw new Error(`no bus state at ${file}`);
   let how: string;
-  if (alive(state.pid)) {
+  if (processAlive(state.pid)) {
     process.kill(state.pid, 'SIGTERM');
     const deadline = Date.now() + DOWN_TIMEOUT_MS;
-    while (alive(state.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-    if (alive(state.pid)) {
+    while (processAlive(state.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    if (processAlive(state.pid)) {
       process.kill(state.pid, 'SIGKILL');
       how = `keeper ${state.pid} did not stop within ${DOWN_TIMEOUT_MS / 1000} s and was killed; leftovers removed`;
     } else how = `keeper ${state.pid} stopped everything it started`;
@@ -169,7 +161,7 @@ export async function busStates(stateDir: string): Promise<{ file: string; state
   for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
     const file = join(stateDir, name);
     const state = await readState(file);
-    if (state) out.push({ file, state, alive: alive(state.pid) });
+    if (state) out.push({ file, state, alive: processAlive(state.pid) });
   }
   return out;
 }

@@ -55,15 +55,16 @@ export function namespaceExecutor(namespaceOf: (host: string) => string = (host)
 }
 
 /**
- * What this kernel can do, tried in a scratch namespace so nothing on the
- * host is touched: a netem qdisc, and nft's random drop.
+ * What a kernel can do, tried in a scratch namespace so nothing on the
+ * host is touched: a netem qdisc, and nft's random drop. `run` runs a
+ * command on the host to probe: this one by default, another over ssh.
  */
-export async function detectKernel(): Promise<KernelCapabilities> {
-  const scratch = `busbench-probe-${process.pid}`;
-  await runCommand(['ip', 'netns', 'add', scratch]);
+export async function detectKernel(run: (argv: string[]) => Promise<unknown> = runCommand): Promise<KernelCapabilities> {
+  const scratch = `busbench-probe-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
+  await run(['ip', 'netns', 'add', scratch]);
   try {
     const works = async (argv: string[]): Promise<boolean> =>
-      runCommand(['ip', 'netns', 'exec', scratch, ...argv]).then(
+      run(['ip', 'netns', 'exec', scratch, ...argv]).then(
         () => true,
         () => false,
       );
@@ -74,6 +75,6 @@ export async function detectKernel(): Promise<KernelCapabilities> {
       (await works(['nft', 'add', 'rule', 'inet', 'probe', 'out', 'numgen', 'random', 'mod', '100', '<', '1', 'drop']));
     return { netem, nft };
   } finally {
-    await runCommand(['ip', 'netns', 'del', scratch]).catch(() => undefined);
+    await run(['ip', 'netns', 'del', scratch]).catch(() => undefined);
   }
 }

@@ -14,7 +14,7 @@ import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { BusNodeReport } from '../../deploy/bus-node.js';
-import { applyNetworkPlan, type AppliedPlan, type HostExecutor } from '../network/apply.js';
+import { applyNetworkPlan, detectKernel, type AppliedPlan, type HostExecutor } from '../network/apply.js';
 import { measureLinks } from '../network/measure.js';
 import { buildNetworkPlan, type KernelCapabilities, type LinkConstraint, type NetworkHost, type NetworkPlan } from '../network/plan.js';
 import type { HostProcess } from '../runner/agent-hosts.js';
@@ -188,24 +188,11 @@ export function routeDevice(output: string): string | undefined {
  * nothing on the host is touched (as detectKernel does on this machine).
  */
 export async function probeKernel(run: SshHosts['run'], host: string): Promise<KernelCapabilities> {
-  const scratch = `busbench-probe-${randomBytes(3).toString('hex')}`;
-  await run(host, ['ip', 'netns', 'add', scratch]).catch((error: Error) => {
-    throw new Error(`${host}: constraining links needs root there (ip netns, tc, nft): the inventory's user for it must be root; ${error.message}`);
-  });
   try {
-    const works = (argv: string[]): Promise<boolean> =>
-      run(host, ['ip', 'netns', 'exec', scratch, ...argv]).then(
-        () => true,
-        () => false,
-      );
-    const netem = await works(['tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms']);
-    const nft =
-      (await works(['nft', 'add', 'table', 'inet', 'probe'])) &&
-      (await works(['nft', 'add', 'chain', 'inet', 'probe', 'out', '{', 'type', 'filter', 'hook', 'output', 'priority', '0', ';', '}'])) &&
-      (await works(['nft', 'add', 'rule', 'inet', 'probe', 'out', 'numgen', 'random', 'mod', '100', '<', '1', 'drop']));
-    return { netem, nft };
-  } finally {
-    await run(host, ['ip', 'netns', 'del', scratch]).catch(() => undefined);
+    return await detectKernel((argv) => run(host, argv));
+  } catch (error) {
+    // Only the scratch namespace's creation can throw: the probes themselves answer yes or no.
+    throw new Error(`${host}: constraining links needs root there (ip netns, tc, nft): the inventory's user for it must be root; ${(error as Error).message}`);
   }
 }
 
