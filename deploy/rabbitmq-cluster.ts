@@ -1,13 +1,14 @@
 /**
  * A RabbitMQ cluster of N nodes, each a plain rabbitmq-server process on a
  * host of its own (a network namespace here), joined by classic peer
- * discovery: every node's rabbitmq.conf lists all nodes. The first node
- * boots alone, then the others boot at once and join it, so the cluster
- * never forms twice. Membership is checked through AMQP itself: a queue
- * declared on the first node must be visible on every other.
+ * discovery. The first node boots alone; the others start as soon as its
+ * Erlang VM is up and join it once it runs, so the cluster forms once.
+ * Membership is checked through AMQP itself: a queue declared on the first
+ * node must be visible on every other.
  */
 import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
+import { runCommand } from '../src/network/command.js';
 import { freePort, startLocalRabbit, type LocalRabbit } from './rabbitmq-local.js';
 
 export interface ClusterNodeSpec {
@@ -39,7 +40,9 @@ export async function startRabbitCluster(specs: ClusterNodeSpec[], options: { pl
       netns: spec.netns,
       address: spec.address,
       // The first node knows only itself: listing peers that are not up yet makes it retry them for some 5 s before it boots alone.
-      cluster: { nodeName: names[i]!, cookie, epmdPort, nodes: i === 0 ? [names[0]!] : names },
+      // A joining node knows the first: it retries discovery every 500 ms, for up to 30 s, until the first runs and it can join.
+      cluster: { nodeName: names[i]!, cookie, epmdPort, nodes: i === 0 ? [names[0]!] : [names[0]!, names[i]!] },
+      ...(i > 0 ? { extraConfig: { 'cluster_formation.discovery_retry_limit': '60', 'cluster_formation.discovery_retry_interval': '500' } } : {}),
       ...(options.plugins ? { plugins: options.plugins } : {}),
       ...(options.keepLogsIn ? { keepLogsIn: `${options.keepLogsIn}/${spec.address}` } : {}),
     });
@@ -48,10 +51,14 @@ export async function startRabbitCluster(specs: ClusterNodeSpec[], options: { pl
     await Promise.all(nodes.map((node) => node.stop()));
   };
   try {
-    nodes.push(await start(specs[0]!, 0));
-    const rest = await Promise.allSettled(specs.slice(1).map((spec, i) => start(spec, i + 1)));
-    for (const outcome of rest) if (outcome.status === 'fulfilled') nodes.push(outcome.value);
-    const failed = rest.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    // The others start once the first's Erlang VM is up (registered in its epmd, about 1 s in), not once it is
+    // ready (about 5 s): they boot while it boots, and join it when it runs. Started together from the beginning,
+    // nodes could each find no running peer and form clusters of their own.
+    const first = start(specs[0]!, 0);
+    const registered = await Promise.race([untilRegistered(specs[0]!, epmdPort), first.then(() => true)]);
+    const all = await Promise.allSettled([first, ...(registered ? specs.slice(1).map((spec, i) => start(spec, i + 1)) : [])]);
+    for (const outcome of all) if (outcome.status === 'fulfilled') nodes.push(outcome.value);
+    const failed = all.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed) throw failed.reason as Error;
     await checkMembership(nodes);
   } catch (error) {
@@ -59,6 +66,17 @@ export async function startRabbitCluster(specs: ClusterNodeSpec[], options: { pl
     throw error;
   }
   return { nodes, version: nodes[0]!.version, stop };
+}
+
+/** Whether the node's VM registered with its host's epmd within the start timeout (false: it will fail on its own). */
+async function untilRegistered(spec: ClusterNodeSpec, epmdPort: number): Promise<boolean> {
+  const deadline = Date.now() + JOIN_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const names = await runCommand(['ip', 'netns', 'exec', spec.netns, 'epmd', '-port', String(epmdPort), '-names']).catch(() => '');
+    if (/^name rabbit at port/m.test(names)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
 }
 
 /** A queue declared on the first node is visible from every other once they have joined. */
