@@ -23,7 +23,7 @@ export interface RelaySpec {
 export type CoordinatorToHost = { kind: 'init'; inits: WorkerInit[]; relays: RelaySpec[] } | { kind: 'to'; worker: number; message: MainToWorker };
 
 export type HostToCoordinator =
-  | { kind: 'ready'; relays: { url: string; via: string }[] }
+  | { kind: 'ready'; pid: number; relays: { url: string; via: string }[] }
   | { kind: 'from'; worker: number; message: WorkerToMain }
   | { kind: 'error'; worker: number; message: string }
   | { kind: 'exit'; worker: number; code: number }
@@ -58,7 +58,7 @@ async function start(inits: WorkerInit[], specs: RelaySpec[]): Promise<void> {
     worker.on('exit', (code) => send({ kind: 'exit', worker: index, code }));
     workers.push(worker);
   }
-  send({ kind: 'ready', relays: [...rewrites].map(([url, via]) => ({ url, via })) });
+  send({ kind: 'ready', pid: process.pid, relays: [...rewrites].map(([url, via]) => ({ url, via })) });
 }
 
 let stopping = false;

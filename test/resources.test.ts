@@ -1,14 +1,14 @@
 /** Resource metrics: /proc parsing, a real busy child holding TCP connections, and a real RabbitMQ node with its management API. */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import amqplib from 'amqplib';
 import { countEstablished, establishedInodes, EstablishedSockets, parseTcpTable, readProcess, socketInodes, TCP_ESTABLISHED } from '../src/metrics/process-stats.js';
 import { fetchRabbitFigures, rabbitFigures } from '../src/metrics/rabbit-management.js';
-import { startResourceSampler, summarizeResources, type WatchedProcess } from '../src/metrics/resources.js';
+import { READER_HOST_ENTRY, startReaderHost, startResourceSampler, summarizeResources, type WatchedProcess } from '../src/metrics/resources.js';
 import { startLocalRabbit } from '../deploy/rabbitmq-local.js';
 import { runScenario } from '../src/runner/run.js';
 import { parseScenario } from '../src/scenario/load.js';
@@ -70,6 +70,43 @@ test('sums RabbitMQ management lists for the node asked', () => {
 test('a process that does not exist is no reading, not an error', async () => {
   const pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
   assert.equal(await readProcess(pidMax, new EstablishedSockets()), undefined);
+});
+
+test('a reader host answers each line of pids with their readings, and a sampler reads its host through it', { timeout: 20_000 }, async () => {
+  let child: ChildProcess | undefined;
+  const reader = startReaderHost((argv) => (child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] })), [process.execPath, READER_HOST_ENTRY]);
+  const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+  const pid = child!.pid!;
+  const pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+  try {
+    const [first, gone] = await within(reader.read([pid, pidMax]), 10_000, 'the first answer');
+    assert.ok(first && !('error' in first), JSON.stringify(first));
+    assert.ok(first.rssBytes > 10 * MiB && first.cpuTimeMs > 0, JSON.stringify(first));
+    assert.equal(gone, undefined, 'a pid that does not exist there is gone');
+    const [second] = await within(reader.read([pid]), 10_000, 'the second answer');
+    assert.ok(second && !('error' in second) && second.readAt > first.readAt, 'readAt is on the reader\'s own clock, which goes on');
+    assert.deepEqual(await within(reader.read([]), 10_000, 'an empty question'), []);
+
+    // The sampler's host "far" is read through the reader; "local" stays this machine's /proc.
+    const sampler = startResourceSampler({
+      processes: () => [
+        { name: 'reader', kind: 'other', host: 'far', pid },
+        { name: 'test', kind: 'coordinator', host: 'local', pid: process.pid },
+      ],
+      readers: (host) => (host === 'far' ? reader : undefined),
+      intervalMs: 100,
+    });
+    await sleep(350);
+    const report = await within(sampler.stop(), 10_000, 'stop()');
+    assert.deepEqual(report.errors, []);
+    const far = report.processes.find((p) => p.host === 'far')!;
+    assert.ok(far.samples.length >= 2 && far.peak.rssBytes > 10 * MiB, JSON.stringify(far.samples));
+    assert.deepEqual(report.hosts.map((h) => h.host).sort(), ['far', 'local']);
+  } finally {
+    await within(reader.stop(), 10_000, 'stop the reader');
+  }
+  assert.equal(await exited, 0, 'the reader exits when its stdin closes');
+  await assert.rejects(reader.read([pid]), /the process reader exited/);
 });
 
 test('samples a busy child holding 5 TCP connections, and goes on after it exits', { timeout: 30_000 }, async () => {

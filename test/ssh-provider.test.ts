@@ -114,6 +114,21 @@ ${links}`;
         ['b-1', 'b'],
       ],
     );
+    // The brokers and agent hosts run over ssh, by pids of their hosts: they are read there, not in this machine's /proc.
+    const rows = result.resources!.rows;
+    const rowsOf = (kind: string, host: string): typeof rows => rows.filter((r) => r.kind === kind && r.host === host);
+    for (const [kind, host] of [
+      ['broker', 'a-1'],
+      ['agents', 'a-1'],
+      ['agents', 'b-1'],
+    ] as const) {
+      const [row] = rowsOf(kind, host);
+      assert.ok(row, `a ${kind} row for ${host}: ${JSON.stringify(rows)}; errors ${JSON.stringify(result.resources!.errors)}`);
+      assert.ok(row.peakRssMiB > 10, `${kind} on ${host}: ${row.peakRssMiB} MiB`);
+      assert.ok(row.peakTcpConnections >= 1, `${kind} on ${host}: ${row.peakTcpConnections} TCP connections`);
+    }
+    assert.deepEqual(result.resources!.errors, []);
+    for (const host of result.topology!.hosts) assert.equal(host.facts?.node, process.version, JSON.stringify(host));
     assert.ok(existsSync(join(remote, 'dist', 'agents', 'host.js')), 'the agent host entry was shipped');
     assert.ok(!existsSync(join(remote, 'node_modules', 'typescript')), 'dev dependencies stay behind');
     const marker = JSON.parse(await readFile(join(remote, BUILD_MARKER), 'utf8')) as { version: string; hash: string };

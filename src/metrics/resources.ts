@@ -2,12 +2,17 @@
  * What the buses cost in resources (the paper's Table II: RAM, CPU cores and
  * TCP connections per bus configuration and client count): a sampler that,
  * every interval, reads each watched process (CPU cores in use, RSS, open TCP
- * connections), sums them per host, and asks each RabbitMQ node's management
- * API for its queues, messages, connections and channels. Processes that
- * exit and endpoints that fail are recorded as such; nothing of it throws.
+ * connections) where it runs (this machine's /proc, or a reader started on a
+ * host reached over ssh), sums them per host, and asks each RabbitMQ node's
+ * management API for its queues, messages, connections and channels.
+ * Processes that exit and endpoints that fail are recorded as such; nothing
+ * of it throws.
  */
 import { performance } from 'node:perf_hooks';
-import { EstablishedSockets, readProcess } from './process-stats.js';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { HostSpawner } from '../runner/agent-hosts.js';
+import { EstablishedSockets, readProcess, type ProcessReading } from './process-stats.js';
 import { DEFAULT_MANAGEMENT_TIMEOUT_MS, fetchRabbitFigures, type ManagementEndpoint, type RabbitFigures } from './rabbit-management.js';
 
 export interface WatchedProcess {
@@ -17,9 +22,102 @@ export interface WatchedProcess {
   pid: number;
 }
 
+/** What reading one pid gave: its figures, undefined when it has exited, or why it could not be read (no permission). */
+export type PidReading = ProcessReading | { error: string } | undefined;
+
+/** Reads processes of one host; readAt is on that host's clock, so only readings of one reader are compared. */
+export interface ProcessReader {
+  /** one answer per pid, in the order asked; rejects when the host cannot be asked at all */
+  read(pids: number[]): Promise<PidReading[]>;
+}
+
+/** Reads /proc of this machine; the pids of one call share the reading of each network namespace's TCP tables. */
+export const localProcessReader: ProcessReader = {
+  read(pids) {
+    const sockets = new EstablishedSockets();
+    return Promise.all(pids.map((pid) => readProcess(pid, sockets).catch((error: unknown): PidReading => ({ error: message(error) }))));
+  },
+};
+
+export const READER_HOST_ENTRY = fileURLToPath(new URL('./reader-host.js', import.meta.url));
+
+/** Beyond this a host's reader is taken as stuck: the sampler's tick, and so its stop, must not wait on a lost connection. */
+const READER_ANSWER_TIMEOUT_MS = 15_000;
+const READER_STOP_GRACE_MS = 5000;
+
+export interface ReaderHost extends ProcessReader {
+  /** closes its stdin, its cue to exit; kills it when it does not; safe to call twice */
+  stop(): Promise<void>;
+}
+
+/** Starts reader-host.js (argv: node and that entry, as installed on the host) and asks it as the host's ProcessReader. */
+export function startReaderHost(spawn: HostSpawner, argv: string[]): ReaderHost {
+  const child = spawn(argv);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4096)));
+  let failure: Error | undefined;
+  // Answers come in the order asked: an answer settles the oldest question, even one that has timed out.
+  const waiting: { settle(line: string): void; fail(error: Error): void }[] = [];
+  const failAll = (error: Error): void => {
+    failure ??= error;
+    for (const question of waiting.splice(0)) question.fail(failure);
+  };
+  // A reader that could not start reports an error and no exit: either way it is gone.
+  const gone = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      failAll(new Error(`the process reader exited (${signal ?? `code ${code}`})${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+      resolve();
+    });
+    child.once('error', (error) => {
+      failAll(new Error(`the process reader: ${error.message}`));
+      resolve();
+    });
+  });
+  // Writing to a reader that has just died fails with EPIPE: its exit says why, and unhandled the error would end busbench.
+  child.stdin?.on('error', (error) => failAll(new Error(`the process reader: ${error.message}`)));
+  createInterface({ input: child.stdout! }).on('line', (line) => waiting.shift()?.settle(line));
+
+  let stopping: Promise<void> | undefined;
+  return {
+    read(pids) {
+      if (failure) return Promise.reject(failure);
+      return new Promise<PidReading[]>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the process reader did not answer within ${READER_ANSWER_TIMEOUT_MS / 1000} s`)), READER_ANSWER_TIMEOUT_MS);
+        const done = (): void => clearTimeout(timer);
+        waiting.push({
+          settle(line) {
+            done();
+            try {
+              const answers = JSON.parse(line) as (ProcessReading | { error: string } | null)[];
+              if (!Array.isArray(answers) || answers.length !== pids.length) throw new Error(`${pids.length} pids asked, answered ${line.slice(0, 200)}`);
+              resolve(answers.map((a) => a ?? undefined));
+            } catch (error) {
+              reject(new Error(`the process reader's answer: ${message(error)}`));
+            }
+          },
+          fail(error) {
+            done();
+            reject(error);
+          },
+        });
+        child.stdin?.write(`${JSON.stringify(pids)}\n`);
+      });
+    },
+    stop: () =>
+      (stopping ??= (async () => {
+        child.stdin?.end();
+        const timer = setTimeout(() => child.kill('SIGKILL'), READER_STOP_GRACE_MS);
+        await gone;
+        clearTimeout(timer);
+      })()),
+  };
+}
+
 export interface ResourceSamplerOptions {
   /** called at every tick: the processes to watch now (the set may change during a run) */
   processes: () => WatchedProcess[];
+  /** the reader of a host's processes; this machine's /proc for hosts it gives none */
+  readers?: (host: string) => ProcessReader | undefined;
   /** default 1000 */
   intervalMs?: number;
   /** RabbitMQ management endpoints, one per broker node */
@@ -146,26 +244,46 @@ export function startResourceSampler(options: ResourceSamplerOptions): ResourceS
   const brokers: TrackedBroker[] = (options.management ?? []).map((endpoint) => ({ endpoint, samples: [], errors: 0 }));
   const errors = new Set<string>();
 
-  async function sampleProcess(tracked: TrackedProcess, t: number, sockets: EstablishedSockets): Promise<ResourceSample | undefined> {
+  function sampleOf(tracked: TrackedProcess, t: number, reading: PidReading): ResourceSample | undefined {
     const { name, pid } = tracked.watched;
-    try {
-      const reading = await readProcess(pid, sockets);
-      if (!reading) {
-        tracked.goneAt = t;
-        return undefined;
-      }
-      const previous = tracked.previous;
-      tracked.previous = { cpuTimeMs: reading.cpuTimeMs, readAt: reading.readAt };
-      // CPU is a rate: a process's first reading is only where its first sample is measured from.
-      if (!previous) return undefined;
-      const cpuCores = Math.max(0, (reading.cpuTimeMs - previous.cpuTimeMs) / (reading.readAt - previous.readAt));
-      const sample = { t, cpuCores: round(cpuCores, 3), rssBytes: reading.rssBytes, tcpConnections: reading.tcpConnections };
-      tracked.samples.push(sample);
-      return sample;
-    } catch (error) {
-      errors.add(`${name} (pid ${pid}): ${message(error)}`);
+    if (!reading) {
+      tracked.goneAt = t;
       return undefined;
     }
+    if ('error' in reading) {
+      errors.add(`${name} (pid ${pid}): ${reading.error}`);
+      return undefined;
+    }
+    const previous = tracked.previous;
+    tracked.previous = { cpuTimeMs: reading.cpuTimeMs, readAt: reading.readAt };
+    // CPU is a rate: a process's first reading is only where its first sample is measured from.
+    if (!previous) return undefined;
+    const cpuCores = Math.max(0, (reading.cpuTimeMs - previous.cpuTimeMs) / (reading.readAt - previous.readAt));
+    const sample = { t, cpuCores: round(cpuCores, 3), rssBytes: reading.rssBytes, tcpConnections: reading.tcpConnections };
+    tracked.samples.push(sample);
+    return sample;
+  }
+
+  /** undefined when readers() fails for the host: its pids are not this machine's, so they are not read at all. */
+  function readerOf(host: string): ProcessReader | undefined {
+    try {
+      return options.readers?.(host) ?? localProcessReader;
+    } catch (error) {
+      errors.add(`readers(${host}): ${message(error)}`);
+      return undefined;
+    }
+  }
+
+  /** One call per reader, so a remote host is asked once per tick however many of its processes are watched. */
+  async function sampleWith(reader: ProcessReader, batch: TrackedProcess[], t: number): Promise<{ host: string; sample: ResourceSample | undefined }[]> {
+    let readings: PidReading[];
+    try {
+      readings = await reader.read(batch.map((tracked) => tracked.watched.pid));
+    } catch (error) {
+      for (const host of new Set(batch.map((tracked) => tracked.watched.host))) errors.add(`reading the processes on ${host}: ${message(error)}`);
+      return [];
+    }
+    return batch.map((tracked, i) => ({ host: tracked.watched.host, sample: sampleOf(tracked, t, readings[i]) }));
   }
 
   async function sampleProcesses(t: number): Promise<void> {
@@ -183,8 +301,13 @@ export function startResourceSampler(options: ResourceSamplerOptions): ResourceS
       if (!tracked) processes.set(key, (tracked = { watched: one, samples: [] }));
       if (tracked.goneAt === undefined) now.set(key, tracked);
     }
-    const sockets = new EstablishedSockets();
-    const samples = await Promise.all([...now.values()].map(async (tracked) => ({ host: tracked.watched.host, sample: await sampleProcess(tracked, t, sockets) })));
+    const batches = new Map<ProcessReader, TrackedProcess[]>();
+    for (const tracked of now.values()) {
+      const reader = readerOf(tracked.watched.host);
+      if (!reader) continue;
+      batches.set(reader, [...(batches.get(reader) ?? []), tracked]);
+    }
+    const samples = (await Promise.all([...batches].map(([reader, batch]) => sampleWith(reader, batch, t)))).flat();
     const totals = new Map<string, ResourceSample>();
     for (const { host, sample } of samples) {
       if (!sample) continue;

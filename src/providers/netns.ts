@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism, hostname, release, totalmem } from 'node:os';
 import { routerStatistics, type RouterStatistics } from '../../deploy/qdr/management.js';
 import { describeEdges, describeSiteMesh, startSiteRouters } from '../../deploy/qdr/router-netns.js';
 import { startRabbitCluster } from '../../deploy/rabbitmq-cluster.js';
@@ -31,11 +32,16 @@ export async function startNetnsProvider(topology: Topology, options: { tag?: st
   let applied: AppliedPlan | undefined;
   let destroyed = false;
 
+  // Every namespace host is this machine: one set of facts serves them all.
+  let machine: Record<string, unknown> | undefined;
+  const machineFacts = async (): Promise<Record<string, unknown>> =>
+    (machine ??= { hostname: hostname(), node: process.version, cores: availableParallelism(), memoryBytes: totalmem(), kernel: release() });
   const hosts: ProvidedHost[] = sites.hosts.map((h) => ({
     name: h.name,
     site: h.site,
     address: h.address,
     spawn: (argv) => spawn('ip', ['netns', 'exec', h.namespace, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] }),
+    facts: machineFacts,
   }));
   const firstHostOf = (site: string): (typeof sites.hosts)[number] => {
     const host = sites.hosts.find((h) => h.site === site);

@@ -9,6 +9,7 @@ import type { HostSpawner } from '../runner/agent-hosts.js';
 import type { MeasuredLink } from '../network/measure.js';
 import type { Mechanism, NetworkPlan } from '../network/plan.js';
 import type { HostExecutor } from '../network/apply.js';
+import type { ProcessReader } from '../metrics/resources.js';
 import type { ProviderKind, Topology } from '../scenario/topology.js';
 import type { BusConfig } from '../scenario/types.js';
 
@@ -19,6 +20,8 @@ export interface ProvidedHost {
   address: string;
   /** starts a process on the host with piped stdio (agent hosts) */
   spawn: HostSpawner;
+  /** what the machine is (node, cores, memory, bus software), for the results' provenance */
+  facts?(): Promise<Record<string, unknown>>;
 }
 
 export interface AppliedNetwork {
@@ -45,6 +48,8 @@ export interface Provider {
   constrain(topology: Topology): Promise<AppliedNetwork>;
   /** one bus node per bus site, on the site's first host */
   deployBus(bus: BusConfig, busSites: string[], logsDir?: string): Promise<SiteBus>;
+  /** reads the host's processes by their pids there, when those are not this machine's; destroy() stops it */
+  processReader?(host: string): ProcessReader | undefined;
   /** removes constraints, then the hosts; safe to call twice */
   destroy(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { BusNodeReport } from '../../deploy/bus-node.js';
+import { startReaderHost, type ReaderHost } from '../metrics/resources.js';
 import { applyNetworkPlan, detectKernel, type AppliedPlan, type HostExecutor } from '../network/apply.js';
 import { measureLinks } from '../network/measure.js';
 import { buildNetworkPlan, type KernelCapabilities, type LinkConstraint, type NetworkHost, type NetworkPlan } from '../network/plan.js';
@@ -287,8 +288,10 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
     },
   );
   const nodeOf = new Map<string, string>();
+  let facts: HostFacts[];
   try {
-    checkNode(await ssh.facts(), ssh.hosts);
+    facts = await ssh.facts();
+    checkNode(facts, ssh.hosts);
     await Promise.all(ssh.hosts.map(async (h) => nodeOf.set(h.name, (await ssh.run(h.name, ['sh', '-c', 'command -v node'])).trim())));
     await installBusbench(ssh, await localBuild());
   } catch (error) {
@@ -315,7 +318,22 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
     site: host.site,
     address: host.address,
     spawn: (argv: string[]) => host.spawn(argv.length === agentHostArgv.length && argv.every((a, i) => a === agentHostArgv[i]) ? agentHostOf(host) : argv),
+    facts: async () => {
+      const { host: _name, site: _site, ...machine } = facts.find((f) => f.host === host.name)!;
+      return machine;
+    },
   }));
+  // Started on first use: a run without resource sampling starts none.
+  const readers = new Map<string, ReaderHost>();
+  const readerOf = (name: string): ReaderHost | undefined => {
+    const host = ssh.hosts.find((h) => h.name === name);
+    if (!host) return undefined;
+    // Its pids are the host's: after destroy() they can be read nowhere, and this machine's /proc would answer for other processes.
+    if (destroyed) throw new Error(`${name}: the ssh hosts are gone`);
+    let reader = readers.get(name);
+    if (!reader) readers.set(name, (reader = startReaderHost(host.spawn, [nodeOf.get(name)!, posix.join(host.busbenchDir, 'dist', 'src', 'metrics', 'reader-host.js')])));
+    return reader;
+  };
   const firstHostOf = (site: string): SshHost => {
     const host = ssh.hosts.find((h) => h.site === site);
     if (!host) throw new Error(`site ${site} has no host`);
@@ -330,6 +348,7 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
     hosts,
     run,
     agentHostArgv,
+    processReader: readerOf,
 
     async constrain(t: Topology): Promise<AppliedNetwork> {
       const links = t.links.filter(constrained);
@@ -403,8 +422,8 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
         embedded: true,
         description: startedHere.length > 1 ? `a ${startedHere.length}-node RabbitMQ ${version} cluster on sites ${busSites.join(', ')} over ssh` : `RabbitMQ ${version} on site ${busSites[0]} (${startedHere[0]!.host}, over ssh)`,
         facts: { nodes: startedHere.map((n) => ({ site: n.site, host: n.host, node: n.report.nodeName, url: urlOf(n), pid: n.report.pid })) },
-        // The brokers' pids are the remote hosts' (facts above keep them): this machine's resource sampler would read whatever process has that pid here.
-        processes: () => [],
+        // The pids are the remote hosts': the sampler reads them through processReader, by the host of their site.
+        processes: () => startedHere.map((n) => ({ name: n.report.nodeName, kind: 'broker' as const, site: n.site, pid: n.report.pid })),
         stop: () => stopAll(startedHere),
       };
     },
@@ -412,7 +431,7 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
     destroy(): Promise<void> {
       return (destroyed ??= (async () => {
         // The runner stops the bus first; a run that failed half-way may not have.
-        await Promise.all(busNodes.map((n) => n.stop()));
+        await Promise.all([...busNodes.map((n) => n.stop()), ...[...readers.values()].map((r) => r.stop())]);
         const removal = await applied?.remove();
         await ssh.close();
         if (removal && removal.failures.length > 0) throw new Error(`some network constraints could not be removed from the ssh hosts:\n${removal.failures.map((f) => `  ${f}`).join('\n')}`);

@@ -110,7 +110,8 @@ export interface RunResult {
     sites: { name: string; hosts: number }[];
     busSites: string[];
     agentsBySite: Record<string, Record<string, number>>;
-    hosts: { name: string; site: string; address: string }[];
+    /** facts: what each machine is (node, cores, memory, bus software), as its provider tells */
+    hosts: { name: string; site: string; address: string; facts?: Record<string, unknown> }[];
     network?: { mechanisms: unknown[]; measured: MeasuredLink[]; relays: { host: string; url: string; via: string }[] };
     /** dropouts and partitions as they happened, ms into the measured phase */
     disruptions: CutRecord[];

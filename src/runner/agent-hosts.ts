@@ -40,8 +40,10 @@ export const AGENT_HOST_ENTRY = fileURLToPath(new URL('../../agents/host.js', im
 
 export interface AgentHost {
   host: string;
-  /** the agent host's process id (on this machine; over ssh the local ssh end) */
+  /** the agent host's process id on this machine; over ssh there is none */
   pid: number | undefined;
+  /** its process id on the host it runs on, as it reported it */
+  hostPid: number;
   workers: WorkerHandle[];
   /** bus endpoints this host reaches through a delay relay, and the relay's address */
   relays: { url: string; via: string }[];
@@ -89,7 +91,7 @@ export async function startAgentHost(host: string, spawner: HostSpawner, argv: s
     if (child.stdin?.writable) writeFrame(child.stdin, message);
   };
   const workers = inits.map((_, index) => new RemoteWorker(index, { send, stop }));
-  const ready = new Promise<{ url: string; via: string }[]>((resolve, reject) => {
+  const ready = new Promise<{ pid: number; relays: { url: string; via: string }[] }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`agent host ${host} did not start within ${START_TIMEOUT_MS / 1000} s${stderr ? `: ${stderr.trim()}` : ''}`)), START_TIMEOUT_MS);
     child.once('error', (error) => {
       clearTimeout(timer);
@@ -101,7 +103,7 @@ export async function startAgentHost(host: string, spawner: HostSpawner, argv: s
         const message = value as HostToCoordinator;
         if (message.kind === 'ready') {
           clearTimeout(timer);
-          resolve(message.relays);
+          resolve({ pid: message.pid, relays: message.relays });
         } else if (message.kind === 'fatal') {
           clearTimeout(timer);
           reject(new Error(`agent host ${host}: ${message.message}`));
@@ -120,8 +122,8 @@ export async function startAgentHost(host: string, spawner: HostSpawner, argv: s
   });
   send({ kind: 'init', inits, relays });
   try {
-    const relayed = await ready;
-    return { host, pid: child.pid, workers, relays: relayed, stop };
+    const { pid: hostPid, relays: relayed } = await ready;
+    return { host, pid: child.pid, hostPid, workers, relays: relayed, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -164,9 +164,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const deployed = bus;
     const hostOfSite = (site: string | undefined): string => (site && provider ? (provider.hosts.find((h) => h.site === site)?.name ?? site) : 'local');
     // Agents in this process (threads) count as the agents' cost; with agent hosts, each host's process does, and this one coordinates.
+    // A host with a reader of its own (ssh) is read by the pid there; one without is this machine, read by the local pid.
+    const agentsPid = (h: AgentHost): number | undefined => (provider?.processReader?.(h.host) ? h.hostPid : h.pid);
     const watchedProcesses = (): WatchedProcess[] => [
       ...(deployed.processes?.() ?? []).flatMap((p) => (p.pid ? [{ name: p.name, kind: p.kind, host: hostOfSite(p.site), pid: p.pid }] : [])),
-      ...agentHosts.flatMap((h) => (h.pid ? [{ name: `agents on ${h.host}`, kind: 'agents' as const, host: h.host, pid: h.pid }] : [])),
+      ...agentHosts.flatMap((h) => {
+        const pid = agentsPid(h);
+        return pid ? [{ name: `agents on ${h.host}`, kind: 'agents' as const, host: h.host, pid }] : [];
+      }),
       { name: 'busbench', kind: agentHosts.length > 0 ? ('coordinator' as const) : ('agents' as const), host: 'local', pid: process.pid },
     ];
 
@@ -246,7 +251,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const cpuAtMeasure = process.cpuUsage();
     emit({ type: 'phase', phase: 'measure' });
     // What the bus and the agents cost, over the measured phase.
-    const sampler = scenario.runner.resourceIntervalMs > 0 ? startResourceSampler({ processes: watchedProcesses, intervalMs: scenario.runner.resourceIntervalMs, ...(bus.management ? { management: bus.management } : {}) }) : undefined;
+    const sampler = scenario.runner.resourceIntervalMs > 0 ? startResourceSampler({ processes: watchedProcesses, readers: (host) => provider?.processReader?.(host), intervalMs: scenario.runner.resourceIntervalMs, ...(bus.management ? { management: bus.management } : {}) }) : undefined;
     // Scheduled outages, timed from the start of the measured phase.
     const windows = topology && provider ? cutWindows(topology.dropouts, topology.partitions, topology.sites.map((s) => s.name), scenario.load.durationMs ?? MAX_CUT_HORIZON_MS) : [];
     if (windows.length > 0 && provider) {
@@ -369,7 +374,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         sites: topology.sites,
         busSites: topology.busSites,
         agentsBySite: topology.agentsBySite,
-        hosts: (provider?.hosts ?? []).map((h) => ({ name: h.name, site: h.site, address: h.address })),
+        hosts: await Promise.all(
+          (provider?.hosts ?? []).map(async (h) => {
+            // Provenance only: a host that cannot say what it is does not cost the run its results.
+            const facts = await h.facts?.().catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+            return { name: h.name, site: h.site, address: h.address, ...(facts ? { facts } : {}) };
+          }),
+        ),
         ...(network ? { network: { mechanisms: network.mechanisms, measured: network.measured, relays: agentHosts.flatMap((h) => h.relays.map((r) => ({ host: h.host, url: redactUrl(r.url), via: r.via }))) } } : {}),
         disruptions,
         ...(topologyWarnings.length > 0 ? { warnings: topologyWarnings } : {}),
