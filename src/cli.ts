@@ -286,7 +286,9 @@ export function buildProgram(): Command {
     .name('busbench')
     .description(
       'Benchmark the message buses under OpenStack with agents that speak the real oslo.messaging wire.\n' +
-        'Without --url busbench starts a local RabbitMQ itself (Debian rabbitmq-server) and stops it afterwards.',
+        'Without --url busbench starts a local RabbitMQ itself (Debian rabbitmq-server) and stops it afterwards.\n' +
+        "A scenario's topology places the bus and the agents on sites (network namespaces here, or hosts over ssh) " +
+        'with delay, loss, rate limits and outages between them: see scenarios/geo-three-sites.yaml.',
     )
     .version(BUSBENCH_VERSION)
     .showHelpAfterError('(run with --help for usage)');
