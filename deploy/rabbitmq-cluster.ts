@@ -26,6 +26,16 @@ export interface RabbitCluster {
 
 const JOIN_TIMEOUT_MS = 30_000;
 
+/**
+ * The nodes node `i` of a cluster lists for classic peer discovery. The
+ * first knows only itself: listing peers that are not up yet makes it retry
+ * them for some 5 s before it boots alone. Any other knows the first, which
+ * it joins, and itself.
+ */
+export function discoveryNodes(names: string[], i: number): string[] {
+  return i === 0 ? [names[0]!] : [names[0]!, names[i]!];
+}
+
 export async function startRabbitCluster(specs: ClusterNodeSpec[], options: { plugins?: string[]; keepLogsIn?: string } = {}): Promise<RabbitCluster> {
   if (specs.length === 0) throw new Error('a RabbitMQ cluster needs at least one node');
   if (new Set(specs.map((s) => s.netns)).size !== specs.length) {
@@ -39,9 +49,8 @@ export async function startRabbitCluster(specs: ClusterNodeSpec[], options: { pl
     startLocalRabbit({
       netns: spec.netns,
       address: spec.address,
-      // The first node knows only itself: listing peers that are not up yet makes it retry them for some 5 s before it boots alone.
-      // A joining node knows the first: it retries discovery every 500 ms, for up to 30 s, until the first runs and it can join.
-      cluster: { nodeName: names[i]!, cookie, epmdPort, nodes: i === 0 ? [names[0]!] : [names[0]!, names[i]!] },
+      // A joining node retries discovery every 500 ms, for up to 30 s, until the first runs and it can join.
+      cluster: { nodeName: names[i]!, cookie, epmdPort, nodes: discoveryNodes(names, i) },
       ...(i > 0 ? { extraConfig: { 'cluster_formation.discovery_retry_limit': '60', 'cluster_formation.discovery_retry_interval': '500' } } : {}),
       ...(options.plugins ? { plugins: options.plugins } : {}),
       ...(options.keepLogsIn ? { keepLogsIn: `${options.keepLogsIn}/${spec.address}` } : {}),

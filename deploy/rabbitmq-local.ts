@@ -120,7 +120,8 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-async function tail(path: string, lines = 15): Promise<string> {
+/** The last lines of a log file, for an error that says why a process failed to start. */
+export async function tail(path: string, lines = 15): Promise<string> {
   try {
     return (await readFile(path, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
   } catch {

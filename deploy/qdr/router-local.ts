@@ -9,12 +9,12 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { onCleanup } from '../../src/cleanup.js';
-import { freePort } from '../rabbitmq-local.js';
+import { freePort, tail } from '../rabbitmq-local.js';
 import { planMesh, renderRouterConfig, type RouterFlavor, type RouterPlan, type RouterTuning } from './config.js';
 import type { MeshSpec } from './mesh.js';
 import { routerNodes } from './management.js';
@@ -113,14 +113,6 @@ async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> 
   if (!inTime) {
     child.kill('SIGKILL');
     await exited;
-  }
-}
-
-async function tail(path: string, lines = 15): Promise<string> {
-  try {
-    return (await readFile(path, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no output)';
   }
 }
 

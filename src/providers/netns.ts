@@ -41,6 +41,7 @@ export async function startNetnsProvider(topology: Topology, options: { tag?: st
     site: h.site,
     address: h.address,
     spawn: (argv) => spawn('ip', ['netns', 'exec', h.namespace, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] }),
+    agentHostArgv: [process.execPath, AGENT_HOST_ENTRY],
     facts: machineFacts,
   }));
   const firstHostOf = (site: string): (typeof sites.hosts)[number] => {
@@ -54,7 +55,6 @@ export async function startNetnsProvider(topology: Topology, options: { tag?: st
     tag,
     hosts,
     run: exec,
-    agentHostArgv: [process.execPath, AGENT_HOST_ENTRY],
 
     async constrain(t: Topology): Promise<AppliedNetwork> {
       const kernel = await detectKernel();

@@ -20,6 +20,8 @@ export interface ProvidedHost {
   address: string;
   /** starts a process on the host with piped stdio (agent hosts) */
   spawn: HostSpawner;
+  /** the argv that starts a busbench agent host there (node and the entry, as installed on that host) */
+  agentHostArgv: string[];
   /** what the machine is (node, cores, memory, bus software), for the results' provenance */
   facts?(): Promise<Record<string, unknown>>;
 }
@@ -42,8 +44,6 @@ export interface Provider {
   hosts: ProvidedHost[];
   /** runs one command on a host to completion (network constraints, cuts) */
   run: HostExecutor;
-  /** the argv that starts a busbench agent host on a host (node and the entry, as installed there) */
-  agentHostArgv: string[];
   /** puts the topology's links on the hosts and measures them */
   constrain(topology: Topology): Promise<AppliedNetwork>;
   /** one bus node per bus site, on the site's first host */

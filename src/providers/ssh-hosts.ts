@@ -25,7 +25,8 @@ export interface SshHostsOptions {
   connectTimeoutMs?: number;
 }
 
-export interface SshHost extends ProvidedHost {
+/** A host as the ssh layer knows it: the provider adds where busbench is installed there (agentHostArgv). */
+export interface SshHost extends Omit<ProvidedHost, 'agentHostArgv'> {
   inventory: InventoryHost;
   /** busbench_dir with `~/` resolved to the user's home there */
   busbenchDir: string;

@@ -14,6 +14,7 @@ import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { BusNodeReport } from '../../deploy/bus-node.js';
+import { discoveryNodes } from '../../deploy/rabbitmq-cluster.js';
 import { startReaderHost, type ReaderHost } from '../metrics/resources.js';
 import { applyNetworkPlan, detectKernel, type AppliedPlan, type HostExecutor } from '../network/apply.js';
 import { measureLinks } from '../network/measure.js';
@@ -311,13 +312,13 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
     'node',
     ...flags,
   ];
-  const agentHostArgv = agentHostOf(ssh.hosts[0]!);
-  // The Provider gives one agent host argv for all hosts, yet node and busbench_dir may differ per host: each host puts in its own.
   const hosts: ProvidedHost[] = ssh.hosts.map((host) => ({
     name: host.name,
     site: host.site,
     address: host.address,
-    spawn: (argv: string[]) => host.spawn(argv.length === agentHostArgv.length && argv.every((a, i) => a === agentHostArgv[i]) ? agentHostOf(host) : argv),
+    spawn: host.spawn,
+    // node and busbench_dir may differ per host.
+    agentHostArgv: agentHostOf(host),
     facts: async () => {
       const { host: _name, site: _site, ...machine } = facts.find((f) => f.host === host.name)!;
       return machine;
@@ -347,7 +348,6 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
     kind: 'ssh',
     hosts,
     run,
-    agentHostArgv,
     processReader: readerOf,
 
     async constrain(t: Topology): Promise<AppliedNetwork> {
@@ -395,12 +395,12 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
         } else {
           const cookie = randomBytes(16).toString('hex').toUpperCase();
           const names = nodes.map((n) => `rabbit@${n.host.address}`);
-          // The first node boots alone, listing only itself, and picks the epmd port on its host; the others then join it at that port.
-          const first = await startBusNodeHost(nodes[0]!.host, busNodeArgv(nodes[0]!.host, [...baseFlags(nodes[0]!.host.address), '--cluster-json', JSON.stringify({ nodeName: names[0], cookie, nodes: [names[0]] })]), nodes[0]!.site);
+          // The first node boots alone and picks the epmd port on its host; the others then join it at that port.
+          const first = await startBusNodeHost(nodes[0]!.host, busNodeArgv(nodes[0]!.host, [...baseFlags(nodes[0]!.host.address), '--cluster-json', JSON.stringify({ nodeName: names[0], cookie, nodes: discoveryNodes(names, 0) })]), nodes[0]!.site);
           startedHere.push(first);
           const rest = await Promise.allSettled(
             nodes.slice(1).map((n, i) =>
-              startBusNodeHost(n.host, busNodeArgv(n.host, [...baseFlags(n.host.address), '--cluster-json', JSON.stringify({ nodeName: names[i + 1], cookie, epmdPort: first.report.epmdPort, nodes: names })]), n.site),
+              startBusNodeHost(n.host, busNodeArgv(n.host, [...baseFlags(n.host.address), '--cluster-json', JSON.stringify({ nodeName: names[i + 1], cookie, epmdPort: first.report.epmdPort, nodes: discoveryNodes(names, i + 1) })]), n.site),
             ),
           );
           for (const outcome of rest) if (outcome.status === 'fulfilled') startedHere.push(outcome.value);

@@ -131,8 +131,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       const assignments = planHosts(scenario, topology, activeProvider.hosts, siteBus.endpoints, driverFor([]), workersPerHost, network.plan);
       inits = assignments.flatMap((a) => a.inits);
       say('info', `starting ${totalAgents} agents on ${assignments.length} host(s), ${inits.length} worker thread(s)`);
-      const spawnerOf = new Map(activeProvider.hosts.map((h) => [h.name, h.spawn]));
-      const started = await Promise.allSettled(assignments.map((a) => startAgentHost(a.host, spawnerOf.get(a.host)!, activeProvider.agentHostArgv, a.inits, a.relays)));
+      const hostOf = new Map(activeProvider.hosts.map((h) => [h.name, h]));
+      const started = await Promise.allSettled(
+        assignments.map((a) => {
+          const host = hostOf.get(a.host)!;
+          return startAgentHost(a.host, host.spawn, host.agentHostArgv, a.inits, a.relays);
+        }),
+      );
       agentHosts = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
       const refused = started.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
       if (refused) throw refused.reason as Error;
