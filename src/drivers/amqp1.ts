@@ -14,6 +14,7 @@ import type { Connection, ConnectionOptions, Delivery, EventContext, Message, Re
 import { randomUUID } from 'node:crypto';
 import {
   BusError,
+  NotSentError,
   type BusConnection,
   type BusDriver,
   type BusInfo,
@@ -217,6 +218,9 @@ class Amqp1Connection implements BusConnection {
   private replyAddress: string | undefined;
   private replyReady: Promise<void> | undefined;
   private closed = false;
+  /** close() was called: what follows is no loss */
+  private closing = false;
+  private readonly lostListeners: ((error: Error) => void)[] = [];
   malformedMessages = 0;
 
   constructor(
@@ -227,10 +231,13 @@ class Amqp1Connection implements BusConnection {
     private readonly ownsConnection: boolean,
   ) {
     this.addresses = addressPlan(peer, options.addressing ?? 'routable', options.exchange);
-    const lost = (): void => this.fail(new BusError('AMQP 1.0 connection closed'));
-    connection.on('disconnected', lost);
-    connection.on('connection_close', lost);
-    connection.on('connection_error', lost);
+    const lost = (why: string) => (context: EventContext): void => {
+      const error = (context.connection?.error ?? context.error) as { description?: string; message?: string } | undefined;
+      this.fail(new BusError(`AMQP 1.0 connection ${why}${error ? `: ${error.description ?? error.message}` : ''}`));
+    };
+    connection.on('disconnected', lost('lost'));
+    connection.on('connection_close', lost('closed by the peer'));
+    connection.on('connection_error', lost('refused by the peer'));
   }
 
   get pendingCalls(): number {
@@ -249,9 +256,16 @@ class Amqp1Connection implements BusConnection {
     if (this.closed) return;
     this.closed = true;
     this.pending.failAll(error);
+    // Held messages never left this process: not sent.
+    const unsent = new NotSentError(`not sent: ${error.message}`);
     for (const link of [...this.senders.values(), ...this.replySenders.values()]) {
-      for (const held of link.backlog.splice(0)) held.dropped?.(error);
+      for (const held of link.backlog.splice(0)) held.dropped?.(unsent);
     }
+    if (!this.closing) for (const listener of this.lostListeners.splice(0)) listener(error);
+  }
+
+  onLost(listener: (error: Error) => void): void {
+    this.lostListeners.push(listener);
   }
 
   /**
@@ -360,7 +374,7 @@ class Amqp1Connection implements BusConnection {
 
   /** Send and resolve once the message is handed to rhea: at once with credit, else when credit comes. */
   private send(link: Link, message: Message): Promise<void> {
-    if (this.closed) return Promise.reject(new BusError('connection closed'));
+    if (this.closed) return Promise.reject(new NotSentError('not sent: the connection is closed'));
     if (this.sendNow(link, message)) return RESOLVED;
     return new Promise<void>((resolve, reject) => {
       if (!this.transmit(link, { message, sent: () => resolve(), dropped: reject })) reject(BACKLOG_FULL());
@@ -369,7 +383,7 @@ class Amqp1Connection implements BusConnection {
 
   /** Send unsettled and resolve on the peer's `accepted`, reject on any other outcome. */
   private sendConfirmed(link: Link, message: Message): Promise<void> {
-    if (this.closed) return Promise.reject(new BusError('connection closed'));
+    if (this.closed) return Promise.reject(new NotSentError('not sent: the connection is closed'));
     return new Promise<void>((resolve, reject) => {
       const taken = this.transmit(link, { message, sent: (delivery) => this.outcomes.set(delivery, { resolve, reject }), dropped: reject });
       if (!taken) reject(BACKLOG_FULL());
@@ -430,7 +444,7 @@ class Amqp1Connection implements BusConnection {
     const id = this.ids.next();
     const result = this.pending.add(id, timeoutMs);
     if (this.closed) {
-      this.pending.fail(id, new BusError('connection closed'));
+      this.pending.fail(id, new NotSentError('not sent: the connection is closed'));
       return result;
     }
     // Unsettled, as oslo sends calls; the TTL drops a request nobody takes in time.
@@ -477,7 +491,13 @@ class Amqp1Connection implements BusConnection {
         [this.addresses.multicast(target.topic, target.exchange), 'multicast'],
       ] as const).map(([address, via]) => this.receive(address, (message) => this.onRequest(message, via, handler))),
     );
-    return { close: async () => links.forEach((link) => link.close()) };
+    // Routers keep no queues, so there is no backlog to report; pausing detaches the links.
+    let paused = false;
+    const pause = async (): Promise<void> => {
+      if (!paused) links.forEach((link) => link.close());
+      paused = true;
+    };
+    return { pause, close: pause };
   }
 
   private onRequest(message: Message, via: Via, handler: RequestHandler): void {
@@ -570,10 +590,16 @@ class Amqp1Connection implements BusConnection {
         timestamp: String(n['timestamp'] ?? ''),
       });
     });
-    return { close: async () => void link.close() };
+    let paused = false;
+    const pause = async (): Promise<void> => {
+      if (!paused) link.close();
+      paused = true;
+    };
+    return { pause, close: pause };
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.fail(new BusError('connection closed'));
     if (this.ownsConnection) {
       const closed = new Promise<void>((resolve) => {

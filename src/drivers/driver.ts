@@ -55,7 +55,24 @@ export interface BusInfo {
   protocol: string;
 }
 
+/** Messages a bus still holds for a subscription: delivered to no consumer yet. */
+export interface QueueBacklog {
+  /** the bus's name for where they wait (a RabbitMQ queue) */
+  queue: string;
+  /** which delivery the queue serves: an RPC server's three, or a notification pool */
+  via: Delivery | 'notify';
+  messages: number;
+}
+
 export interface Subscription {
+  /**
+   * Stop taking deliveries and keep the subscription's queues; resolves once
+   * every delivery the bus had already handed over has been handled, so what
+   * a receiver counted and what the bus still holds (backlog) do not overlap.
+   */
+  pause?(): Promise<void>;
+  /** What the bus still holds for this subscription, per queue; absent where the bus cannot say (routers keep no queues). */
+  backlog?(): Promise<QueueBacklog[]>;
   close(): Promise<void>;
 }
 
@@ -80,6 +97,12 @@ export interface BusConnection {
   readonly lateReplies: number;
   /** replies that matched no waiting or timed-out call (a second reply, a stray) */
   readonly unmatchedReplies: number;
+  /**
+   * `listener` is called once if the connection is lost — closed by the bus
+   * or the network, not by close() — with what the driver knows of why. Every
+   * send after that rejects with NotSentError at once.
+   */
+  onLost(listener: (error: Error) => void): void;
   close(): Promise<void>;
 }
 
@@ -126,5 +149,13 @@ export class RemoteError extends Error {
 
 /** The bus refused or lost the message (connection closed, channel error, unroutable). */
 export class BusError extends Error {
-  override readonly name = 'BusError';
+  override readonly name: string = 'BusError';
+}
+
+/**
+ * The bus never took the message: the connection was closed or lost before
+ * the send. Unlike a failure after the send, it is not counted as sent.
+ */
+export class NotSentError extends BusError {
+  override readonly name: string = 'NotSentError';
 }

@@ -10,12 +10,14 @@ import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import {
   BusError,
+  NotSentError,
   type BusConnection,
   type BusDriver,
   type BusInfo,
   type ConnectOptions,
   type Delivery,
   type NotificationHandler,
+  type QueueBacklog,
   type RequestHandler,
   type RpcContext,
   type RpcTarget,
@@ -147,7 +149,12 @@ class RabbitConnection implements BusConnection {
   private replyQueue: string | undefined;
   private replyQueueReady: Promise<void> | undefined;
   private closed = false;
+  /** close() was called: what follows is no loss */
+  private closing = false;
+  private readonly lostListeners: ((error: Error) => void)[] = [];
   private drainWaiter: Promise<void> | undefined;
+  /** fails the senders waiting for 'drain' when the connection goes: no drain comes then */
+  private failDrainWaiters: ((error: Error) => void) | undefined;
   /** replies whose caller queue was gone (mandatory publish returned) */
   returnedMessages = 0;
   /** deliveries whose body was not oslo JSON */
@@ -163,7 +170,12 @@ class RabbitConnection implements BusConnection {
     channel.on('error', (error: Error) => this.fail(new BusError(`channel error: ${error.message}`)));
     channel.on('close', () => this.fail(new BusError('channel closed')));
     channel.on('return', () => this.returnedMessages++);
-    if (ownsConnection) model.on('error', () => undefined);
+    // The connection's own error says why (a broker gone: ECONNRESET, a forced close: 320 CONNECTION_FORCED); its channel closes right after.
+    // A shared connection's channels close with it: one listener per channel on the connection would pile up.
+    if (ownsConnection) {
+      model.on('error', (error: Error) => this.fail(new BusError(`connection error: ${error.message}`)));
+      model.on('close', () => this.fail(new BusError('connection closed by the broker')));
+    }
   }
 
   static async create(model: ChannelModel, channel: Channel, options: RabbitDriverOptions, owns: boolean): Promise<RabbitConnection> {
@@ -193,6 +205,16 @@ class RabbitConnection implements BusConnection {
     if (this.closed) return;
     this.closed = true;
     this.pending.failAll(error);
+    this.failDrainWaiters?.(new BusError(`the connection went before its buffered messages were written: ${error.message}`));
+    if (!this.closing) for (const listener of this.lostListeners.splice(0)) listener(error);
+  }
+
+  onLost(listener: (error: Error) => void): void {
+    this.lostListeners.push(listener);
+  }
+
+  private notSent(): Promise<never> {
+    return Promise.reject(new NotSentError('not sent: the connection is closed'));
   }
 
   private ensureExchange(name: string, type: 'topic' | 'fanout'): Promise<void> {
@@ -244,21 +266,29 @@ class RabbitConnection implements BusConnection {
   }
 
   private publish(exchange: string, routingKey: string, inner: Record<string, unknown>, expirationMs?: number): Promise<void> {
-    if (this.closed) return Promise.reject(new BusError('connection closed'));
-    const ok = this.channel.publish(exchange, routingKey, encodeEnvelope(inner), {
-      contentType: 'application/json',
-      contentEncoding: 'utf-8',
-      deliveryMode: 2,
-      ...(expirationMs !== undefined ? { expiration: String(expirationMs) } : {}),
-    });
+    if (this.closed) return this.notSent();
+    let ok: boolean;
+    try {
+      ok = this.channel.publish(exchange, routingKey, encodeEnvelope(inner), {
+        contentType: 'application/json',
+        contentEncoding: 'utf-8',
+        deliveryMode: 2,
+        ...(expirationMs !== undefined ? { expiration: String(expirationMs) } : {}),
+      });
+    } catch (error) {
+      // amqplib throws on a channel that closed before its 'close' event reached us.
+      return Promise.reject(new NotSentError(`not sent: ${(error as Error).message}`));
+    }
     // amqplib buffers without limit; a full write buffer makes the sender wait for 'drain'.
     if (ok) return RESOLVED;
-    return (this.drainWaiter ??= new Promise<void>((resolve) =>
+    return (this.drainWaiter ??= new Promise<void>((resolve, reject) => {
+      this.failDrainWaiters = reject;
       this.channel.once('drain', () => {
         this.drainWaiter = undefined;
+        this.failDrainWaiters = undefined;
         resolve();
-      }),
-    ));
+      });
+    }));
   }
 
   private rpcMessage(method: string, args: Record<string, unknown>, context: RpcContext): Record<string, unknown> {
@@ -268,6 +298,7 @@ class RabbitConnection implements BusConnection {
   }
 
   async call(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext, timeoutMs: number): Promise<unknown> {
+    if (this.closed) return this.notSent();
     if (!this.replyQueue) await this.ensureReplyQueue();
     const exchange = target.exchange ?? this.options.exchange;
     if (!this.declaredExchanges.has(exchange)) await this.ensureExchange(exchange, 'topic');
@@ -290,6 +321,7 @@ class RabbitConnection implements BusConnection {
   }
 
   async cast(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext): Promise<void> {
+    if (this.closed) return this.notSent();
     const exchange = target.exchange ?? this.options.exchange;
     if (!this.declaredExchanges.has(exchange)) await this.ensureExchange(exchange, 'topic');
     const message = this.rpcMessage(method, args, context);
@@ -299,6 +331,7 @@ class RabbitConnection implements BusConnection {
   }
 
   async fanout(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext): Promise<void> {
+    if (this.closed) return this.notSent();
     const exchange = `${target.topic}_fanout`;
     if (!this.declaredExchanges.has(exchange)) await this.ensureExchange(exchange, 'fanout');
     const message = this.rpcMessage(method, args, context);
@@ -320,16 +353,18 @@ class RabbitConnection implements BusConnection {
     await this.ensureExchange(fanoutExchange, 'fanout');
     await ch.assertQueue(fanoutQueue, TRANSIENT_QUEUE_OPTIONS);
     await ch.bindQueue(fanoutQueue, fanoutExchange, target.topic);
-    const consumers = await Promise.all(
-      ([
-        [target.topic, 'anycast'],
-        [unicastQueue, 'unicast'],
-        [fanoutQueue, 'multicast'],
-      ] as const).map(([queue, via]) => ch.consume(queue, (msg) => this.onRequest(msg, via, handler), { noAck: false })),
-    );
+    const queues = [
+      [target.topic, 'anycast'],
+      [unicastQueue, 'unicast'],
+      [fanoutQueue, 'multicast'],
+    ] as const;
+    const consumers = await Promise.all(queues.map(([queue, via]) => ch.consume(queue, (msg) => this.onRequest(msg, via, handler), { noAck: false })));
+    const pause = this.cancelOnce(consumers.map((c) => c.consumerTag));
     return {
+      pause,
+      backlog: () => this.backlog(queues),
       close: async () => {
-        for (const { consumerTag } of consumers) await ch.cancel(consumerTag).catch(() => undefined);
+        await pause();
         // oslo leaves its fanout queue to expire; ours is gone at once so a run leaves nothing behind.
         await ch.deleteQueue(fanoutQueue).catch(() => undefined);
       },
@@ -382,6 +417,7 @@ class RabbitConnection implements BusConnection {
 
   async notify(topic: string, priority: string, eventType: string, payload: unknown, context: RpcContext, publisherId: string): Promise<void> {
     const exchange = this.options.exchange;
+    if (this.closed) return this.notSent();
     const routingKey = `${topic}.${priority.toLowerCase()}`;
     if (!this.declaredNotifyQueues.has(routingKey)) {
       // oslo's notifier declares the default queue so notifications wait for a listener instead of vanishing.
@@ -429,10 +465,35 @@ class RabbitConnection implements BusConnection {
       },
       { noAck: false },
     );
-    return { close: async () => void (await this.channel.cancel(consumerTag).catch(() => undefined)) };
+    const pause = this.cancelOnce([consumerTag]);
+    return { pause, backlog: () => this.backlog([[queue, 'notify']]), close: pause };
+  }
+
+  /**
+   * Cancels the consumers, once. The broker sends basic.cancel-ok after every
+   * delivery it had already pushed on the channel, and amqplib dispatches in
+   * order, so when this resolves those deliveries have been handled.
+   */
+  private cancelOnce(consumerTags: string[]): () => Promise<void> {
+    let cancelled: Promise<void> | undefined;
+    return () =>
+      (cancelled ??= (async () => {
+        for (const tag of consumerTags) await this.channel.cancel(tag).catch(() => undefined);
+      })());
+  }
+
+  /** Ready messages per queue (passive declare): what no consumer has been handed yet. */
+  private async backlog(queues: readonly (readonly [string, QueueBacklog['via']])[]): Promise<QueueBacklog[]> {
+    const out: QueueBacklog[] = [];
+    for (const [queue, via] of queues) {
+      const { messageCount } = await this.channel.checkQueue(queue);
+      out.push({ queue, via, messages: messageCount });
+    }
+    return out;
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.fail(new BusError('connection closed'));
     await this.channel.close().catch(() => undefined);
     if (this.ownsConnection) await this.model.close().catch(() => undefined);
