@@ -15,6 +15,7 @@ import { toAmqpUrl } from '../src/drivers/rabbitmq.js';
 import { parseAmqp1Url } from '../src/drivers/amqp1.js';
 import { findRouter, ROUTER_MISSING_HELP, startLocalMesh } from '../deploy/qdr/router-local.js';
 import { until } from './helpers/wait.js';
+import { suite } from './helpers/suite.js';
 
 interface Received {
   server: string;
@@ -48,7 +49,7 @@ interface Peer {
 }
 
 function semantics(name: string, kind: 'rabbitmq' | 'amqp1', product: RegExp, startPeer: () => Promise<Peer>, skip: string | false = false): void {
-  describe(`${name}: delivery semantics`, { timeout: 120_000, skip }, () => {
+  suite(`${name}: delivery semantics`, { timeout: 120_000, skip }, () => {
     let broker: Peer;
     let driver: BusDriver;
     const connections: BusConnection[] = [];

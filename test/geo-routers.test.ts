@@ -16,6 +16,7 @@ import { findRouter, ROUTER_MISSING_HELP } from '../deploy/qdr/router-local.js';
 import { runScenario } from '../src/runner/run.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { group } from './helpers/results.js';
+import { suite } from './helpers/suite.js';
 
 const run = promisify(execFile);
 const router = findRouter();
@@ -82,7 +83,7 @@ async function leftovers(before: string[]): Promise<string[]> {
   }
 }
 
-describe('routers across sites in network namespaces', { timeout: 90_000, skip: router ? false : `no router installed. ${ROUTER_MISSING_HELP}` }, () => {
+suite('routers across sites in network namespaces', { timeout: 90_000, skip: router ? false : `no router installed. ${ROUTER_MISSING_HELP}` }, () => {
   it('runs a scenario on a router per site, linked along a chain of sites', async () => {
     // Warm-up 0 asked: a router learns of subscribers behind the others about 1 s after they attach
     // (qdrouterd's mobile-address sync runs on a 1 s tick), so casts sent sooner would reach only the

@@ -14,6 +14,7 @@ import { createDriver } from '../src/drivers/index.js';
 import { RabbitDriver } from '../src/drivers/rabbitmq.js';
 import { OSLO_PYTHON, osloAvailable, startOsloPeer, type OsloPeer, type PeerEvent } from './helpers/oslo-peer.js';
 import { until } from './helpers/wait.js';
+import { suite } from './helpers/suite.js';
 
 interface Received {
   server: string;
@@ -35,7 +36,7 @@ async function runPeer(args: string[]): Promise<PeerEvent[]> {
 
 const skip = osloAvailable() ? false : 'python3-oslo.messaging is not installed (apt-get install python3-oslo.messaging)';
 
-describe('oslo.messaging interop over RabbitMQ', { timeout: 300_000, skip }, () => {
+suite('oslo.messaging interop over RabbitMQ', { timeout: 300_000, skip }, () => {
   let broker: LocalRabbit;
   let driver: RabbitDriver;
   const connections: BusConnection[] = [];
@@ -199,7 +200,7 @@ const skipAmqp = !router
     ? "oslo's amqp driver needs python3-pyngus and python3-qpid-proton (apt-get install python3-pyngus python3-qpid-proton)"
     : false;
 
-describe(`oslo.messaging's amqp:// driver over ${router?.flavor ?? 'a router'}`, { timeout: 300_000, skip: skipAmqp }, () => {
+suite(`oslo.messaging's amqp:// driver over ${router?.flavor ?? 'a router'}`, { timeout: 300_000, skip: skipAmqp }, () => {
   let mesh: LocalMesh;
   let driver: BusDriver;
   const connections: BusConnection[] = [];

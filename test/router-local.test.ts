@@ -6,15 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import { routerStatistics } from '../deploy/qdr/management.js';
 import { MESH_SHAPES } from '../deploy/qdr/mesh.js';
 import { findRouter, ROUTER_MISSING_HELP, startLocalMesh } from '../deploy/qdr/router-local.js';
 import { createDriver } from '../src/drivers/index.js';
+import { suite } from './helpers/suite.js';
 
 const router = findRouter();
 
-describe(`local ${router?.flavor ?? 'router'} meshes`, { timeout: 300_000, skip: router ? false : `no router installed. ${ROUTER_MISSING_HELP}` }, () => {
+suite(`local ${router?.flavor ?? 'router'} meshes`, { timeout: 300_000, skip: router ? false : `no router installed. ${ROUTER_MISSING_HELP}` }, () => {
   for (const shape of MESH_SHAPES) {
     const routers = shape === 'single' ? 1 : 4;
     it(`${shape}: the router accepts the generated configuration and every router knows the others`, async () => {

@@ -11,6 +11,7 @@ import { connectSshHosts, RemoteCommandError, type SshHosts } from '../src/provi
 import type { HostProcess } from '../src/runner/agent-hosts.js';
 import type { Topology } from '../src/scenario/topology.js';
 import { sshdAbsent, startSshd, type TestSshd } from './helpers/sshd.js';
+import { suite } from './helpers/suite.js';
 
 const execFileAsync = promisify(execFile);
 const BOTH_SITES = [
@@ -42,7 +43,7 @@ async function eventually(condition: () => Promise<boolean>, ms: number, what: s
   }
 }
 
-describe('ssh hosts against a real sshd', { skip: sshdAbsent, timeout: 60_000 }, () => {
+suite('ssh hosts against a real sshd', { skip: sshdAbsent, timeout: 60_000 }, () => {
   let sshd: TestSshd;
   let work: string;
   let hosts: SshHosts | undefined;

@@ -6,7 +6,7 @@
  * the copy current and ships nothing. Afterwards nothing started through
  * ssh is left.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -22,6 +22,7 @@ import { runScenario } from '../src/runner/run.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { group } from './helpers/results.js';
 import { sshdAbsent, startSshd, type TestSshd } from './helpers/sshd.js';
+import { suite } from './helpers/suite.js';
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -56,7 +57,7 @@ async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolea
 const skip = sshdAbsent || (findRabbitServer() ? false : 'rabbitmq-server is absent (apt-get install -y rabbitmq-server)');
 if (skip) process.stdout.write(`ssh provider tests skipped: ${skip}\n`);
 
-describe('the ssh provider runs scenarios on hosts reached over ssh', { skip, timeout: 150_000 }, () => {
+suite('the ssh provider runs scenarios on hosts reached over ssh', { skip, timeout: 150_000 }, () => {
   let sshd: TestSshd | undefined;
   let work: string;
   let remote: string;
