@@ -3,6 +3,7 @@
  * travels over the workers' MessagePorts, never over the bus under test.
  */
 import type { DriverConfig } from '../src/drivers/index.js';
+import type { QueueBacklog } from '../src/drivers/driver.js';
 import type { Counters, GroupSnapshot, PatternName } from '../src/metrics/stats.js';
 import type { Faults, PayloadSizes } from '../src/scenario/types.js';
 import type { SentRange } from './rpc-client.js';
@@ -38,6 +39,8 @@ export interface WorkerInit {
   faults: Faults;
   /** per-message accounting, reply timestamps, time series (see RunnerConfig.bookkeeping) */
   bookkeeping: boolean;
+  /** standalone servers and listeners: a lost connection is retried with a backoff instead of ending the agent */
+  reconnect?: boolean;
   load: {
     concurrency: number;
     pauseMs: number;
@@ -45,6 +48,9 @@ export interface WorkerInit {
     rate?: number;
     timeoutMs: number;
     payload: PayloadSizes;
+    /** the RPC method clients call, and its arguments as given (undefined: the method's default shape) */
+    method: string;
+    args?: Record<string, unknown>;
   };
 }
 
@@ -58,10 +64,26 @@ export interface GeneratorLoad {
   worker: number;
   /** event-loop utilization 0..1 (performance.eventLoopUtilization) */
   utilization: number;
-  /** event-loop delay (perf_hooks.monitorEventLoopDelay), ms */
+  /**
+   * event-loop delay (perf_hooks.monitorEventLoopDelay), ms: how late its
+   * sampling timer fired, i.e. the time between ticks minus the sampling
+   * interval (an idle loop reads about 0, not the interval)
+   */
   lagP50Ms: number;
   lagP99Ms: number;
   lagMaxMs: number;
+  /** wall time the figures cover: the measured phase until this worker's senders were done, ms */
+  measuredMs?: number;
+  /** share of that time the worker's thread ran on a CPU (Linux /proc/thread-self/schedstat; absent elsewhere) */
+  cpuFraction?: number;
+  /** share of that time the thread was ready to run but waited for a CPU: contention from other processes, not the generator's own load */
+  cpuWaitFraction?: number;
+  /** open-loop senders (load.rate): how far behind its schedule each measured send started for the generator's own reasons (not waits on load.concurrency), ms; absent without open-loop senders */
+  scheduleLagP50Ms?: number;
+  scheduleLagP99Ms?: number;
+  scheduleLagMaxMs?: number;
+  /** measured open-loop sends the schedule lag figures are from */
+  scheduleLagSends?: number;
 }
 
 /** One worker's second of the measured phase: counters and an encoded latency histogram per group. */
@@ -77,16 +99,21 @@ export type MainToWorker =
   | { type: 'measure-start' }
   | { type: 'stop' }
   | { type: 'counts' }
+  | { type: 'stop-receiving' }
   | { type: 'collect' }
   | { type: 'shutdown' };
 
 export type WorkerToMain =
   | { type: 'agents-progress'; started: number; failed: number }
-  | { type: 'agents-ready'; started: Record<string, number>; failed: number; failures: AgentFailure[]; busInfo?: { product: string; version: string; protocol: string } }
+  | { type: 'agents-ready'; started: Record<string, number>; failed: number; failures: AgentFailure[]; busInfo?: { product: string; version: string; protocol: string }; backlogUnsupported?: boolean }
+  /** an agent's connection was lost (not closed by busbench): when, in the coordinator's epoch ms, and why */
+  | { type: 'connection-lost'; agent: string; atMs: number; error: string }
+  /** consumers stopped; what the bus still held per queue (absent: the bus cannot say) */
+  | { type: 'receiving-stopped'; queues?: QueueBacklog[] }
   | { type: 'clock-sample'; t0: number; t1: number }
   | { type: 'tick'; totals: Record<string, Counters>; interval?: IntervalSnapshot }
   | { type: 'load-done' }
-  | { type: 'counts'; received: number; delayedReplies: number }
+  | { type: 'counts'; received: Record<string, number>; deliveries: number; delayedReplies: number }
   | {
       type: 'stats';
       groups: GroupSnapshot[];
@@ -97,6 +124,8 @@ export type WorkerToMain =
       sent: SentRange[];
       receipts: ServerReceipts[];
       generator: GeneratorLoad;
+      /** the first error message per pattern at this worker's clients */
+      firstErrors: Partial<Record<PatternName, string>>;
     }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'closed' };

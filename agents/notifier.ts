@@ -1,11 +1,18 @@
-/** A notifier agent: sends oslo notifications closed loop or at a fixed rate, like a cast client. */
-import type { BusConnection } from '../src/drivers/driver.js';
+/**
+ * A notifier agent: sends oslo notifications closed loop or at a fixed rate,
+ * like a cast client, numbering its measured ones (context busbench_client /
+ * busbench_seq) so the listeners' receipts account for every one of them.
+ */
+import { NotSentError, type BusConnection } from '../src/drivers/driver.js';
 import { AgentRecorder, PATTERN_INDEX } from '../src/metrics/stats.js';
 import type { PayloadSource } from './payload.js';
-import { LoadPhase, SENT_AT_KEY, WARMUP_KEY, epochMs, sleep, yieldToEventLoop } from './phase.js';
+import type { SentRange } from './rpc-client.js';
+import { CLIENT_KEY, LoadPhase, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, epochMs, sleep, yieldToEventLoop } from './phase.js';
 
 export interface NotifierPlan {
   name: string;
+  /** this notifier's number across the run: its sequence numbers are its own */
+  id: number;
   topic: string;
   priority: string;
   eventType: string;
@@ -13,6 +20,8 @@ export interface NotifierPlan {
   pauseMs: number;
   rate: number | undefined;
   payload: PayloadSource;
+  /** per-message accounting (off only to measure its cost) */
+  bookkeeping?: boolean;
 }
 
 const NOTIFY = PATTERN_INDEX['notify'];
@@ -21,18 +30,30 @@ export class NotifierAgent {
   readonly recorder = new AgentRecorder('notifier');
   private measuredSent = 0;
   private seq = 0;
+  private firstMeasuredSeq = -1;
+  private unsent = 0;
+  /** why the connection was lost, once it was: the notifier stops */
+  lostBecause: Error | undefined;
 
   constructor(
     private readonly connection: BusConnection,
     private readonly plan: NotifierPlan,
     private readonly phase: LoadPhase,
-  ) {}
+  ) {
+    connection.onLost((error) => (this.lostBecause ??= error));
+  }
+
+  /** What this notifier sent in the measured phase, for the listeners' accounting. */
+  get sent(): SentRange[] {
+    if (this.firstMeasuredSeq < 0) return [];
+    return [{ client: this.plan.id, pattern: 'notify', firstSeq: this.firstMeasuredSeq, count: Math.max(0, this.seq - this.firstMeasuredSeq - this.unsent) }];
+  }
 
   async run(): Promise<void> {
     const intervalMs = this.plan.rate ? 1000 / this.plan.rate : 0;
     let due = performance.now();
     for (;;) {
-      if (this.phase.stopping) return;
+      if (this.phase.stopping || this.lostBecause) return;
       const measured = this.phase.measuring;
       if (measured) {
         if (this.plan.quota !== undefined && this.measuredSent >= this.plan.quota) return;
@@ -52,19 +73,31 @@ export class NotifierAgent {
 
   private async sendOne(measured: boolean): Promise<void> {
     const sentAt = epochMs();
-    const context: Record<string, unknown> = measured ? { [SENT_AT_KEY]: sentAt } : { [SENT_AT_KEY]: sentAt, [WARMUP_KEY]: true };
+    const seq = this.seq++;
+    const context: Record<string, unknown> = { [SENT_AT_KEY]: sentAt };
+    if (this.plan.bookkeeping !== false) {
+      context[CLIENT_KEY] = this.plan.id;
+      context[SEQ_KEY] = seq;
+    }
+    if (!measured) context[WARMUP_KEY] = true;
     const counters = measured ? this.recorder.countersFor(NOTIFY) : undefined;
     const payload = this.plan.payload.next();
     if (counters) {
+      if (this.firstMeasuredSeq < 0) this.firstMeasuredSeq = seq;
       counters.sent++;
       counters.bytes += payload.length;
       if (counters.firstAt === 0) counters.firstAt = sentAt;
     }
     try {
-      await this.connection.notify(this.plan.topic, this.plan.priority, this.plan.eventType, { payload, seq: this.seq++ }, context, this.plan.name);
+      await this.connection.notify(this.plan.topic, this.plan.priority, this.plan.eventType, { payload }, context, this.plan.name);
       if (counters) counters.ok++;
-    } catch {
-      if (counters) counters.errors++;
+    } catch (error) {
+      if (counters && error instanceof NotSentError) {
+        counters.sent--;
+        counters.bytes -= payload.length;
+        counters.unsent++;
+        this.unsent++;
+      } else if (counters) counters.errors++;
     }
     if (counters) counters.lastAt = epochMs();
   }

@@ -44,6 +44,11 @@ export const SENT_AT_KEY = 'busbench_sent';
 export const WARMUP_KEY = 'busbench_warmup';
 /** the sending client's number, for per-sender sequence accounting (the sequence is args.seq) */
 export const CLIENT_KEY = 'busbench_client';
+/**
+ * the message's sequence number per (client, pattern): in the context, not in the arguments, so the
+ * arguments stay free for the method's own (an oslo or ombt endpoint rejects unknown keyword arguments)
+ */
+export const SEQ_KEY = 'busbench_seq';
 /** fields a busbench server adds to its reply: when the request arrived and when the reply left */
 export const RECEIVED_AT_FIELD = 'busbench_received';
 export const REPLIED_AT_FIELD = 'busbench_replied';

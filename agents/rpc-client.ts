@@ -8,11 +8,11 @@
  * send rate (coordinated omission); the round trip from the actual send is
  * kept beside it as the service time.
  */
-import { RpcTimeoutError, type BusConnection, type RpcTarget } from '../src/drivers/driver.js';
+import { NotSentError, RpcTimeoutError, type BusConnection, type RpcTarget } from '../src/drivers/driver.js';
 import { AgentRecorder, LEG_CORRECTED, LEG_PROCESSING, LEG_REPLY, PATTERN_INDEX, type PatternName } from '../src/metrics/stats.js';
 import { WeightedChoice } from './draw.js';
 import type { PayloadSource } from './payload.js';
-import { CLIENT_KEY, LoadPhase, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, WARMUP_KEY, epochMs, sleep, yieldToEventLoop } from './phase.js';
+import { CLIENT_KEY, LoadPhase, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, epochMs, sleep, yieldToEventLoop } from './phase.js';
 
 /** A pattern this client sends and where to. */
 export interface ClientRoutePlan {
@@ -38,7 +38,13 @@ export interface ClientPlan {
   /** open loop: messages per second */
   rate: number | undefined;
   timeoutMs: number;
+  /** the RPC method called: busbench's own `bench`, ombt's `echo`, or any method a peer serves */
   method: string;
+  /**
+   * the call's arguments exactly as given (a peer's own method); undefined:
+   * `bench` sends {payload}, `echo` ombt's {data, timestamp, msgid}
+   */
+  args?: Record<string, unknown>;
   payload: PayloadSource;
   /** per-message accounting and per-leg timestamps (off only to measure their cost) */
   bookkeeping?: boolean;
@@ -46,6 +52,8 @@ export interface ClientPlan {
   duplicateSendEvery?: number;
   /** fault: busy CPU per send */
   burnMs?: number;
+  /** open loop: called per measured send with how late it started behind its schedule (ms), less the waits on `concurrency` */
+  scheduleLag?: (lateMs: number) => void;
 }
 
 /** What the client sent in the measured phase, for the loss / duplicate accounting. */
@@ -68,6 +76,12 @@ function busy(ms: number): void {
   }
 }
 
+/** An error as the summary shows it: oslo's exception class and message for a remote failure. */
+function describeError(error: unknown): string {
+  const e = error as { name?: string; exceptionClass?: string; message?: string };
+  return `${e.exceptionClass ?? e.name ?? 'Error'}: ${(e.message ?? String(error)).split('\n')[0]!.slice(0, 300)}`;
+}
+
 /** One route's state: its own sequence numbers, so each (client, pattern) numbers its messages without gaps. */
 class Route {
   readonly patternIndex: number;
@@ -75,6 +89,8 @@ class Route {
   readonly fanout: boolean;
   seq = 0;
   firstMeasuredSeq = -1;
+  /** measured messages the bus never took: the last ones numbered (nothing is sent once the connection is gone) */
+  unsent = 0;
 
   constructor(readonly plan: ClientRoutePlan) {
     this.patternIndex = PATTERN_INDEX[plan.pattern];
@@ -90,6 +106,10 @@ export class RpcClientAgent {
   private readonly mix: WeightedChoice | undefined;
   /** every route is a call: a lane waits on replies, and need not yield after each send */
   private readonly callsOnly: boolean;
+  /** why the connection was lost, once it was: the client stops sending */
+  lostBecause: Error | undefined;
+  /** the first error each pattern met (not timeouts): the summary shows why calls failed, not only how many */
+  readonly firstErrors: Partial<Record<PatternName, string>> = {};
 
   constructor(
     private readonly connection: BusConnection,
@@ -99,6 +119,7 @@ export class RpcClientAgent {
     this.routes = plan.routes.map((route) => new Route(route));
     this.mix = this.routes.length > 1 ? new WeightedChoice(plan.routes.map((r) => r.weight)) : undefined;
     this.callsOnly = this.routes.every((route) => route.isCall);
+    connection.onLost((error) => (this.lostBecause ??= error));
   }
 
   /** What this client sent in the measured phase, per pattern. */
@@ -106,7 +127,7 @@ export class RpcClientAgent {
     // Measured messages are the last ones sent on each route: after the warm-up, until the phase stops.
     return this.routes
       .filter((route) => route.firstMeasuredSeq >= 0)
-      .map((route) => ({ client: this.plan.id, pattern: route.plan.pattern, firstSeq: route.firstMeasuredSeq, count: route.seq - route.firstMeasuredSeq }));
+      .map((route) => ({ client: this.plan.id, pattern: route.plan.pattern, firstSeq: route.firstMeasuredSeq, count: Math.max(0, route.seq - route.firstMeasuredSeq - route.unsent) }));
   }
 
   private route(): Route {
@@ -123,7 +144,8 @@ export class RpcClientAgent {
 
   private next(): number {
     const phase = this.phase;
-    if (phase.stopping) return STOP;
+    // A lost connection ends the client: retrying into it would only spin.
+    if (phase.stopping || this.lostBecause) return STOP;
     if (!phase.measuring) return WARMUP;
     if (this.plan.quota !== undefined && this.measuredSent >= this.plan.quota) return STOP;
     this.measuredSent++;
@@ -149,12 +171,22 @@ export class RpcClientAgent {
     const meanGapMs = 1000 / rate;
     const inFlight = new Set<Promise<boolean>>();
     let due = performance.now();
+    /** how much of the current slip behind schedule is the bus's: time spent waiting for an outstanding message */
+    let busSlipMs = 0;
     for (let state = this.next(); state !== STOP; state = this.next()) {
       const wait = due - performance.now();
       // Behind schedule (rate above what the bus takes): still yield, so replies and control messages get in.
       if (wait > 0) await sleep(wait);
       else await yieldToEventLoop();
-      while (inFlight.size >= this.plan.concurrency) await Promise.race(inFlight);
+      if (inFlight.size >= this.plan.concurrency) {
+        const blockedAt = performance.now();
+        while (inFlight.size >= this.plan.concurrency) await Promise.race(inFlight);
+        busSlipMs += performance.now() - blockedAt;
+      }
+      // The slip left once the bus's share is taken out is the generator's own: it could not keep up.
+      const slipMs = Math.max(0, performance.now() - due);
+      busSlipMs = Math.min(busSlipMs, slipMs);
+      if (state === MEASURED) this.plan.scheduleLag?.(slipMs - busSlipMs);
       const send = this.sendOne(state === MEASURED, due);
       inFlight.add(send);
       void send.finally(() => inFlight.delete(send));
@@ -173,15 +205,24 @@ export class RpcClientAgent {
     const sentAt = epochMs();
     const seq = route.seq++;
     const context: Record<string, unknown> = { [SENT_AT_KEY]: sentAt };
-    if (this.plan.bookkeeping !== false) context[CLIENT_KEY] = this.plan.id;
+    if (this.plan.bookkeeping !== false) {
+      context[CLIENT_KEY] = this.plan.id;
+      context[SEQ_KEY] = seq;
+    }
     if (!measured) context[WARMUP_KEY] = true;
-    const payload = this.plan.payload.next();
-    const args = { payload, seq };
+    let args = this.plan.args;
+    let bytes = 0;
+    if (!args) {
+      const payload = this.plan.payload.next();
+      bytes = payload.length;
+      // ombt's echo and noop(data, timestamp, msgid): an ombt or oslo endpoint takes no other keyword.
+      args = this.plan.method === 'echo' || this.plan.method === 'noop' ? { data: payload, timestamp: sentAt / 1000, msgid: `${this.plan.id}-${seq}` } : { payload };
+    }
     const counters = measured ? this.recorder.countersFor(patternIndex) : undefined;
     if (counters) {
       if (route.firstMeasuredSeq < 0) route.firstMeasuredSeq = seq;
       counters.sent++;
-      counters.bytes += payload.length;
+      counters.bytes += bytes;
       if (counters.firstAt === 0) counters.firstAt = sentAt;
     }
     const started = performance.now();
@@ -208,12 +249,21 @@ export class RpcClientAgent {
         else await this.connection.cast(target, this.plan.method, args, context);
       }
     } catch (error) {
-      if (counters) {
+      if (counters && error instanceof NotSentError) {
+        // The bus never had it: not sent, not an error of the bus's, not in the delivery accounting.
+        counters.sent--;
+        counters.bytes -= bytes;
+        counters.unsent++;
+        route.unsent++;
+      } else if (counters) {
         if (error instanceof RpcTimeoutError) {
           counters.timeouts++;
           // A call that never came back was still late by its whole timeout: the open loop must not forget it.
           if (intendedAt !== undefined) this.recorder.leg(LEG_CORRECTED, patternIndex, performance.now() - intendedAt);
-        } else counters.errors++;
+        } else {
+          counters.errors++;
+          this.firstErrors[route.plan.pattern] ??= describeError(error);
+        }
         counters.lastAt = epochMs();
       }
       return false;

@@ -1,17 +1,25 @@
 /**
- * An RPC server agent: serves (topic, server) on its connection, answers
- * every call at once with its name and two timestamps (request arrived,
- * reply left: the client derives processing time and the reply's one-way
- * trip from them), records what reached it through which delivery
- * (unicast / anycast / multicast) and which (client, sequence) it got, for
- * the loss / duplicate / reorder accounting. Optional faults (stall, drop,
- * late replies, a rate limit) come from the scenario.
+ * An RPC server agent: serves (topic, server) on its connection and answers
+ * every call at once, by method:
+ *   - `bench` (busbench's own): its name, the sequence number and two
+ *     timestamps (request arrived, reply left: the client derives processing
+ *     time and the reply's one-way trip from them);
+ *   - `echo` (ombt's `echo(ctxt, data, timestamp, msgid)`): `args.data`, or
+ *     the arguments themselves when there is no `data` (e.g. `echo(i=1)`);
+ *   - `noop` (ombt's cast/fanout endpoint): null;
+ *   - any other method: its arguments beside the two timestamps.
+ * Whatever the method, it records what reached it through which delivery
+ * (unicast / anycast / multicast), the one-way latency, and which (client,
+ * sequence) it got — the sequence from the context (SEQ_KEY), or from
+ * `args.seq` for older senders — for the loss / duplicate / reorder
+ * accounting. Optional faults (stall, drop, late replies, a rate limit) come
+ * from the scenario.
  */
 import type { IncomingRequest, Subscription, BusConnection } from '../src/drivers/driver.js';
 import { ReceiptLog, type ExportedReceipts } from '../src/metrics/accounting.js';
 import { AgentRecorder, PATTERNS, PATTERN_INDEX, type PatternName } from '../src/metrics/stats.js';
 import type { Faults } from '../src/scenario/types.js';
-import { CLIENT_KEY, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, WARMUP_KEY, epochMs } from './phase.js';
+import { CLIENT_KEY, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, epochMs } from './phase.js';
 
 /** [isCall][via] → pattern index, so the hot path does no string work. */
 const PATTERN_BY_DELIVERY = {
@@ -20,6 +28,36 @@ const PATTERN_BY_DELIVERY = {
 } as const;
 
 const NEVER = new Promise<never>(() => undefined);
+
+function burn(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // burning CPU on purpose (fault injection)
+  }
+}
+
+/** How a method is answered (see the file's doc comment). */
+const BENCH = 0;
+const ECHO = 1;
+const NOOP = 2;
+const OTHER = 3;
+type Answer = typeof BENCH | typeof ECHO | typeof NOOP | typeof OTHER;
+
+function answerKind(method: string): Answer {
+  switch (method) {
+    case 'bench':
+      return BENCH;
+    case 'echo':
+      return ECHO;
+    case 'noop':
+      return NOOP;
+    default:
+      return OTHER;
+  }
+}
+
+/** A reply that carries the arrival and departure stamps (REPLIED_AT_FIELD is filled in as it leaves). */
+type Stamped = Record<string, unknown> & { [REPLIED_AT_FIELD]: number };
 
 /** What one server received per pattern, by (client, sequence). */
 export interface ServerReceipts {
@@ -30,7 +68,10 @@ export interface ServerReceipts {
 
 export class RpcServerAgent {
   readonly recorder = new AgentRecorder('server');
-  private subscription: Subscription | undefined;
+  /** the bus subscription: the worker pauses it and asks its backlog at the end of a run */
+  subscription: Subscription | undefined;
+  /** every request taken, warm-up ones too: shows a backlog draining */
+  deliveries = 0;
   private readonly receipts: (ReceiptLog | undefined)[] = new Array(PATTERNS.length);
   private measuredSeen = 0;
   private callsSeen = 0;
@@ -54,7 +95,10 @@ export class RpcServerAgent {
   }
 
   async start(): Promise<void> {
-    this.subscription = await this.connection.serve({ topic: this.topic, server: this.name }, this.handle);
+    this.subscription = await this.connection.serve({ topic: this.topic, server: this.name }, (request) => {
+      this.deliveries++;
+      return this.handle(request);
+    });
   }
 
   /** Messages received in the measured phase (all patterns). */
@@ -74,39 +118,70 @@ export class RpcServerAgent {
 
   private readonly handle = (request: IncomingRequest): unknown => {
     const context = request.context;
+    const args = request.args;
     const receivedAt = epochMs();
-    if (context[WARMUP_KEY] === true) return { server: this.name, seq: request.args['seq'] ?? null };
+    const kind = answerKind(request.method);
+    const seq = context[SEQ_KEY] ?? args['seq'];
+    if (context[WARMUP_KEY] === true) {
+      if (!request.isCall) return undefined;
+      if (kind === BENCH) return { server: this.name, seq: seq ?? null };
+      return this.leave(kind, this.answer(kind, args, seq, receivedAt));
+    }
     const faults = this.faults;
     this.measuredSeen++;
+    // Fault: a slow consumer (busy CPU per message), so a backlog builds in the bus.
+    if (faults.serverBurnMs) burn(faults.serverBurnMs);
     // Fault: ignore it altogether, as if the bus had lost it.
     if (faults.dropEvery && this.measuredSeen % faults.dropEvery === 0) return NEVER;
     const pattern = PATTERN_BY_DELIVERY[request.isCall ? 'call' : 'cast'][request.via];
-    const payload = request.args['payload'];
+    // busbench's payload, or ombt's (echo/noop carry it as `data`)
+    const payload = kind === BENCH ? args['payload'] : (args['payload'] ?? args['data']);
     this.recorder.received(pattern, receivedAt, typeof payload === 'string' ? payload.length : 0);
     const sentAt = context[SENT_AT_KEY];
     // One-way latency in the coordinator's time (each process corrects its clock by its estimated offset).
     if (typeof sentAt === 'number') this.recorder.latency(pattern, receivedAt - sentAt);
     const client = context[CLIENT_KEY];
-    const seq = request.args['seq'];
-    if (!this.bookkeeping) return request.isCall ? { server: this.name, seq: seq ?? null } : undefined;
+    if (!this.bookkeeping) {
+      // No reply timestamps without bookkeeping.
+      if (!request.isCall) return undefined;
+      if (kind === BENCH) return { server: this.name, seq: seq ?? null };
+      if (kind === OTHER) return args;
+      return this.answer(kind, args, seq, receivedAt);
+    }
     if (typeof client === 'number' && Number.isInteger(seq)) (this.receipts[pattern] ??= new ReceiptLog()).record(client, seq as number);
     if (!request.isCall) return undefined;
     this.callsSeen++;
-    const answer = { server: this.name, seq: seq ?? null, [RECEIVED_AT_FIELD]: receivedAt, [REPLIED_AT_FIELD]: 0 };
+    const answer = this.answer(kind, args, seq, receivedAt);
     const delayMs = this.delaysReplies ? this.replyDelay() : 0;
-    if (delayMs <= 0) {
-      answer[REPLIED_AT_FIELD] = epochMs();
-      return answer;
-    }
+    if (delayMs <= 0) return this.leave(kind, answer);
     this.delayedReplies++;
     return new Promise((resolve) =>
       setTimeout(() => {
         this.delayedReplies--;
-        answer[REPLIED_AT_FIELD] = epochMs();
-        resolve(answer);
+        resolve(this.leave(kind, answer));
       }, delayMs),
     );
   };
+
+  /** The reply to a call, by method; a stamped one still has to get its departure time (leave). */
+  private answer(kind: Answer, args: Record<string, unknown>, seq: unknown, receivedAt: number): unknown {
+    switch (kind) {
+      case BENCH:
+        return { server: this.name, seq: seq ?? null, [RECEIVED_AT_FIELD]: receivedAt, [REPLIED_AT_FIELD]: 0 } satisfies Stamped;
+      case ECHO:
+        return 'data' in args ? args['data'] : args;
+      case NOOP:
+        return null;
+      case OTHER:
+        return { ...args, [RECEIVED_AT_FIELD]: receivedAt, [REPLIED_AT_FIELD]: 0 } satisfies Stamped;
+    }
+  }
+
+  /** Stamps a reply with the time it leaves, when its method's replies carry stamps (bench, other methods). */
+  private leave(kind: Answer, answer: unknown): unknown {
+    if (kind === BENCH || kind === OTHER) (answer as Stamped)[REPLIED_AT_FIELD] = epochMs();
+    return answer;
+  }
 
   /** How long a fault holds this call's reply back (0: none). */
   private replyDelay(): number {

@@ -3,16 +3,17 @@
  * connection (or a share of one), driven by control messages from the main
  * thread (see control.ts).
  */
-import { monitorEventLoopDelay, performance as perf, type EventLoopUtilization } from 'node:perf_hooks';
+import { performance as perf, type EventLoopUtilization } from 'node:perf_hooks';
+import { GeneratorMonitor } from '../src/metrics/generator-verdict.js';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { BusConnection } from '../src/drivers/driver.js';
+import type { BusConnection, QueueBacklog } from '../src/drivers/driver.js';
 import { createDriver } from '../src/drivers/index.js';
 import { IntervalRecorder } from '../src/metrics/interval.js';
-import { mergeRecorders, totalCounters, type AgentRecorder } from '../src/metrics/stats.js';
+import { PATTERNS, mergeRecorders, totalCounters, type AgentRecorder } from '../src/metrics/stats.js';
 import type { AgentFailure, GeneratorLoad, MainToWorker, WorkerInit, WorkerToMain } from './control.js';
 import { ListenerAgent } from './listener.js';
 import { NotifierAgent } from './notifier.js';
-import { LoadPhase, clock } from './phase.js';
+import { LoadPhase, clock, epochMs, sleep } from './phase.js';
 import { seededRandom } from './draw.js';
 import { PayloadSource } from './payload.js';
 import { RpcClientAgent } from './rpc-client.js';
@@ -32,8 +33,10 @@ const phase = new LoadPhase();
 const interval = new IntervalRecorder();
 /** where agents record their per-second series: nowhere without bookkeeping */
 const intervalSink = init.bookkeeping ? interval : undefined;
-// Event-loop delay at 10 ms resolution: enough to tell a saturated generator, cheap enough to leave on.
-const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+// The generator's own load over the measured phase: event-loop delay (its excess over the 10 ms sampling
+// interval: enough to tell a saturated generator, cheap enough to leave on), CPU time and waits for a CPU,
+// open-loop schedule lag (see generator-verdict.ts).
+const generatorMonitor = new GeneratorMonitor();
 let utilizationAtMeasure: EventLoopUtilization | undefined;
 /** Seeds per agent: runs of one scenario draw the same sizes and patterns; agents differ from one another. */
 function agentRandom(role: number, id: number): () => number {
@@ -64,16 +67,8 @@ let generatorAtEnd: GeneratorLoad | undefined;
 /** Taken when this worker's senders are done, so the idle settle phase does not dilute it. */
 function generatorLoad(): GeneratorLoad {
   if (generatorAtEnd) return generatorAtEnd;
-  loopDelay.disable();
   const utilization = utilizationAtMeasure ? perf.eventLoopUtilization(utilizationAtMeasure).utilization : 0;
-  const ms = (ns: number): number => (Number.isFinite(ns) ? ns / 1e6 : 0);
-  generatorAtEnd = {
-    worker: init.workerIndex,
-    utilization,
-    lagP50Ms: ms(loopDelay.percentile(50)),
-    lagP99Ms: ms(loopDelay.percentile(99)),
-    lagMaxMs: ms(loopDelay.max),
-  };
+  generatorAtEnd = generatorMonitor.take(init.workerIndex, utilization);
   return generatorAtEnd;
 }
 
@@ -95,7 +90,39 @@ async function connectAgent(name: string, endpoint: number): Promise<BusConnecti
   const connection = await driver.connect({ name, shared: init.sharedConnections, endpoint });
   connections.push(connection);
   busInfo ??= connection.info;
+  // Said at once, so the coordinator can tell the console and the results when the bus went away.
+  connection.onLost((error) => send({ type: 'connection-lost', agent: name, atMs: epochMs(), error: describe(error) }));
   return connection;
+}
+
+/** oslo.messaging's reconnect schedule: 1 s, doubling, at most 30 s (REFERENCE §6). */
+const RECONNECT_FIRST_MS = 1000;
+const RECONNECT_MAX_MS = 30_000;
+
+/**
+ * A standalone consumer (rpc-server, listener) whose connection was lost
+ * keeps trying with a backoff, saying so, instead of sitting silent.
+ */
+function keepConsuming(name: string, connection: BusConnection, start: (connection: BusConnection) => Promise<void>): void {
+  if (!init.reconnect) return;
+  connection.onLost(() => {
+    void (async () => {
+      for (let attempt = 1, waitMs = RECONNECT_FIRST_MS; !phase.stopping; attempt++, waitMs = Math.min(RECONNECT_MAX_MS, waitMs * 2)) {
+        send({ type: 'log', level: 'warn', message: `${name}: reconnecting in ${waitMs / 1000} s (attempt ${attempt})` });
+        await sleep(waitMs);
+        if (phase.stopping) return;
+        try {
+          const fresh = await connectAgent(name, ordinal(name));
+          await start(fresh);
+          keepConsuming(name, fresh, start);
+          send({ type: 'log', level: 'warn', message: `${name}: reconnected after ${attempt} attempt(s)` });
+          return;
+        } catch (error) {
+          send({ type: 'log', level: 'warn', message: `${name}: reconnect failed: ${describe(error)}` });
+        }
+      }
+    })();
+  });
 }
 
 /** Agent names end in their ordinal within their role (server-3): it picks the endpoint, round-robin. */
@@ -120,22 +147,31 @@ async function startAgents(): Promise<void> {
   // Consumers first: the queues they declare must exist before the first message is sent.
   await boundedAll(
     [
-      ...init.servers.map((name) =>
-        startTask(name, async (connection) => {
+      ...init.servers.map((name) => {
+        const start = async (connection: BusConnection): Promise<void> => {
           const agent = new RpcServerAgent(connection, name, init.topic, init.faults, init.bookkeeping);
           agent.recorder.interval = intervalSink;
+          if (phase.measuring) agent.measureStartedAt = performance.now();
           await agent.start();
           servers.push(agent);
-        }),
-      ),
-      ...init.listeners.map((name) =>
-        startTask(name, async (connection) => {
-          const agent = new ListenerAgent(connection, name, init.notificationTopic, init.notificationPriority);
+        };
+        return startTask(name, async (connection) => {
+          await start(connection);
+          keepConsuming(name, connection, start);
+        });
+      }),
+      ...init.listeners.map((name) => {
+        const start = async (connection: BusConnection): Promise<void> => {
+          const agent = new ListenerAgent(connection, name, init.notificationTopic, init.notificationPriority, init.bookkeeping);
           agent.recorder.interval = intervalSink;
           await agent.start();
           listeners.push(agent);
-        }),
-      ),
+        };
+        return startTask(name, async (connection) => {
+          await start(connection);
+          keepConsuming(name, connection, start);
+        });
+      }),
     ],
     init.connectConcurrency,
   );
@@ -155,13 +191,15 @@ async function startAgents(): Promise<void> {
                   weight: route.weight,
                 })),
                 random: agentRandom(1, ordinal(spec.name)),
+                scheduleLag: generatorMonitor.recordScheduleLag,
                 quota: spec.quota,
                 concurrency: load.concurrency,
                 pauseMs: load.pauseMs,
                 arrival: load.arrival,
                 rate: load.rate,
                 timeoutMs: load.timeoutMs,
-                method: 'bench',
+                method: load.method,
+                ...(load.args ? { args: load.args } : {}),
                 payload: new PayloadSource(load.payload, agentRandom(2, ordinal(spec.name))),
                 bookkeeping: init.bookkeeping,
                 ...(init.faults.duplicateSendEvery ? { duplicateSendEvery: init.faults.duplicateSendEvery } : {}),
@@ -179,6 +217,7 @@ async function startAgents(): Promise<void> {
               connection,
               {
                 name: spec.name,
+                id: ordinal(spec.name),
                 topic: init.notificationTopic,
                 priority: init.notificationPriority,
                 eventType: 'busbench.bench',
@@ -186,6 +225,7 @@ async function startAgents(): Promise<void> {
                 pauseMs: load.pauseMs,
                 rate: load.rate,
                 payload: new PayloadSource(load.payload, agentRandom(3, ordinal(spec.name))),
+                bookkeeping: init.bookkeeping,
               },
               phase,
             );
@@ -200,11 +240,55 @@ async function startAgents(): Promise<void> {
   send({
     type: 'agents-ready',
     started: { server: servers.length, listener: listeners.length, client: clients.length, notifier: notifiers.length },
+    ...(init.servers.length + init.listeners.length > 0 && backlogUnsupported() ? { backlogUnsupported: true } : {}),
     failed,
     failures,
     ...(busInfo ? { busInfo: { ...busInfo } } : {}),
   });
 }
+
+function backlogUnsupported(): boolean {
+  return [...servers, ...listeners].some((agent) => agent.subscription && !agent.subscription.backlog);
+}
+
+/**
+ * End of a run: consumers stop taking (what the bus already handed over is
+ * handled first), then the bus says what it still holds per queue — the
+ * messages undelivered at stop. Queues shared by several servers (anycast)
+ * are reported once.
+ */
+async function stopReceiving(): Promise<QueueBacklog[] | undefined> {
+  const consumers = [...servers, ...listeners];
+  await boundedAll(consumers.map((agent) => () => agent.subscription?.pause?.().catch(() => undefined) ?? Promise.resolve()), init.connectConcurrency);
+  if (consumers.length === 0 || backlogUnsupported()) return undefined;
+  const read = async (): Promise<QueueBacklog[] | undefined> => {
+    const byQueue = new Map<string, QueueBacklog>();
+    for (const agent of consumers) {
+      try {
+        for (const q of (await agent.subscription?.backlog?.()) ?? []) byQueue.set(q.queue, q);
+      } catch {
+        // A connection gone by now cannot say: then the backlog is unknown, not empty.
+        return undefined;
+      }
+    }
+    return [...byQueue.values()];
+  };
+  // Messages the senders pushed are still landing in the queues (publisher buffers, the broker's own): read until the depths hold still.
+  let queues = await read();
+  for (let i = 0; queues && i < BACKLOG_SETTLE_READS; i++) {
+    await sleep(BACKLOG_SETTLE_MS);
+    const again = await read();
+    const total = (qs: QueueBacklog[] | undefined): number => (qs ?? []).reduce((sum, q) => sum + q.messages, 0);
+    const still = total(again) === total(queues);
+    queues = again;
+    if (still) break;
+  }
+  return queues;
+}
+
+/** how often, and how many times at most, the queue depths are read until they hold still */
+const BACKLOG_SETTLE_MS = 250;
+const BACKLOG_SETTLE_READS = 20;
 
 async function runLoad(): Promise<void> {
   tickTimer = setInterval(() => {
@@ -256,8 +340,7 @@ port.on('message', (message: MainToWorker) => {
       for (const server of servers) server.measureStartedAt = now;
       // The time series starts here: counters so far were warm-up.
       interval.take(totalCounters(recorders()));
-      loopDelay.reset();
-      loopDelay.enable();
+      generatorMonitor.start();
       utilizationAtMeasure = perf.eventLoopUtilization();
       break;
     }
@@ -265,18 +348,27 @@ port.on('message', (message: MainToWorker) => {
       phase.stopping = true;
       break;
     case 'counts': {
-      let received = 0;
-      for (const agent of servers) received += agent.received;
-      for (const agent of listeners) received += agent.received;
+      // Measured receipts per pattern, and every delivery (warm-up too) so a draining backlog shows as progress.
+      const received: Record<string, number> = {};
+      let deliveries = 0;
       let delayedReplies = 0;
+      for (const agent of [...servers, ...listeners]) {
+        deliveries += agent.deliveries;
+        agent.recorder.counters.forEach((c, p) => {
+          if (c && c.ok > 0) received[PATTERNS[p]!] = (received[PATTERNS[p]!] ?? 0) + c.ok;
+        });
+      }
       for (const agent of servers) delayedReplies += agent.delayedReplies;
-      send({ type: 'counts', received, delayedReplies });
+      send({ type: 'counts', received, deliveries, delayedReplies });
       break;
     }
+    case 'stop-receiving':
+      void stopReceiving().then((queues) => send({ type: 'receiving-stopped', ...(queues ? { queues } : {}) }));
+      break;
     case 'collect': {
       const receivedByAgent: Record<string, number> = {};
-      for (const agent of servers) receivedByAgent[agent.name] = agent.received;
-      for (const agent of listeners) receivedByAgent[agent.name] = agent.received;
+      // A reconnected consumer is a new agent of the same name: its receipts add up.
+      for (const agent of [...servers, ...listeners]) receivedByAgent[agent.name] = (receivedByAgent[agent.name] ?? 0) + agent.received;
       let lateReplies = 0;
       let unmatchedReplies = 0;
       for (const connection of connections) {
@@ -289,8 +381,9 @@ port.on('message', (message: MainToWorker) => {
         receivedByAgent,
         lateReplies,
         unmatchedReplies,
-        sent: clients.flatMap((client) => client.sent).filter((range) => range.count > 0),
-        receipts: servers.flatMap((server) => server.exportReceipts()),
+        sent: [...clients, ...notifiers].flatMap((sender) => sender.sent).filter((range) => range.count > 0),
+        receipts: [...servers, ...listeners].flatMap((receiver) => receiver.exportReceipts()),
+        firstErrors: Object.assign({}, ...[...clients].reverse().map((client) => client.firstErrors)),
         generator: generatorLoad(),
       });
       break;

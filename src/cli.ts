@@ -4,13 +4,15 @@
  * library (runScenario) and prints. Everything here can be done from a
  * script through the same API.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { BusUnavailableError, EXIT, InterruptedError, UsageError, exitCodeHelp } from './errors.js';
 import { installSignalHandlers } from './cleanup.js';
 import { progressPrinter } from './report/progress.js';
 import { summaryText } from './report/summary.js';
 import { runScenario, type RunOptions } from './runner/run.js';
 import { parseDuration } from './scenario/duration.js';
-import { loadScenario, resolveScenario, ScenarioError } from './scenario/load.js';
+import { loadScenario, resolveScenario, ScenarioError, type FieldOverride } from './scenario/load.js';
 import { parseSize } from './scenario/size.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,15 +45,42 @@ function positive(name: string): (value: string) => number {
   };
 }
 
-function duration(name: string): (value: string) => string {
+function duration(name: string, { positive = false } = {}): (value: string) => string {
   return (value) => {
+    let ms: number;
     try {
-      parseDuration(value);
+      ms = parseDuration(value);
     } catch (error) {
       throw new InvalidArgumentError(`${name}: ${(error as Error).message}`);
     }
+    if (positive && ms === 0) throw new InvalidArgumentError(`${name} must be longer than 0, e.g. 30s`);
     return value;
   };
+}
+
+/** --args: a JSON object, the call's keyword arguments. */
+function argsFlag(value: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`--args: not JSON (${(error as Error).message}); write an object, e.g. '{"data": "x"}'`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidArgumentError(`--args: must be a JSON object of keyword arguments, e.g. '{"data": "x"}'`);
+  return parsed as Record<string, unknown>;
+}
+
+/** --set field=value, repeatable: any scenario field, the value read as YAML (100, true, [a, b], 4KiB). */
+function setFlag(value: string, previous: FieldOverride[] = []): FieldOverride[] {
+  const match = /^([a-z_]+(?:\.[a-z_]+)+)=(.*)$/s.exec(value);
+  if (!match) throw new InvalidArgumentError(`--set: "${value}" is not field=value with a dotted scenario field, e.g. --set load.rate=100`);
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(match[2]!);
+  } catch (error) {
+    throw new InvalidArgumentError(`--set ${match[1]}: the value is not YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return [...previous, { field: match[1]!, value: parsed, from: `--set ${value}` }];
 }
 
 /**
@@ -105,6 +134,9 @@ interface LoadFlags {
   payloadBytes?: unknown;
   mix?: 'clients' | 'messages';
   timeout?: string;
+  method?: string;
+  args?: Record<string, unknown>;
+  set?: FieldOverride[];
   workers?: number;
   connectConcurrency?: number;
   sharedConnections?: boolean;
@@ -119,7 +151,7 @@ function addLoadOptions(command: Command): Command {
   return addAgentOptions(
     command
       .option('--messages <n>', 'measured messages in total, spread over the senders (default 10000 unless --duration)', integer('--messages', 1))
-      .option('--duration <time>', 'measured phase length instead of a message count, e.g. 30s, 2m', duration('--duration'))
+      .option('--duration <time>', 'measured phase length instead of a message count, e.g. 30s, 2m', duration('--duration', { positive: true }))
       .option('--warmup <time>', 'load before the measured phase, not counted', duration('--warmup'), '1s')
       .option('--concurrency <n>', 'closed loop: messages each client keeps outstanding', integer('--concurrency', 1), 1)
       .option('--pause <time>', 'closed loop: pause after each reply', duration('--pause'), '0ms')
@@ -130,7 +162,8 @@ function addLoadOptions(command: Command): Command {
       })
       .option('--payload-bytes <size>', 'payload size: 64 or 4KiB (fixed), 64-4096 (uniform), 512:90,16KiB:9,256KiB:1 (size:weight list)', payloadFlag, 64)
       .addOption(new Option('--mix <kind>', 'with weighted --patterns: split the clients by weight (clients), or let every client draw each message\'s pattern (messages)').choices(['clients', 'messages']))
-      .option('--timeout <time>', 'call timeout; later replies count as timeouts', duration('--timeout'), '30s'),
+      .option('--timeout <time>', 'call timeout; later replies count as timeouts', duration('--timeout', { positive: true }), '30s')
+      .option('--set <field=value>', 'set any scenario field, e.g. --set load.rate=100 --set agents.topic=t (repeatable; the value is YAML)', setFlag),
   );
 }
 
@@ -159,6 +192,8 @@ function loadSection(flags: LoadFlags): Record<string, unknown> {
   if (flags.payloadBytes !== undefined) load['payload_bytes'] = flags.payloadBytes;
   if (flags.mix !== undefined) load['mix'] = flags.mix;
   if (flags.timeout !== undefined) load['timeout'] = flags.timeout;
+  if (flags.method !== undefined) load['method'] = flags.method;
+  if (flags.args !== undefined) load['args'] = flags.args;
   return load;
 }
 
@@ -169,14 +204,23 @@ function runnerSection(flags: LoadFlags): Record<string, unknown> {
   return runner;
 }
 
-async function execute(scenario: Scenario, flags: LoadFlags, extra: Partial<RunOptions> = {}): Promise<void> {
+/**
+ * Runs, prints, and sets the exit code: interrupted runs exit by their
+ * signal (with the summary so far), runs in which nothing worked exit 1.
+ */
+async function execute(scenario: Scenario, flags: LoadFlags, extra: Partial<RunOptions> = {}, stop: GracefulStop = gracefulStop()): Promise<void> {
   const result = await runScenario(scenario, {
     resultsRoot: flags.results ? flags.resultsDir : null,
     ...(flags.progress ? { onEvent: progressPrinter() } : {}),
+    abort: stop.signal,
     ...extra,
   });
   if (flags.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   else process.stdout.write(summaryText(result) + '\n');
+  const received = stop.received();
+  // A standalone server or listener runs until Ctrl-C: that is its normal end.
+  if (received && !extra.untilAborted) process.exitCode = received === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+  else if (result.outcome && !result.outcome.ok) process.exitCode = EXIT.failed;
 }
 
 /** The options every standalone agent command has: where the bus is. */
@@ -187,20 +231,20 @@ function standaloneCommand(program: Command, name: string, summary: string, desc
     .description(description)
     .addHelpText('after', `\n${example}`)
     .requiredOption('--url <url>', 'transport URL of the bus, e.g. rabbit://guest:guest@host:5672/ or amqp://host:5672/')
-    .addOption(new Option('--bus <kind>', 'bus kind: rabbitmq (AMQP 0-9-1) or amqp1 (AMQP 1.0)').choices(['rabbitmq', 'amqp1']).default('rabbitmq'))
+    .addOption(new Option('--bus <kind>', 'bus kind: rabbitmq (AMQP 0-9-1) or amqp1 (AMQP 1.0); default: from the URL, rabbit:// or amqp:// as oslo reads them').choices(['rabbitmq', 'amqp1']))
     .option('--exchange <name>', 'oslo control exchange', 'openstack');
 }
 
 /** Standalone agent modes: one kind of agent per process (like ombt), against an existing bus. */
-function standaloneScenario(name: string, flags: LoadFlags & { url: string; bus: string; exchange: string; topic: string }, agents: Partial<Scenario['agents']>, patterns: Scenario['load']['patterns'], warmup = true): Scenario {
+function standaloneScenario(name: string, flags: LoadFlags & { url: string; bus?: string; exchange: string; topic: string }, agents: Partial<Scenario['agents']>, patterns: Scenario['load']['patterns'], warmup = true): Scenario {
   const raw = {
     name,
-    bus: { kind: flags.bus, url: flags.url, exchange: flags.exchange },
+    bus: { kind: flags.bus ?? busFromUrl(flags.url) ?? 'rabbitmq', url: flags.url, exchange: flags.exchange },
     agents: { servers: 0, clients: 0, notifiers: 0, listeners: 0, topic: flags.topic, ...toSnake(agents) },
     load: { ...loadSection(flags), ...(warmup ? {} : { warmup: 0 }) },
     runner: runnerSection(flags),
   };
-  const scenario = resolveScenario(raw, '<command line>', { crossFieldChecks: false });
+  const scenario = resolveScenario(raw, '<command line>', { crossFieldChecks: false, overrides: flags.set ?? [] });
   scenario.load.patterns = patterns;
   return scenario;
 }
@@ -209,26 +253,38 @@ function toSnake(object: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(object).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
 }
 
-/** First Ctrl-C: stop gracefully and print what was measured; a second one cleans up and exits. */
-function gracefulStop(): AbortSignal {
+interface GracefulStop {
+  signal: AbortSignal;
+  /** the signal that stopped the run, if one did */
+  received(): NodeJS.Signals | undefined;
+}
+
+/**
+ * First Ctrl-C (or SIGTERM): stop sending, settle briefly, print and save
+ * what was measured, marked partial (as k6 and PerfTest do); a second one
+ * cleans up and exits at once.
+ */
+function gracefulStop(): GracefulStop {
   const controller = new AbortController();
-  process.once('SIGINT', () => {
-    process.stderr.write('\nstopping (Ctrl-C again to abort)…\n');
-    controller.abort();
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    received = signal;
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.stderr.write(`\n${signal}: stopping, then printing and saving what was measured (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to abort)…\n`);
+    controller.abort(signal);
     installSignalHandlers();
-  });
-  process.once('SIGTERM', () => {
-    controller.abort();
-    installSignalHandlers();
-  });
-  return controller.signal;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return { signal: controller.signal, received: () => received };
 }
 
 /** The quick scenario's options (bus, agents, patterns) of `run` and `limit`. */
 function addQuickScenarioOptions(command: Command): Command {
   return addLoadOptions(
     command
-      .addOption(new Option('--bus <kind>', 'bus kind: rabbitmq (AMQP 0-9-1) or amqp1 (AMQP 1.0: a router, or the embedded RabbitMQ with its AMQP 1.0 plugin)').choices(['rabbitmq', 'amqp1']).default('rabbitmq'))
+      .addOption(new Option('--bus <kind>', 'bus kind: rabbitmq (AMQP 0-9-1) or amqp1 (AMQP 1.0: a router, or the embedded RabbitMQ with its AMQP 1.0 plugin); default: from --url (rabbit:// or amqp://, as oslo reads them), else rabbitmq').choices(['rabbitmq', 'amqp1']))
       .option('--url <url>', 'transport URL of an existing bus, e.g. rabbit://guest:guest@host:5672/ (default: start a local RabbitMQ)')
       .option('--exchange <name>', 'oslo control exchange', 'openstack')
       .addOption(new Option('--pattern <method>', 'RPC method of the quick scenario').choices(['call', 'cast']).default('call'))
@@ -242,29 +298,85 @@ function addQuickScenarioOptions(command: Command): Command {
   );
 }
 
+/** The RPC method the clients call and its arguments: busbench's own, ombt's echo, or a real service's. */
+function addMethodOptions(command: Command): Command {
+  return command
+    .option('--method <name>', "RPC method the clients call: bench (busbench's own, answered with timestamps), echo (ombt's echo(data, timestamp, msgid)), or any method the servers serve", 'bench')
+    .option('--args <json>', "the call's keyword arguments as a JSON object, sent as given (default: {payload} for bench, ombt's {data, timestamp, msgid} for echo, {} otherwise)", argsFlag);
+}
+
+/**
+ * Where each quick-scenario flag lands in a scenario file: given on the
+ * command line, it overrides the file's field (before validation, so the
+ * file's rules still apply to the result). Flags not listed here have no
+ * field and apply to the run itself.
+ */
+const FLAG_FIELDS: Record<string, string> = {
+  url: 'bus.url',
+  bus: 'bus.kind',
+  exchange: 'bus.exchange',
+  servers: 'agents.servers',
+  clients: 'agents.clients',
+  notifiers: 'agents.notifiers',
+  listeners: 'agents.listeners',
+  topic: 'agents.topic',
+  sharedConnections: 'agents.shared_connections',
+  messages: 'load.messages',
+  duration: 'load.duration',
+  warmup: 'load.warmup',
+  concurrency: 'load.concurrency',
+  pause: 'load.pause',
+  rate: 'load.rate',
+  arrival: 'load.arrival',
+  payloadBytes: 'load.payload_bytes',
+  mix: 'load.mix',
+  timeout: 'load.timeout',
+  method: 'load.method',
+  args: 'load.args',
+  workers: 'runner.workers',
+  connectConcurrency: 'runner.connect_concurrency',
+};
+
+const flagName = (option: string): string => `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** oslo's URL scheme names its driver: rabbit:// AMQP 0-9-1, amqp:// AMQP 1.0. */
+function busFromUrl(url: string): 'rabbitmq' | 'amqp1' | undefined {
+  if (/^rabbit:\/\//.test(url)) return 'rabbitmq';
+  if (/^amqps?:\/\//.test(url)) return 'amqp1';
+  return undefined;
+}
+
+/** The flags given on the command line, as overrides of the scenario's fields, then every --set. */
+function flagOverrides(flags: LoadFlags & Record<string, unknown>, command: Command): FieldOverride[] {
+  const explicit = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
+  const overrides: FieldOverride[] = [];
+  for (const [option, field] of Object.entries(FLAG_FIELDS)) {
+    if (!explicit(option)) continue;
+    overrides.push({ field, value: flags[option], from: flagName(option) });
+    // Fields that exclude each other: the flag's wins over the file's.
+    if (option === 'messages') overrides.push({ field: 'load.duration', remove: true, from: '--messages' });
+    if (option === 'duration') overrides.push({ field: 'load.messages', remove: true, from: '--duration' });
+  }
+  if (explicit('rate') && !explicit('arrival')) overrides.push({ field: 'load.arrival', remove: true, from: '--rate' });
+  // Without --bus, the URL's scheme says which bus it is.
+  if (explicit('url') && !explicit('bus')) {
+    const kind = busFromUrl(flags['url'] as string);
+    if (kind) overrides.push({ field: 'bus.kind', value: kind, from: `--url (${kind === 'amqp1' ? 'amqp:// is AMQP 1.0' : 'rabbit:// is AMQP 0-9-1'})` });
+  }
+  if (explicit('patterns')) overrides.push({ field: 'load.patterns', value: flags['patterns'], from: '--patterns' });
+  else if (explicit('pattern') || explicit('target')) overrides.push({ field: 'load.patterns', value: [`${flags['pattern']}/${flags['target']}`], from: '--pattern/--target' });
+  return [...overrides, ...(flags.set ?? [])];
+}
+
 /** A scenario file with the flags given explicitly on top, or the quick scenario the flags describe. */
 async function scenarioFromArguments(file: string | undefined, flags: LoadFlags & Record<string, unknown>, command: Command): Promise<Scenario> {
-  if (file) {
-    const scenario = await loadScenario(file);
-    // Only flags given explicitly override the file.
-    const explicit = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
-    if (explicit('url')) scenario.bus.url = flags['url'] as string;
-    if (explicit('workers')) scenario.runner.workers = flags.workers!;
-    if (explicit('messages')) {
-      scenario.load.messages = flags.messages!;
-      delete scenario.load.durationMs;
-    }
-    if (explicit('duration')) {
-      scenario.load.durationMs = parseDuration(flags.duration!);
-      delete scenario.load.messages;
-    }
-    return scenario;
-  }
+  const overrides = flagOverrides(flags, command);
+  if (file) return loadScenario(file, { overrides });
   const patterns = (flags['patterns'] as unknown[] | undefined) ?? [`${flags['pattern']}/${flags['target']}`];
   return resolveScenario(
     {
       name: 'cli',
-      bus: { kind: flags['bus'], ...(flags['url'] ? { url: flags['url'] } : {}), exchange: flags['exchange'] },
+      bus: { kind: flags['bus'] ?? 'rabbitmq', ...(flags['url'] ? { url: flags['url'] } : {}), exchange: flags['exchange'] },
       agents: {
         servers: flags['servers'],
         clients: flags['clients'],
@@ -277,6 +389,7 @@ async function scenarioFromArguments(file: string | undefined, flags: LoadFlags 
       runner: runnerSection(flags),
     },
     '<command line>',
+    { overrides },
   );
 }
 
@@ -291,9 +404,12 @@ export function buildProgram(): Command {
         'with delay, loss, rate limits and outages between them: see scenarios/geo-three-sites.yaml.',
     )
     .version(BUSBENCH_VERSION)
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `\n${exitCodeHelp()}`)
+    // Flag errors exit 2 like every other bad input (commander's own default is 1): see main().
+    .exitOverride();
 
-  addQuickScenarioOptions(
+  addMethodOptions(addQuickScenarioOptions(
     program
       .command('run')
       .summary('run a scenario file, or a quick scenario from flags')
@@ -309,14 +425,16 @@ export function buildProgram(): Command {
           '  busbench run --patterns call/unicast,cast/multicast --clients 20 --servers 4 --duration 30s\n' +
           '  busbench run --patterns call/anycast:9,cast/anycast:1 --mix messages --payload-bytes 512:90,64KiB:10\n' +
           '  busbench run scenarios/seed-anycast-call.yaml --url rabbit://guest:guest@10.0.0.5:5672/\n\n' +
-          'With a scenario file, --url, --workers, --messages and --duration given on the command line override the file.\n' +
-          'Exit codes: 0 run completed, 2 bad input or the bus could not be used, 130 interrupted.',
+          'With a scenario file, every flag given on the command line overrides the file\'s field (--clients sets agents.clients, …),\n' +
+          'before validation, so the file\'s rules apply to the result; --set field=value sets any other field.\n' +
+          'Ctrl-C (or SIGTERM) stops the run: the summary so far is printed and result.json is written, marked partial.\n\n' +
+          exitCodeHelp(),
       )
       .argument('[scenario]', 'scenario YAML file (see scenarios/); omit to use the flags below'),
-  ).action(async (file: string | undefined, flags: LoadFlags & Record<string, unknown>, command: Command) => {
-    installSignalHandlers();
+  )).action(async (file: string | undefined, flags: LoadFlags & Record<string, unknown>, command: Command) => {
+    const stop = gracefulStop();
     const scenario = await scenarioFromArguments(file, flags, command);
-    await execute(scenario, flags);
+    await execute(scenario, flags, {}, stop);
   });
 
   addQuickScenarioOptions(
@@ -339,7 +457,7 @@ export function buildProgram(): Command {
           '  busbench limit scenarios/openstack-mix.yaml --start-rate 500 --step-duration 20s\n' +
           '  busbench limit --url rabbit://guest:guest@10.0.0.5:5672/ --objective "p99.9<100ms" --require-rate 2000   # CI gate\n\n' +
           'Writes results/<scenario>-limit-<timestamp>/limit.json (rewritten after every step) and a run directory per step.\n' +
-          'Exit codes: 0 search completed (and any --require-rate met), 1 the limit is below --require-rate, 2 bad input or the bus could not be used, 130 interrupted.',
+          exitCodeHelp(),
       )
       .argument('[scenario]', 'scenario YAML file (see scenarios/); omit to use the flags below')
       .option('--objective <clauses>', 'what a step must hold', DEFAULT_OBJECTIVE)
@@ -350,19 +468,19 @@ export function buildProgram(): Command {
       .option('--min-rate <n>', 'never offer less than this many messages/s in total', positive('--min-rate'), 1)
       .option('--max-steps <n>', 'the most steps to run', integer('--max-steps', 1), 20)
       .option('--step-duration <time>', 'measured time of each step', duration('--step-duration'), '10s')
-      .option('--require-rate <n>', 'exit 1 unless the limit found is at least this many messages/s (a CI gate)', positive('--require-rate')),
+      .option('--require-rate <n>', `exit ${EXIT.gate} unless the limit found is at least this many messages/s (a CI gate)`, positive('--require-rate')),
   ).action(async (file: string | undefined, flags: LoadFlags & Record<string, unknown>, command: Command) => {
     installSignalHandlers();
     for (const name of ['rate', 'messages', 'duration']) {
       if (command.getOptionValueSource(name) === 'cli') {
-        throw new InvalidArgumentError(`--${name} does not apply to limit: the search sets the rate and runs each step for --step-duration (use --start-rate, --max-rate, --step-duration)`);
+        throw new UsageError(`--${name} does not apply to limit: the search sets the rate and runs each step for --step-duration (use --start-rate, --max-rate, --step-duration)`);
       }
     }
     let objective: Objective;
     try {
       objective = parseObjective(flags['objective'] as string);
     } catch (error) {
-      throw new InvalidArgumentError(`--objective: ${(error as Error).message}`);
+      throw new UsageError(`--objective: ${(error as Error).message}`);
     }
     const scenario = await scenarioFromArguments(file, flags, command);
     const senders = scenario.agents.clients + scenario.agents.notifiers;
@@ -374,7 +492,7 @@ export function buildProgram(): Command {
       maxSteps: flags['maxSteps'] as number,
       ...(flags['maxRate'] !== undefined ? { maxRate: flags['maxRate'] as number } : {}),
     };
-    if (!(search.factor > 1)) throw new InvalidArgumentError(`--step-factor must be > 1, got ${search.factor}`);
+    if (!(search.factor > 1)) throw new UsageError(`--step-factor must be > 1, got ${search.factor}`);
     const result = await findLimit(scenario, {
       objective,
       search,
@@ -388,7 +506,7 @@ export function buildProgram(): Command {
     const required = flags['requireRate'] as number | undefined;
     if (required !== undefined && (result.limitPerSec ?? 0) < required) {
       process.stderr.write(`busbench: the limit found (${result.limitPerSec ?? 'none'} msg/s) is below --require-rate ${required}\n`);
-      process.exitCode = 1;
+      process.exitCode = EXIT.gate;
     }
   });
 
@@ -411,7 +529,7 @@ export function buildProgram(): Command {
         '  zip: {agents.servers: [2, 20], agents.topic: [small, large]}   # advanced together\n' +
         '  exclude: [{agents.clients: 1000, load.patterns: [cast/multicast]}]\n' +
         '\nExamples:\n  busbench campaign campaigns/clients-sweep.yaml --dry-run\n  busbench campaign campaigns/clients-sweep.yaml --budget 8h\n' +
-        '\nExit codes: 0 every run finished, 1 some runs failed (rerun to retry them), 2 bad input, 3 stopped by the budget (rerun to continue), 130 interrupted.',
+        `\nA failed run exits ${EXIT.failed} (rerun to retry it); a budget stop exits ${EXIT.budget} (rerun to continue).\n${exitCodeHelp()}`,
     )
     .argument('<file>', 'campaign YAML file')
     .option('--results-dir <dir>', 'where the campaign directory goes', 'results')
@@ -438,8 +556,8 @@ export function buildProgram(): Command {
         `campaign ${campaign.name}: ${outcome.skipped + outcome.completed}/${outcome.total} runs finished ` +
           `(${outcome.completed} now, ${outcome.skipped} before), ${outcome.failed.length} failed, ${outcome.leftForBudget} left for the budget; ${outcome.directory}/runs.json\n`,
       );
-      if (outcome.failed.length > 0) process.exitCode = 1;
-      else if (outcome.leftForBudget > 0) process.exitCode = 3;
+      if (outcome.failed.length > 0) process.exitCode = EXIT.failed;
+      else if (outcome.leftForBudget > 0) process.exitCode = EXIT.budget;
     });
 
   addBusCommands(program);
@@ -456,14 +574,14 @@ export function buildProgram(): Command {
       .option('--topic <topic>', 'RPC topic to serve', 'busbench')
       .option('--server <name>', 'server name (the unicast target); with --servers N: <name>-0 … <name>-(N-1)', 'server')
       .option('--servers <n>', 'server agents in this process', integer('--servers', 1), 1),
-  ).action(async (flags: LoadFlags & { url: string; bus: string; exchange: string; topic: string; server: string; servers: number }) => {
-    const signal = gracefulStop();
+  ).action(async (flags: LoadFlags & { url: string; bus?: string; exchange: string; topic: string; server: string; servers: number }) => {
+    const stop = gracefulStop();
     const scenario = standaloneScenario('rpc-server', flags, { servers: flags.servers }, [{ method: 'call', target: 'anycast' }], false);
-    // Server names as the user chose them, not busbench's server-<i>.
-    await execute(scenario, flags, { untilAborted: signal, serverNames: serverNames(flags.server, flags.servers) });
+    // Server names as the user chose them, not busbench's server-<i>; a lost connection is retried, as oslo servers do.
+    await execute(scenario, flags, { untilAborted: stop.signal, reconnect: true, serverNames: serverNames(flags.server, flags.servers) }, stop);
   });
 
-  addLoadOptions(
+  addMethodOptions(addLoadOptions(
     standaloneCommand(
       program,
       'rpc-client',
@@ -478,8 +596,7 @@ export function buildProgram(): Command {
       .option('--fanout', 'cast to every server of the topic (multicast)')
       .option('--calls <n>', 'measured calls (or casts) in total; same as --messages', integer('--calls', 1))
       .option('--clients <n>', 'client agents in this process', integer('--clients', 1), 1),
-  ).action(async (flags: LoadFlags & { url: string; bus: string; exchange: string; topic: string; server?: string; cast?: boolean; fanout?: boolean; calls?: number; clients: number }) => {
-    installSignalHandlers();
+  )).action(async (flags: LoadFlags & { url: string; bus?: string; exchange: string; topic: string; server?: string; cast?: boolean; fanout?: boolean; calls?: number; clients: number }) => {
     if (flags.calls !== undefined) flags.messages = flags.calls;
     const target = flags.fanout ? 'multicast' : flags.server ? 'unicast' : 'anycast';
     const method = flags.fanout || flags.cast ? 'cast' : 'call';
@@ -498,8 +615,7 @@ export function buildProgram(): Command {
       .option('--topic <topic>', 'notification topic', 'notifications')
       .option('--priority <priority>', 'notification priority', 'info')
       .option('--notifiers <n>', 'notifier agents in this process', integer('--notifiers', 1), 1),
-  ).action(async (flags: LoadFlags & { url: string; bus: string; exchange: string; topic: string; priority: string; notifiers: number }) => {
-    installSignalHandlers();
+  ).action(async (flags: LoadFlags & { url: string; bus?: string; exchange: string; topic: string; priority: string; notifiers: number }) => {
     const scenario = standaloneScenario('notifier', { ...flags, topic: 'busbench' }, { notifiers: flags.notifiers, notificationTopic: flags.topic, notificationPriority: flags.priority as Scenario['agents']['notificationPriority'] }, []);
     await execute(scenario, flags);
   });
@@ -515,10 +631,10 @@ export function buildProgram(): Command {
       .option('--topic <topic>', 'notification topic', 'notifications')
       .option('--priority <priority>', 'notification priority', 'info')
       .option('--listeners <n>', 'listener agents in this process', integer('--listeners', 1), 1),
-  ).action(async (flags: LoadFlags & { url: string; bus: string; exchange: string; topic: string; priority: string; listeners: number }) => {
-    const signal = gracefulStop();
+  ).action(async (flags: LoadFlags & { url: string; bus?: string; exchange: string; topic: string; priority: string; listeners: number }) => {
+    const stop = gracefulStop();
     const scenario = standaloneScenario('listener', { ...flags, topic: 'busbench' }, { listeners: flags.listeners, notificationTopic: flags.topic, notificationPriority: flags.priority as Scenario['agents']['notificationPriority'] }, [], false);
-    await execute(scenario, flags, { untilAborted: signal });
+    await execute(scenario, flags, { untilAborted: stop.signal, reconnect: true }, stop);
   });
 
   return program;
@@ -528,15 +644,29 @@ function serverNames(base: string, count: number): string[] {
   return count === 1 ? [base] : Array.from({ length: count }, (_, i) => `${base}-${i}`);
 }
 
+/** Which exit code an error ends the command with (see EXIT in errors.ts). */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof ScenarioError || error instanceof UsageError || error instanceof InvalidArgumentError) return EXIT.usage;
+  if (error instanceof CommanderError) return EXIT.usage;
+  if (error instanceof BusUnavailableError) return EXIT.busUnavailable;
+  if (error instanceof InterruptedError) return /SIGTERM/.test(error.message) ? EXIT.sigterm : EXIT.sigint;
+  return EXIT.failed;
+}
+
 async function main(): Promise<void> {
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed its message (or the help, or the version) already.
+      process.exitCode = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code) ? EXIT.ok : EXIT.usage;
+      return;
+    }
     // Expected failures (bad scenario, broker missing, connection refused) print as one message, no stack.
     const message = error instanceof ScenarioError ? (error as Error).message : `busbench: ${(error as Error).message ?? String(error)}`;
     process.stderr.write(`${message}\n`);
     if (process.env['BUSBENCH_DEBUG'] && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    process.exitCode = 2;
+    process.exitCode = exitCodeFor(error);
   }
 }
 

@@ -71,7 +71,7 @@ describe('accountDeliveries', () => {
     const log = new ReceiptLog();
     receive(log, 1, range(100, 1100));
     const account = accountDeliveries([{ sender: 1, firstSeq: 100, count: 1000, expectedReceivers: 1 }], [log.export()]);
-    assert.deepEqual(account, { sent: 1000, delivered: 1000, lost: 0, duplicated: 0, reordered: 0, unexpected: 0, complete: 1000 });
+    assert.deepEqual(account, { sent: 1000, delivered: 1000, expectedDeliveries: 1000, receivedDeliveries: 1000, undeliveredAtStop: 0, lost: 0, backlogReported: false, duplicated: 0, reordered: 0, unexpected: 0, complete: 1000 });
   });
 
   it('counts every tenth message lost exactly', () => {
@@ -173,9 +173,9 @@ describe('accountDeliveries', () => {
       ],
       [log.export()],
     );
-    assert.deepEqual(account, { sent: 5, delivered: 5, lost: 0, duplicated: 0, reordered: 0, unexpected: 0, complete: 5 });
+    assert.deepEqual(account, { sent: 5, delivered: 5, expectedDeliveries: 5, receivedDeliveries: 5, undeliveredAtStop: 0, lost: 0, backlogReported: false, duplicated: 0, reordered: 0, unexpected: 0, complete: 5 });
     const idle = accountDeliveries([{ sender: 1, firstSeq: 0, count: 0, expectedReceivers: 3 }], []);
-    assert.deepEqual(idle, { sent: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, unexpected: 0, complete: 0, receiversPerMessage: [0, 0, 0, 0] });
+    assert.deepEqual(idle, { sent: 0, delivered: 0, expectedDeliveries: 0, receivedDeliveries: 0, undeliveredAtStop: 0, lost: 0, backlogReported: false, duplicated: 0, reordered: 0, unexpected: 0, complete: 0, receiversPerMessage: [0, 0, 0, 0] });
   });
 
   it('counts everything lost when no receiver reported', () => {

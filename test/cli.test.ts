@@ -104,8 +104,9 @@ describe('busbench CLI', { timeout: 400_000 }, () => {
 
   it('explains a bus it cannot reach', async () => {
     const outcome = await busbench(['run', '--url', 'rabbit://guest:guest@127.0.0.1:1/', '--clients', '1', '--servers', '1', '--no-results']);
-    assert.equal(outcome.code, 2);
-    assert.match(outcome.stderr, /busbench: no agent could start; first error: .*ECONNREFUSED/);
+    assert.equal(outcome.code, 3, 'exit 3: the bus could not be used');
+    assert.match(outcome.stderr, /busbench: no agent could connect to rabbit:\/\/guest:\*\*\*@127\.0\.0\.1:1\/: .*ECONNREFUSED.*is the broker running/);
+    assert.doesNotMatch(outcome.stderr, /bus: unknown/, 'a bus nobody reached is not named');
     assert.doesNotMatch(outcome.stderr, /\n\s+at /);
   });
 
@@ -136,6 +137,10 @@ describe('busbench CLI', { timeout: 400_000 }, () => {
       assert.match(served.stdout, /server\s*│\s*call-anycast\s*│\s*1\s*│\s*-\s*│\s*50\s/);
       assert.match(served.stdout, /server\s*│\s*cast-unicast\s*│\s*1\s*│\s*-\s*│\s*20\s/);
       assert.match(served.stdout, /server\s*│\s*cast-multicast\s*│\s*1\s*│\s*-\s*│\s*10\s/);
+      // Its senders ran elsewhere: no accounting by sequence to get wrong, no "0 sent … unexpected".
+      assert.match(served.stdout, /received 80 message\(s\) from senders elsewhere: no per-message delivery accounting/);
+      assert.doesNotMatch(served.stdout, /unexpected/);
+      assert.match(served.stdout, /no senders in this run: servers and listeners measure/);
     });
 
     it('listener receives what notifier sends', async () => {
@@ -144,6 +149,11 @@ describe('busbench CLI', { timeout: 400_000 }, () => {
       const notify = await busbench(['notifier', '--url', broker.transportUrl, '--topic', 'standalone_notes', '--messages', '30', '--warmup', '0', '--no-results']);
       assert.equal(notify.code, 0, notify.stderr);
       assert.match(notify.stdout, /notifier\s*│\s*notify\s*│\s*1\s*│\s*30\s*│\s*30\s/);
+      // The header says what ran: a notifier, not clients of an empty pattern list.
+      assert.match(notify.stdout, /agents: 1 notifiers in 1 \(auto: one per core, at most one per agent\) worker/);
+      assert.match(notify.stdout, /1 notifier\(s\) on standalone_notes\.info/);
+      assert.doesNotMatch(notify.stdout, /clients split over ;|pattern call\/anycast/);
+      assert.match(notify.stdout, /no per-message delivery accounting for notify: the receivers run elsewhere/);
       listener.child.kill('SIGINT');
       const heard = await listener.done;
       assert.equal(heard.code, 0, heard.stderr);
@@ -152,7 +162,7 @@ describe('busbench CLI', { timeout: 400_000 }, () => {
 
     it('requires --url for standalone agents', async () => {
       const outcome = await busbench(['rpc-client', '--calls', '5']);
-      assert.notEqual(outcome.code, 0);
+      assert.equal(outcome.code, 2, 'a missing flag is bad input');
       assert.match(outcome.stderr, /required option '--url <url>' not specified/);
     });
   });

@@ -82,7 +82,7 @@ describe('find the limit', () => {
         ['limit', 'limited.yaml', '--start-rate', '50', '--step-duration', '2s', '--precision', '0.1', '--objective', 'p99<100ms,timeouts=0', '--require-rate', '1000', '--json', '--no-progress'],
         dir,
       );
-      assert.equal(outcome.code, 1, `exit code: the limit is below --require-rate\n${outcome.stderr}`);
+      assert.equal(outcome.code, 4, `exit code: the limit is below --require-rate\n${outcome.stderr}`);
       assert.match(outcome.stderr, /the limit found \(\d+(\.\d+)? msg\/s\) is below --require-rate 1000/);
       const result = JSON.parse(outcome.stdout) as LimitResult;
       assert.equal(result.end, 'bracketed', result.conclusion);

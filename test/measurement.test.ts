@@ -110,7 +110,7 @@ describe('measurement under injected faults', { timeout: 300_000 }, () => {
     });
     assert.equal(overloaded.generator.saturated, true);
     assert.ok(overloaded.generator.workers[0]!.utilization > 0.9);
-    assert.match(overloaded.generator.reasons.join(' '), /event loop \d+ % busy/);
+    assert.match(overloaded.generator.reasons.join(' '), /event loop \d+(\.\d+)? % busy/);
 
     const light = await run('light', {
       agents: { servers: 1, clients: 1, topic: 'light' },

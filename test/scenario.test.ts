@@ -163,7 +163,7 @@ describe('scenario files', () => {
   });
 
   it('says when the file does not exist', async () => {
-    await assert.rejects(loadScenario('scenarios/nope.yaml'), /scenarios\/nope\.yaml: no such file/);
+    await assert.rejects(loadScenario('scenarios/nope.yaml'), /scenarios\/nope\.yaml: no such scenario file/);
   });
 
   it('accepts every scenario shipped in scenarios/', async () => {

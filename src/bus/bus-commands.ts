@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { loadScenario } from '../scenario/load.js';
 import { busDown, busStates, busUp, keepBus, stateFile, type BusState } from './bus-keeper.js';
+import { EXIT, UsageError } from '../errors.js';
 
 const STATE_DIR = '.busbench/bus';
 
@@ -35,11 +36,11 @@ export function addBusCommands(program: Command): void {
     .option('--json', 'print the state as JSON (transportUrls per site, transportUrl for every node)')
     .action(async (file: string, flags: { stateDir: string; json?: boolean }) => {
       const scenario = await loadScenario(file);
-      if (scenario.bus.url) throw new Error(`${file}: bus.url names a bus that is already running; bus up deploys one: remove bus.url`);
+      if (scenario.bus.url) throw new UsageError(`${file}: bus.url names a bus that is already running; bus up deploys one: remove bus.url`);
       const state = await busUp(file, scenario, flags.stateDir);
       if (state.status === 'failed') {
         process.stderr.write(`busbench: the bus could not be deployed: ${state.error ?? 'see the log'} (log: ${state.log})\n`);
-        process.exitCode = 2;
+        process.exitCode = EXIT.busUnavailable;
         return;
       }
       process.stdout.write(flags.json ? `${JSON.stringify(state, null, 2)}\n` : `${describe(state)}\nstop it with: busbench bus down ${state.name}\n`);

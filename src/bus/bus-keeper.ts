@@ -20,6 +20,7 @@ import { runCommand } from '../network/command.js';
 import { startProvider } from '../providers/start.js';
 import { deployBus } from '../runner/bus-deploy.js';
 import type { Scenario } from '../scenario/types.js';
+import { UsageError } from '../errors.js';
 
 export interface BusState {
   name: string;
@@ -75,7 +76,7 @@ export async function busUp(scenarioFile: string, scenario: Scenario, stateDir: 
   const file = stateFile(stateDir, scenario.name);
   const existing = await readState(file);
   if (existing && processAlive(existing.pid)) {
-    throw new Error(`a bus named ${scenario.name} is already up (keeper pid ${existing.pid}): busbench bus down ${scenario.name} first, or give the scenario another name`);
+    throw new UsageError(`a bus named ${scenario.name} is already up (keeper pid ${existing.pid}): busbench bus down ${scenario.name} first, or give the scenario another name`);
   }
   const log = join(stateDir, `${scenario.name}.log`);
   const out = openSync(log, 'w');

@@ -21,7 +21,7 @@ import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
 import { Ajv } from 'ajv';
 import { parseDocument, LineCounter } from 'yaml';
 import { parseDuration } from '../scenario/duration.js';
-import { parseScenario, resolveScenario, ScenarioError, type ScenarioProblem } from '../scenario/load.js';
+import { parseScenario, resolveScenario, ScenarioError, unreadable, type ScenarioProblem } from '../scenario/load.js';
 import type { Scenario } from '../scenario/types.js';
 import { describeParameters, expandGrid, setField, type PlannedRun } from './grid.js';
 
@@ -71,7 +71,7 @@ export async function loadCampaign(file: string): Promise<Campaign> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new CampaignError(file, [{ file, path: '', message: `cannot read: ${(error as Error).message}` }]);
+    throw new CampaignError(file, [{ file, path: '', message: unreadable(error, 'campaign file', 'campaigns/clients-sweep.yaml') }]);
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
@@ -83,6 +83,9 @@ export async function loadCampaign(file: string): Promise<Campaign> {
   };
   if (doc.errors.length > 0) throw new CampaignError(file, doc.errors.map((e) => ({ file, path: '', message: `YAML: ${e.message.split('\n')[0]}` })));
   const raw = doc.toJS() as RawCampaign;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new CampaignError(file, [{ file, path: '', message: `a campaign file is a mapping with at least "scenario: <scenario file>" and a grid, got ${raw === null || raw === undefined ? 'an empty file' : Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}; see busbench campaign --help` }]);
+  }
   if (!validate(raw)) {
     throw new CampaignError(
       file,

@@ -6,6 +6,9 @@
  * what lets a campaign skip the runs it has already finished.
  */
 import { createHash } from 'node:crypto';
+import { setField } from '../scenario/fields.js';
+
+export { setField };
 
 /** Dotted scenario field (as in the file: agents.clients, load.payload_bytes) → value. */
 export type Parameters = Record<string, unknown>;
@@ -61,18 +64,6 @@ export function expandGrid(spec: GridSpec): PlannedRun[] {
 }
 
 /** Sets `field` (dotted) in a plain object, creating the mappings on the way. */
-export function setField(target: Record<string, unknown>, field: string, value: unknown): void {
-  const parts = field.split('.');
-  let at = target;
-  for (const part of parts.slice(0, -1)) {
-    const next = at[part];
-    if (next === undefined || next === null) at = at[part] = {} as Record<string, unknown>;
-    else if (typeof next === 'object' && !Array.isArray(next)) at = next as Record<string, unknown>;
-    else throw new Error(`${field}: ${parts.slice(0, parts.indexOf(part) + 1).join('.')} is not a mapping in the base scenario`);
-  }
-  at[parts[parts.length - 1]!] = structuredClone(value);
-}
-
 /** A short text of a run's parameters, for progress lines: clients=50 patterns=call/anycast. */
 export function describeParameters(parameters: Parameters): string {
   return Object.entries(parameters)

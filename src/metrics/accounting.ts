@@ -126,13 +126,32 @@ export interface SentRecord {
   expectedReceivers: number;
 }
 
+/**
+ * Two units, never mixed in one sum. Per message: sent = complete +
+ * partial + reached none (delivered = complete + partial). Per delivery (a
+ * message × one expected receiver; the same as per message except for
+ * multicast): expectedDeliveries = receivedDeliveries + undeliveredAtStop
+ * + lost. Duplicates and unexpected receipts are extra deliveries, outside
+ * those sums.
+ */
 export interface DeliveryAccount {
-  /** sum of the senders' counts */
+  /** messages: the sum of the senders' counts */
   sent: number;
   /** messages that reached at least one receiver */
   delivered: number;
-  /** copies that reached no one: per message, expected receivers minus the distinct receivers it reached, if positive */
+  /** deliveries: each message × the receivers it should reach (every server for multicast, else one) */
+  expectedDeliveries: number;
+  /** deliveries: distinct expected receivers each message reached, at most the expected number per message */
+  receivedDeliveries: number;
+  /**
+   * deliveries still held by the bus when the run stopped (its queue depths
+   * after the consumers stopped): not lost, just not consumed in time
+   */
+  undeliveredAtStop: number;
+  /** deliveries missing with nothing left in the bus to explain them (expected − received − undelivered at stop) */
   lost: number;
+  /** whether the bus reported what it still held: without, `lost` also includes whatever was still queued or in flight */
+  backlogReported: boolean;
   /**
    * extra copies: the same receiver again (every repeat a receiver logged, in
    * range or not), plus distinct receivers beyond the expected number
@@ -228,7 +247,7 @@ function union(ranges: SentRecord[]): [number, number][] {
  * have several records (disjoint ranges); each is accounted on its own.
  */
 export function accountDeliveries(sent: SentRecord[], receipts: ExportedReceipts[]): DeliveryAccount {
-  const account: DeliveryAccount = { sent: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, unexpected: 0, complete: 0 };
+  const account: DeliveryAccount = { sent: 0, delivered: 0, expectedDeliveries: 0, receivedDeliveries: 0, undeliveredAtStop: 0, lost: 0, backlogReported: false, duplicated: 0, reordered: 0, unexpected: 0, complete: 0 };
   const bySender = new Map<string, SentRecord[]>();
   for (const s of sent) {
     checkRecord(s);
@@ -262,6 +281,8 @@ export function accountDeliveries(sent: SentRecord[], receipts: ExportedReceipts
         if (n === 0) continue;
         if (k > 0) account.delivered += n;
         if (k >= expected) account.complete += n;
+        account.expectedDeliveries += n * expected;
+        account.receivedDeliveries += n * Math.min(k, expected);
         account.lost += n * Math.max(0, expected - k);
         account.duplicated += n * Math.max(0, k - expected);
       }
@@ -283,4 +304,16 @@ export function accountDeliveries(sent: SentRecord[], receipts: ExportedReceipts
   }
   if (multi) account.receiversPerMessage = multi;
   return account;
+}
+
+/**
+ * Moves up to `held` of an account's missing deliveries from lost to
+ * undelivered at stop: the bus still had that many for it when the run
+ * stopped. Returns how many of `held` it took.
+ */
+export function attributeBacklog(account: DeliveryAccount, held: number): number {
+  const taken = Math.max(0, Math.min(held, account.lost));
+  account.undeliveredAtStop += taken;
+  account.lost -= taken;
+  return taken;
 }

@@ -19,10 +19,12 @@ export interface Counters {
   sent: number;
   /** calls answered, or messages received (servers, listeners) */
   ok: number;
-  /** calls answered with a failure, or sends the bus refused */
+  /** calls answered with a failure or lost in flight, or casts the bus refused after taking them */
   errors: number;
   /** calls without a reply within their timeout */
   timeouts: number;
+  /** messages the bus never took (the connection was closed or lost before the send): not in `sent` */
+  unsent: number;
   /** payload bytes sent (clients, notifiers) or received (servers, listeners) */
   bytes: number;
   /** epoch ms of the first measured send or receipt (0: none): with lastAt, the window throughput is computed over */
@@ -32,7 +34,7 @@ export interface Counters {
 }
 
 export function emptyCounters(): Counters {
-  return { sent: 0, ok: 0, errors: 0, timeouts: 0, bytes: 0, firstAt: 0, lastAt: 0 };
+  return { sent: 0, ok: 0, errors: 0, timeouts: 0, unsent: 0, bytes: 0, firstAt: 0, lastAt: 0 };
 }
 
 export function addCounters(into: Counters, from: Counters): void {
@@ -40,6 +42,7 @@ export function addCounters(into: Counters, from: Counters): void {
   into.ok += from.ok;
   into.errors += from.errors;
   into.timeouts += from.timeouts;
+  into.unsent += from.unsent;
   into.bytes += from.bytes;
   if (from.firstAt > 0 && (into.firstAt === 0 || from.firstAt < into.firstAt)) into.firstAt = from.firstAt;
   if (from.lastAt > into.lastAt) into.lastAt = from.lastAt;

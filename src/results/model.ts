@@ -11,8 +11,11 @@ import type { Scenario } from '../scenario/types.js';
 import type { MeasuredLink } from '../network/measure.js';
 import type { CutRecord } from '../network/cut-schedule.js';
 import type { ResourceReport, ResourceRow } from '../metrics/resources.js';
+import type { QueueBacklog } from '../drivers/driver.js';
+import type { RunOutcome } from './outcome.js';
 
-export const RESULT_SCHEMA_VERSION = 2;
+/** 3: delivery counts per message and per delivery, undelivered at stop, unsent, drain phase, connection losses, outcome */
+export const RESULT_SCHEMA_VERSION = 3;
 
 export interface GroupResult {
   role: Role;
@@ -60,7 +63,10 @@ export interface RunResult {
   id: string;
   scenario: Scenario;
   provenance: Provenance;
+  /** worker threads used */
   workers: number;
+  /** how that number was chosen */
+  workersChosen: string;
   agents: {
     requested: Record<Role, number>;
     started: Record<Role, number>;
@@ -71,9 +77,11 @@ export interface RunResult {
   };
   phases: {
     warmupMs: number;
-    /** from the end of warm-up to the last settled send */
+    /** from the end of warm-up until sending stopped: the duration asked for, or until the senders sent their share */
     measuredMs: number;
-    /** time spent after the senders finished, waiting for in-flight messages to arrive */
+    /** after sending stopped: messages in flight (calls waiting for replies) completing or timing out */
+    drainMs: number;
+    /** then: waiting for what was still on its way to the receivers, while it kept arriving */
     settleMs: number;
   };
   /** per (role, pattern), merged over all agents and workers */
@@ -90,12 +98,23 @@ export interface RunResult {
   unmatchedReplies: number;
   /** how load was offered, and what the latency figures therefore mean */
   loadModel: { arrival: 'closed' | 'fixed' | 'poisson'; description: string };
-  /** per pattern: every measured message accounted for by (client, sequence) */
+  /** per pattern: every measured message accounted for by (sender, sequence) */
   delivery: Partial<Record<PatternName, DeliveryAccount>>;
+  /** what the bus still held per queue when the consumers stopped; absent when the bus cannot say (routers) */
+  backlogAtStop?: QueueBacklog[];
+  /** agents whose bus connection went away during the run (the first 1,000), ms into their phase */
+  connectionLosses: { agent: string; atMs: number; phase: 'warmup' | 'measure'; error: string }[];
+  connectionsLost: number;
+  /** the run stopped before its end: Ctrl-C, SIGTERM, or the bus went away; its figures cover what ran */
+  stoppedEarly?: { reason: string; partial: true };
+  /** per pattern, the first error a client met (oslo's exception class and message): why, beside how many */
+  firstErrors: Partial<Record<PatternName, string>>;
+  /** whether anything worked; decides the exit code */
+  outcome?: RunOutcome;
   /** each worker's clock offset against the coordinator, and how far one-way latencies can be trusted */
   clocks: { workers: WorkerClock[]; oneWayUncertaintyUs: number; note: string };
   /** was the load generator itself the bottleneck? */
-  generator: { saturated: boolean; reasons: string[]; workers: GeneratorLoad[]; thresholds: { utilization: number; lagP99Ms: number } };
+  generator: { saturated: boolean; reasons: string[]; workers: GeneratorLoad[]; thresholds: { utilization: number; lagP99Ms: number; scheduleLagP50Ms: number } };
   /** per second of the measured phase, per (role/pattern) */
   timeSeries: TimeSeriesPoint[];
   /** busbench's own cost: CPU of this process (all threads) over the measured phase, and its peak RSS */

@@ -57,6 +57,8 @@ export function planWorkers(scenario: Scenario, options: PlacementOptions): Work
       ...(load.ratePerClient !== undefined ? { rate: load.ratePerClient } : {}),
       timeoutMs: load.timeoutMs,
       payload: load.payload,
+      method: load.method,
+      ...(load.args ? { args: load.args } : {}),
     },
   }));
   // Round-robin over workers per role, so every worker gets a like mix of roles.

@@ -9,6 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { meshEdges } from '../../deploy/qdr/mesh.js';
 import { parseDuration } from './duration.js';
+import { deleteField, setField } from './fields.js';
 import { scenarioSchema } from './schema.js';
 import { formatSize, largestPayloadBytes, parseSize } from './size.js';
 import type { Faults, PayloadSizes, RpcPattern, Scenario } from './types.js';
@@ -110,6 +111,7 @@ function suggestion(unknown: string, known: string[]): string {
 const PATTERN_MESSAGES: Record<string, string> = {
   '^[A-Za-z0-9_.-]+$': 'may contain only letters, digits, "_", "." and "-"',
   '^(rabbit|amqp|amqps)://': 'must be a transport URL starting with rabbit://, amqp:// or amqps://',
+  '^[A-Za-z_][A-Za-z0-9_]*$': 'must be a method name (letters, digits and "_", not starting with a digit)',
 };
 
 function segments(instancePath: string): Path {
@@ -230,6 +232,8 @@ interface RawScenario {
     rate?: number;
     payload_bytes: RawPayload;
     timeout: string | number;
+    method: string;
+    args?: Record<string, unknown>;
   };
   runner: { workers: 'auto' | number; connect_concurrency: number; saturation_utilization: number; saturation_lag: string | number; bookkeeping: boolean; resource_interval: string | number };
   faults?: {
@@ -241,6 +245,7 @@ interface RawScenario {
     server_rate?: number;
     clock_skew_ms?: number[];
     client_burn?: string | number;
+    server_burn?: string | number;
   };
   topology?: RawTopology;
 }
@@ -253,6 +258,21 @@ function toPattern(item: string | RpcPattern): RpcPattern {
   if (typeof item !== 'string') return item;
   const [method, target] = item.split('/') as [RpcPattern['method'], RpcPattern['target']];
   return { method, target };
+}
+
+/** Values the schema's forms admit but a run cannot use; checked for every scenario, the standalone agents' too. */
+function valueProblems(raw: RawScenario, file: string, locate: Locator): ScenarioProblem[] {
+  const problems: ScenarioProblem[] = [];
+  const add = (path: Path, message: string): void => void problems.push({ file, ...locate.at(path), path: dotted(path), message });
+  const { load, bus } = raw;
+  if (load.duration !== undefined && parseDuration(load.duration) === 0) add(['load', 'duration'], 'must be longer than 0 (e.g. 30s); to run a message count instead, use load.messages');
+  if (parseDuration(load.timeout) === 0) add(['load', 'timeout'], 'must be longer than 0 (e.g. 30s): every call would time out at once');
+  // oslo's transport URL scheme names its driver: rabbit:// the AMQP 0-9-1 one, amqp:// the AMQP 1.0 one.
+  if (bus.url !== undefined && bus.kind === 'rabbitmq' && /^amqps?:\/\//.test(bus.url)) {
+    add(['bus', 'url'], `"${bus.url.replace(/\/\/[^@/]*@/, '//…@')}" is an amqp:// URL, which oslo.messaging speaks as AMQP 1.0; for RabbitMQ over AMQP 0-9-1 write rabbit://…, or set bus.kind: amqp1`);
+  }
+  if (bus.kind === 'amqp1' && bus.url !== undefined && !/^amqps?:\/\//.test(bus.url)) add(['bus', 'url'], `an amqp1 bus takes an amqp:// URL (oslo's AMQP 1.0 driver), got "${bus.url.replace(/\/\/[^@/]*@/, '//…@')}"; for RabbitMQ over AMQP 0-9-1 set bus.kind: rabbitmq`);
+  return problems;
 }
 
 function crossFieldProblems(raw: RawScenario, file: string, locate: Locator): ScenarioProblem[] {
@@ -292,7 +312,6 @@ function crossFieldProblems(raw: RawScenario, file: string, locate: Locator): Sc
   if (bus.queues === 'quorum' && bus.kind !== 'rabbitmq') add(['bus', 'queues'], 'quorum queues are RabbitMQ over AMQP 0-9-1 (oslo rabbit_quorum_queue): set bus.kind: rabbitmq, or remove bus.queues');
   if (bus.router && bus.kind !== 'amqp1') add(['bus', 'router'], 'routers speak AMQP 1.0: set bus.kind: amqp1, or remove bus.router');
   if (bus.router && bus.url !== undefined) add(['bus', 'router'], 'bus.url uses a running bus and bus.router deploys one: give only one of them');
-  if (bus.kind === 'amqp1' && bus.url !== undefined && !/^amqps?:\/\//.test(bus.url)) add(['bus', 'url'], `an amqp1 bus takes an amqp:// URL, got "${bus.url}"`);
   if (raw.topology) {
     for (const problem of topologyProblems(raw.topology, agentCounts(agents))) add(problem.path, problem.message);
     if (bus.url !== undefined) add(['topology', 'bus'], 'bus.url uses a running bus, but a topology places the bus nodes busbench deploys: remove bus.url');
@@ -379,6 +398,8 @@ function toScenario(raw: RawScenario, source: string): Scenario {
       ...(load.rate !== undefined ? { ratePerClient: load.rate } : {}),
       payload: toPayload(load.payload_bytes),
       timeoutMs: parseDuration(load.timeout),
+      method: load.method,
+      ...(load.args !== undefined ? { args: load.args } : {}),
     },
     runner: {
       workers: raw.runner.workers === 'auto' ? 0 : raw.runner.workers,
@@ -404,10 +425,24 @@ function toFaults(raw: NonNullable<RawScenario['faults']>, timeoutMs: number): F
     ...(raw.server_rate !== undefined ? { serverRate: raw.server_rate } : {}),
     ...(raw.clock_skew_ms ? { clockSkewMs: raw.clock_skew_ms } : {}),
     ...(raw.client_burn !== undefined ? { clientBurnMs: parseDuration(raw.client_burn) } : {}),
+    ...(raw.server_burn !== undefined ? { serverBurnMs: parseDuration(raw.server_burn) } : {}),
   };
 }
 
+/** A field set (or removed) on the document before validation: a command-line flag over a scenario file. */
+export interface FieldOverride {
+  /** dotted, as in a file: agents.clients, load.rate */
+  field: string;
+  /** the value; with remove, the field is taken out instead */
+  value?: unknown;
+  remove?: boolean;
+  /** what set it, for messages: --clients, --set load.rate=100 */
+  from: string;
+}
+
 export interface ResolveOptions {
+  /** applied in order to the document before it is validated, so every check sees the result */
+  overrides?: FieldOverride[];
   /**
    * Check the rules between fields (servers for clients, listeners for
    * notifiers, …). Off for the standalone agent commands, whose peers run
@@ -421,11 +456,24 @@ function resolve(data: unknown, file: string, locate: Locator, options: ResolveO
     throw new ScenarioError(file, [{ file, ...locate.at([]), path: '', message: `a scenario is a mapping with at least "bus: {kind: rabbitmq}", got ${describeValue(data)}` }]);
   }
   const raw = structuredClone(data) as RawScenario;
-  if (!validate(raw)) throw new ScenarioError(file, schemaErrors(validate.errors ?? [], file, locate));
-  if (options.crossFieldChecks !== false) {
-    const problems = crossFieldProblems(raw, file, locate);
-    if (problems.length > 0) throw new ScenarioError(file, problems);
+  const overrides = options.overrides ?? [];
+  for (const o of overrides) {
+    try {
+      if (o.remove) deleteField(raw as unknown as Record<string, unknown>, o.field);
+      else setField(raw as unknown as Record<string, unknown>, o.field, o.value);
+    } catch (error) {
+      throw new ScenarioError(file, [{ file, path: o.field, message: `${(error as Error).message} (set by ${o.from})` }]);
+    }
   }
+  // A problem in a field a flag set is the flag's: its place in the file would point at the value it replaced.
+  const blame = (problems: ScenarioProblem[]): ScenarioProblem[] =>
+    problems.map((p) => {
+      const o = [...overrides].reverse().find((o) => !o.remove && (p.path === o.field || p.path.startsWith(`${o.field}.`) || p.path.startsWith(`${o.field}[`)));
+      return o ? { file: p.file, path: p.path, message: `${p.message} (set by ${o.from})` } : p;
+    });
+  if (!validate(raw)) throw new ScenarioError(file, blame(schemaErrors(validate.errors ?? [], file, locate)));
+  const problems = [...valueProblems(raw, file, locate), ...(options.crossFieldChecks !== false ? crossFieldProblems(raw, file, locate) : [])];
+  if (problems.length > 0) throw new ScenarioError(file, blame(problems));
   return toScenario(raw, file);
 }
 
@@ -450,10 +498,18 @@ export async function loadScenario(file: string, options: ResolveOptions = {}): 
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ScenarioError(file, [{ file, path: '', message: code === 'ENOENT' ? 'no such file (scenarios/ has examples)' : `cannot read: ${(error as Error).message}` }]);
+    throw new ScenarioError(file, [{ file, path: '', message: unreadable(error, 'scenario file', 'scenarios/quickstart.yaml') }]);
   }
   return parseScenario(text, file, options);
+}
+
+/** Why a file could not be read, in words (not a raw EISDIR or ENOENT). */
+export function unreadable(error: unknown, what: string, example: string): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return `no such ${what}; give the path of a YAML file such as ${example}`;
+  if (code === 'EISDIR') return `is a directory; give a ${what} inside it, such as ${example}`;
+  if (code === 'EACCES') return `cannot be read (permission denied)`;
+  return `cannot read: ${(error as Error).message}`;
 }
 
 /** A plain object in the file format (the CLI's quick flags) → resolved scenario, same validation, no line numbers. */

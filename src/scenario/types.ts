@@ -112,6 +112,10 @@ export interface LoadConfig {
   payload: PayloadSizes;
   /** call timeout; replies after it count as timeouts */
   timeoutMs: number;
+  /** the RPC method clients call (bench: busbench's own; echo: ombt's; or a peer's) */
+  method: string;
+  /** the call's arguments as given; undefined: the method's default shape */
+  args?: Record<string, unknown>;
 }
 
 export interface RunnerConfig {
@@ -121,7 +125,11 @@ export interface RunnerConfig {
   connectConcurrency: number;
   /** a worker whose event loop is busier than this (0..1) over the measured phase saturates the generator */
   saturationUtilization: number;
-  /** … or whose event-loop delay p99 exceeds this */
+  /**
+   * … or whose open-loop sends start more than this behind schedule at the
+   * median, or whose event-loop delay p99 (beyond the timer's interval)
+   * exceeds this while its thread ran at least as long as it waited for a CPU
+   */
   saturationLagMs: number;
   /** per-message accounting, per-leg timestamps and the time series; off only to measure what they cost */
   bookkeeping: boolean;
@@ -150,6 +158,8 @@ export interface Faults {
   clockSkewMs?: number[];
   /** busy CPU per send in every client, to overload the generator */
   clientBurnMs?: number;
+  /** busy CPU per measured message in every server: consumers slower than the senders */
+  serverBurnMs?: number;
 }
 
 export interface Scenario {

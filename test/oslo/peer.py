@@ -5,9 +5,10 @@ Run it with Debian's python3-oslo.messaging interpreter (/usr/bin/python3).
 Every event is one JSON object per line on stdout (flushed); logs go to stderr.
 
   peer.py serve  --url URL --topic T --server S [--exchange openstack] [--seconds N]
+                 [--endpoint bench|ombt]
   peer.py call   --url URL --topic T [--server S] [--fanout] [--cast]
-                 [--method bench] [--args JSON] [--count N] [--timeout SECONDS]
-                 [--retry N] [--exchange openstack]
+                 [--method bench] [--args JSON] [--no-seq] [--count N]
+                 [--timeout SECONDS] [--retry N] [--exchange openstack]
   peer.py notify --url URL [--topic notifications] [--priority info]
                  [--event-type busbench.test] [--publisher-id busbench.peer]
                  [--payload JSON] [--count N] [--retry N] [--exchange openstack]
@@ -30,6 +31,9 @@ Events:
 
 Server endpoint methods: bench -> {"server": S, "seq": seq}; echo -> its kwargs;
 fail -> raises ValueError("requested failure").
+With --endpoint ombt the server has ombt's endpoint instead, with its exact
+signatures (an unexpected keyword argument fails the call):
+echo(ctxt, data, timestamp, msgid) -> data; noop(ctxt, data, timestamp, msgid) -> None.
 """
 import argparse
 import json
@@ -107,11 +111,32 @@ class BenchEndpoint(object):
         raise ValueError("requested failure")
 
 
+class OmbtEndpoint(object):
+    """ombt's RPC server endpoint (ombt/__init__.py RPCTestServer), same signatures."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def _record(self, ctxt, method, kwargs):
+        emit(event="received", server=self.server, method=method, args=kwargs, context=context_dict(ctxt))
+
+    def echo(self, ctxt, data, timestamp, msgid):
+        self._record(ctxt, "echo", {"data": data, "timestamp": timestamp, "msgid": msgid})
+        return data
+
+    def noop(self, ctxt, data, timestamp, msgid):
+        self._record(ctxt, "noop", {"data": data, "timestamp": timestamp, "msgid": msgid})
+
+
+ENDPOINTS = {"bench": BenchEndpoint, "ombt": OmbtEndpoint}
+
+
 def serve(args):
     conf = configure(args.exchange)
     transport = messaging.get_rpc_transport(conf, url=args.url)
     target = messaging.Target(topic=args.topic, server=args.server)
-    server = messaging.get_rpc_server(transport, target, [BenchEndpoint(args.server)], executor="threading")
+    endpoint = ENDPOINTS[args.endpoint](args.server)
+    server = messaging.get_rpc_server(transport, target, [endpoint], executor="threading")
     # start() declares the exchanges and the three queues (T, T.S, T_fanout_<id>)
     # and binds them before it returns, so calls sent from now on are kept.
     server.start()
@@ -162,7 +187,7 @@ def call(args):
     ctxt = {"peer": "python", "request_id": "req-py"}
     ok = errors = 0
     for seq in range(args.count):
-        kwargs = dict(base, seq=seq)
+        kwargs = dict(base) if args.no_seq else dict(base, seq=seq)
         started = time.monotonic()
         try:
             if cast:
@@ -253,6 +278,8 @@ def main():
     p.add_argument("--topic", required=True)
     p.add_argument("--server", required=True)
     p.add_argument("--seconds", type=float, default=0, help="stop after N seconds (default: on SIGTERM)")
+    p.add_argument("--endpoint", choices=sorted(ENDPOINTS), default="bench",
+                   help="bench (default: bench/echo/fail) or ombt (ombt's echo/noop signatures)")
     p.set_defaults(run=serve)
 
     p = sub.add_parser("call", help="sequential RPC calls, casts or fanouts")
@@ -263,6 +290,7 @@ def main():
     p.add_argument("--cast", action="store_true")
     p.add_argument("--method", default="bench")
     p.add_argument("--args", default="{}", help="JSON object of keyword arguments; seq is added")
+    p.add_argument("--no-seq", action="store_true", help="send --args exactly, without adding seq")
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--timeout", type=float, default=10, help="call timeout in seconds (default 10)")
     p.add_argument("--retry", type=int, default=None, help=RETRY_HELP)
