@@ -34,6 +34,14 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Busy CPU for `ms` on this thread (the client_burn and server_burn faults). */
+export function burnCpu(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // burning CPU on purpose (fault injection)
+  }
+}
+
 /** Let I/O run between sends that would otherwise resolve synchronously (casts). */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

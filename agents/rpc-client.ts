@@ -12,7 +12,7 @@ import { NotSentError, RpcTimeoutError, type BusConnection, type RpcTarget } fro
 import { AgentRecorder, LEG_CORRECTED, LEG_PROCESSING, LEG_REPLY, PATTERN_INDEX, type PatternName } from '../src/metrics/stats.js';
 import { WeightedChoice } from './draw.js';
 import type { PayloadSource } from './payload.js';
-import { CLIENT_KEY, LoadPhase, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, epochMs, sleep, yieldToEventLoop } from './phase.js';
+import { CLIENT_KEY, LoadPhase, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, burnCpu, epochMs, sleep, yieldToEventLoop } from './phase.js';
 
 /** A pattern this client sends and where to. */
 export interface ClientRoutePlan {
@@ -69,12 +69,6 @@ const STOP = 0;
 const WARMUP = 1;
 const MEASURED = 2;
 
-function busy(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // burning CPU on purpose (fault injection)
-  }
-}
 
 /** An error as the summary shows it: oslo's exception class and message for a remote failure. */
 function describeError(error: unknown): string {
@@ -198,7 +192,7 @@ export class RpcClientAgent {
 
   /** Sends one message and records its outcome; false when it failed. `intendedAt`: performance.now() of its due time (open loop). */
   private async sendOne(measured: boolean, intendedAt: number | undefined): Promise<boolean> {
-    if (this.plan.burnMs) busy(this.plan.burnMs);
+    if (this.plan.burnMs) burnCpu(this.plan.burnMs);
     const route = this.route();
     const target = route.plan.target;
     const patternIndex = route.patternIndex;

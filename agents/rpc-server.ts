@@ -19,7 +19,7 @@ import type { IncomingRequest, Subscription, BusConnection } from '../src/driver
 import { ReceiptLog, type ExportedReceipts } from '../src/metrics/accounting.js';
 import { AgentRecorder, PATTERNS, PATTERN_INDEX, type PatternName } from '../src/metrics/stats.js';
 import type { Faults } from '../src/scenario/types.js';
-import { CLIENT_KEY, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, epochMs } from './phase.js';
+import { CLIENT_KEY, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, burnCpu, epochMs } from './phase.js';
 
 /** [isCall][via] → pattern index, so the hot path does no string work. */
 const PATTERN_BY_DELIVERY = {
@@ -29,12 +29,6 @@ const PATTERN_BY_DELIVERY = {
 
 const NEVER = new Promise<never>(() => undefined);
 
-function burn(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // burning CPU on purpose (fault injection)
-  }
-}
 
 /** How a method is answered (see the file's doc comment). */
 const BENCH = 0;
@@ -130,7 +124,7 @@ export class RpcServerAgent {
     const faults = this.faults;
     this.measuredSeen++;
     // Fault: a slow consumer (busy CPU per message), so a backlog builds in the bus.
-    if (faults.serverBurnMs) burn(faults.serverBurnMs);
+    if (faults.serverBurnMs) burnCpu(faults.serverBurnMs);
     // Fault: ignore it altogether, as if the bus had lost it.
     if (faults.dropEvery && this.measuredSeen % faults.dropEvery === 0) return NEVER;
     const pattern = PATTERN_BY_DELIVERY[request.isCall ? 'call' : 'cast'][request.via];

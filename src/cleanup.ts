@@ -14,6 +14,9 @@ interface Entry {
 const entries: Entry[] = [];
 let running: Promise<void> | undefined;
 let handlersInstalled = false;
+let crashHandlersInstalled = false;
+/** set once a signal or a crash started the cleanups: a second one only says what is going on */
+let cleaning = false;
 
 /** Register an undo step; returns a function that unregisters it (after a normal stop). */
 export function onCleanup(label: string, fn: CleanupFn): () => void {
@@ -52,7 +55,7 @@ const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143, S
 export function installSignalHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  let cleaning = false;
+  installCrashHandlers();
   for (const signal of Object.keys(SIGNAL_EXIT_CODES) as NodeJS.Signals[]) {
     process.on(signal, () => {
       if (cleaning) {
@@ -64,6 +67,12 @@ export function installSignalHandlers(): void {
       void runCleanups().finally(() => process.exit(SIGNAL_EXIT_CODES[signal]));
     });
   }
+}
+
+/** Uncaught errors clean up too, then exit 1; for commands that handle their signals themselves (a graceful stop). */
+export function installCrashHandlers(): void {
+  if (crashHandlersInstalled) return;
+  crashHandlersInstalled = true;
   const crash = (error: unknown): void => {
     process.stderr.write(`busbench: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     if (cleaning) return;

@@ -7,7 +7,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { BusUnavailableError, EXIT, InterruptedError, UsageError, exitCodeHelp } from './errors.js';
-import { installSignalHandlers } from './cleanup.js';
+import { installCrashHandlers, installSignalHandlers } from './cleanup.js';
 import { progressPrinter } from './report/progress.js';
 import { summaryText } from './report/summary.js';
 import { runScenario, type RunOptions } from './runner/run.js';
@@ -219,7 +219,7 @@ async function execute(scenario: Scenario, flags: LoadFlags, extra: Partial<RunO
   else process.stdout.write(summaryText(result) + '\n');
   const received = stop.received();
   // A standalone server or listener runs until Ctrl-C: that is its normal end.
-  if (received && !extra.untilAborted) process.exitCode = received === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+  if (received && !extra.untilAborted) process.exitCode = SIGNAL_EXIT[received] ?? EXIT.sigint;
   else if (result.outcome && !result.outcome.ok) process.exitCode = EXIT.failed;
 }
 
@@ -253,6 +253,10 @@ function toSnake(object: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(object).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
 }
 
+/** a closed terminal (SIGHUP) must not leave a broker behind either */
+const GRACEFUL_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm, SIGHUP: EXIT.sighup };
+
 interface GracefulStop {
   signal: AbortSignal;
   /** the signal that stopped the run, if one did */
@@ -269,14 +273,13 @@ function gracefulStop(): GracefulStop {
   let received: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     received = signal;
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of GRACEFUL_SIGNALS) process.off(s, onSignal);
     process.stderr.write(`\n${signal}: stopping, then printing and saving what was measured (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to abort)…\n`);
     controller.abort(signal);
     installSignalHandlers();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  for (const s of GRACEFUL_SIGNALS) process.once(s, onSignal);
+  installCrashHandlers();
   return { signal: controller.signal, received: () => received };
 }
 
@@ -649,7 +652,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof ScenarioError || error instanceof UsageError || error instanceof InvalidArgumentError) return EXIT.usage;
   if (error instanceof CommanderError) return EXIT.usage;
   if (error instanceof BusUnavailableError) return EXIT.busUnavailable;
-  if (error instanceof InterruptedError) return /SIGTERM/.test(error.message) ? EXIT.sigterm : EXIT.sigint;
+  if (error instanceof InterruptedError) return SIGNAL_EXIT[/SIG[A-Z]+/.exec(error.message)?.[0] ?? 'SIGINT'] ?? EXIT.sigint;
   return EXIT.failed;
 }
 

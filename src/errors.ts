@@ -20,6 +20,8 @@ export const EXIT = {
   sigint: 130,
   /** terminated by SIGTERM: likewise */
   sigterm: 143,
+  /** hung up (SIGHUP, a closed terminal): likewise */
+  sighup: 129,
 } as const;
 
 export const EXIT_CODE_TABLE: readonly [number, string][] = [
@@ -31,6 +33,7 @@ export const EXIT_CODE_TABLE: readonly [number, string][] = [
   [EXIT.budget, 'campaign stopped at its time budget (rerun to continue)'],
   [EXIT.sigint, 'interrupted by Ctrl-C: summary and result.json so far, marked partial'],
   [EXIT.sigterm, 'stopped by SIGTERM: likewise'],
+  [EXIT.sighup, 'hung up (SIGHUP, the terminal closed): likewise'],
 ];
 
 export function exitCodeHelp(): string {

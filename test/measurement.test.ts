@@ -11,14 +11,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
 import type { RunResult } from '../src/results/model.js';
-import { group } from './helpers/results.js';
-import { runScenario } from '../src/runner/run.js';
-import { resolveScenario } from '../src/scenario/load.js';
+import { group, runOn } from './helpers/results.js';
 
 describe('measurement under injected faults', { timeout: 300_000 }, () => {
   let broker: LocalRabbit;
-  const run = (name: string, rest: Record<string, unknown>): Promise<RunResult> =>
-    runScenario(resolveScenario({ name, bus: { kind: 'rabbitmq', url: broker.transportUrl }, ...rest }, `test/${name}`), { resultsRoot: null });
+  const run = (name: string, rest: Record<string, unknown>): Promise<RunResult> => runOn(broker.transportUrl, name, rest);
 
   before(async () => {
     broker = await startLocalRabbit();

@@ -13,7 +13,7 @@ import type { GeneratorLoad } from '../agents/control.js';
 import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
 import { GeneratorMonitor, judgeGenerator } from '../src/metrics/generator-verdict.js';
 import type { RunResult } from '../src/results/model.js';
-import { runScenario } from '../src/runner/run.js';
+import { runOn } from './helpers/results.js';
 import { resolveScenario } from '../src/scenario/load.js';
 
 const spin = (ms: number): void => {
@@ -137,8 +137,7 @@ describe('GeneratorMonitor', () => {
 
 describe('generator saturation through a real broker', { timeout: 120_000 }, () => {
   let broker: LocalRabbit;
-  const run = (name: string, rest: Record<string, unknown>): Promise<RunResult> =>
-    runScenario(resolveScenario({ name, bus: { kind: 'rabbitmq', url: broker.transportUrl }, ...rest }, `test/${name}`), { resultsRoot: null });
+  const run = (name: string, rest: Record<string, unknown>): Promise<RunResult> => runOn(broker.transportUrl, name, rest);
 
   before(async () => {
     broker = await startLocalRabbit();
