@@ -179,7 +179,8 @@ describe('runScenario', { timeout: 300_000 }, () => {
     const calls = group(result, 'client', 'call-anycast');
     const casts = group(result, 'client', 'cast-anycast');
     assert.ok(calls.counters.ok > 0, 'calls went through before the broker stopped');
-    assert.ok(calls.counters.errors + calls.counters.timeouts > 0, 'calls failed after it stopped');
+    // Calls in flight at the loss fail (one per client at most); the clients then stop instead of failing on.
+    assert.ok(calls.counters.errors + calls.counters.timeouts + calls.counters.unsent <= 2, `calls stopped at the loss: ${JSON.stringify(calls.counters)}`);
     // The clients stop at the loss: at most the send in flight fails, no loop of refused sends.
     assert.ok(casts.counters.errors + casts.counters.unsent <= 2, `casts stopped at the loss: ${JSON.stringify(casts.counters)}`);
     assert.equal(calls.counters.sent, calls.counters.ok + calls.counters.errors + calls.counters.timeouts, 'every call is accounted for');
