@@ -54,6 +54,23 @@ export interface WorkerInit {
   };
 }
 
+/** BusIncidents summed over connections, workers and hosts (see src/drivers/driver.ts). */
+export interface IncidentTotals {
+  malformedMessages: number;
+  returnedMessages: number;
+  errors: Record<string, { count: number; first: string }>;
+}
+
+export function addIncidents(into: IncidentTotals, from: IncidentTotals): void {
+  into.malformedMessages += from.malformedMessages;
+  into.returnedMessages += from.returnedMessages;
+  for (const [kind, e] of Object.entries(from.errors)) {
+    const known = into.errors[kind];
+    if (known) known.count += e.count;
+    else into.errors[kind] = { ...e };
+  }
+}
+
 export interface AgentFailure {
   agent: string;
   error: string;
@@ -121,6 +138,7 @@ export type WorkerToMain =
       receivedByAgent: Record<string, number>;
       lateReplies: number;
       unmatchedReplies: number;
+      incidents: IncidentTotals;
       sent: SentRange[];
       receipts: ServerReceipts[];
       generator: GeneratorLoad;

@@ -10,7 +10,7 @@ import type { BusConnection, QueueBacklog } from '../src/drivers/driver.js';
 import { createDriver } from '../src/drivers/index.js';
 import { IntervalRecorder } from '../src/metrics/interval.js';
 import { PATTERNS, mergeRecorders, totalCounters, type AgentRecorder } from '../src/metrics/stats.js';
-import type { AgentFailure, GeneratorLoad, MainToWorker, WorkerInit, WorkerToMain } from './control.js';
+import { addIncidents, type AgentFailure, type GeneratorLoad, type IncidentTotals, type MainToWorker, type WorkerInit, type WorkerToMain } from './control.js';
 import { ListenerAgent } from './listener.js';
 import { NotifierAgent } from './notifier.js';
 import { LoadPhase, clock, epochMs, sleep } from './phase.js';
@@ -44,6 +44,7 @@ function agentRandom(role: number, id: number): () => number {
 }
 
 const connections: BusConnection[] = [];
+const incidentKindsSaid = new Set<string>();
 const servers: RpcServerAgent[] = [];
 const listeners: ListenerAgent[] = [];
 const clients: RpcClientAgent[] = [];
@@ -92,6 +93,12 @@ async function connectAgent(name: string, endpoint: number): Promise<BusConnecti
   busInfo ??= connection.info;
   // Said at once, so the coordinator can tell the console and the results when the bus went away.
   connection.onLost((error) => send({ type: 'connection-lost', agent: name, atMs: epochMs(), error: describe(error) }));
+  // The first of each kind of bus error in this worker goes to the console; all are counted in the results.
+  connection.incidents.onFirst = (kind, message) => {
+    if (incidentKindsSaid.has(kind)) return;
+    incidentKindsSaid.add(kind);
+    send({ type: 'log', level: 'warn', message: `${name}: ${kind}: ${message} (further ones are counted in the results)` });
+  };
   return connection;
 }
 
@@ -371,9 +378,11 @@ port.on('message', (message: MainToWorker) => {
       for (const agent of [...servers, ...listeners]) receivedByAgent[agent.name] = (receivedByAgent[agent.name] ?? 0) + agent.received;
       let lateReplies = 0;
       let unmatchedReplies = 0;
+      const incidents: IncidentTotals = { malformedMessages: 0, returnedMessages: 0, errors: {} };
       for (const connection of connections) {
         lateReplies += connection.lateReplies;
         unmatchedReplies += connection.unmatchedReplies;
+        addIncidents(incidents, connection.incidents);
       }
       send({
         type: 'stats',
@@ -381,6 +390,7 @@ port.on('message', (message: MainToWorker) => {
         receivedByAgent,
         lateReplies,
         unmatchedReplies,
+        incidents,
         sent: [...clients, ...notifiers].flatMap((sender) => sender.sent).filter((range) => range.count > 0),
         receipts: [...servers, ...listeners].flatMap((receiver) => receiver.exportReceipts()),
         firstErrors: Object.assign({}, ...[...clients].reverse().map((client) => client.firstErrors)),

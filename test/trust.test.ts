@@ -22,6 +22,9 @@ import { progressPrinter } from '../src/report/progress.js';
 import { emptyCounters } from '../src/metrics/stats.js';
 import { busbench, REPO, startBusbench, type Running } from './helpers/cli.js';
 import { group } from './helpers/results.js';
+import { until } from './helpers/wait.js';
+import amqplib from 'amqplib';
+import { RabbitDriver, toAmqpUrl as amqpUrl } from '../src/drivers/rabbitmq.js';
 
 /** Processes below `pid`, from /proc (the embedded broker's beam.smp is a grandchild of the busbench process). */
 function descendants(pid: number): number[] {
@@ -275,6 +278,43 @@ describe('numbers and exits a user can trust', { timeout: 600_000 }, () => {
     const missing = await busbench(['campaign', join(scratch, 'missing.yaml')]);
     assert.match(missing.stderr, /missing\.yaml: no such campaign file/);
     assert.doesNotMatch(missing.stderr, /ENOENT/);
+  });
+
+  it('bus errors short of a failed call are counted by kind and reach the results, not swallowed', async () => {
+    const topic = 'incidents';
+    const raw = await amqplib.connect(amqpUrl(broker.transportUrl));
+    const channel = await raw.createChannel();
+    try {
+      // Through a run: a server gets a delivery that is not oslo JSON.
+      const scenario = resolveScenario(
+        {
+          bus: { kind: 'rabbitmq', url: broker.transportUrl },
+          agents: { servers: 1, clients: 1, topic },
+          load: { patterns: ['cast/anycast'], rate: 50, duration: '2s', warmup: '200ms' },
+          runner: { workers: 1 },
+        },
+        'test',
+      );
+      let measuring = false;
+      const running = runScenario(scenario, { resultsRoot: null, onEvent: (e) => void (e.type === 'phase' && e.phase === 'measure' && (measuring = true)) });
+      await until(() => measuring, 30_000);
+      channel.sendToQueue(topic, Buffer.from('not json at all'));
+      const result = await running;
+      assert.equal(result.busIncidents.malformedMessages, 1, JSON.stringify(result.busIncidents));
+      // On one connection: a channel error the broker raises (an exchange redeclared with another type).
+      await channel.assertExchange('incidents_direct', 'direct', { durable: false, autoDelete: true });
+      const driver = new RabbitDriver({ url: broker.transportUrl, exchange: 'openstack' });
+      const connection = await driver.connect({ name: 'incidents' });
+      const said: string[] = [];
+      connection.incidents.onFirst = (kind, message) => said.push(`${kind}: ${message}`);
+      await assert.rejects(connection.call({ topic, exchange: 'incidents_direct' }, 'bench', {}, {}, 2000));
+      assert.match(connection.incidents.errors['channel error']?.first ?? '', /PRECONDITION_FAILED/);
+      assert.match(said.join('\n'), /channel error: .*PRECONDITION_FAILED/, 'the first of a kind is said');
+      await connection.close();
+      await driver.close();
+    } finally {
+      await raw.close().catch(() => undefined);
+    }
   });
 
   it('progress of servers and listeners alone counts what they receive, not "sent 0"', () => {

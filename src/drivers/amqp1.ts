@@ -14,6 +14,7 @@ import type { Connection, ConnectionOptions, Delivery, EventContext, Message, Re
 import { randomUUID } from 'node:crypto';
 import {
   BusError,
+  BusIncidents,
   NotSentError,
   type BusConnection,
   type BusDriver,
@@ -120,7 +121,8 @@ export class Amqp1Driver implements BusDriver {
 
   constructor(private readonly options: Amqp1DriverOptions) {
     this.targets = (Array.isArray(options.url) ? options.url : [options.url]).map(parseAmqp1Url);
-    // rhea raises unhandled protocol errors on the container; each link and connection handles its own.
+    // Each link and connection handles its own errors (counted as incidents, or a lost connection);
+    // rhea raises on the container only what none of them handled, and must not crash the worker for it.
     this.container.on('error', () => undefined);
   }
 
@@ -221,7 +223,7 @@ class Amqp1Connection implements BusConnection {
   /** close() was called: what follows is no loss */
   private closing = false;
   private readonly lostListeners: ((error: Error) => void)[] = [];
-  malformedMessages = 0;
+  readonly incidents = new BusIncidents();
 
   constructor(
     private readonly connection: Connection,
@@ -268,6 +270,12 @@ class Amqp1Connection implements BusConnection {
     this.lostListeners.push(listener);
   }
 
+  private linkError(kind: string, target: { address?: string } | string | undefined, error: unknown): void {
+    const address = typeof target === 'string' ? target : (target?.address ?? '?');
+    const e = error as { condition?: string; description?: string; message?: string } | undefined;
+    this.incidents.error(kind, `${address}: ${[e?.condition, e?.description ?? e?.message].filter(Boolean).join(': ') || 'no reason given'}`);
+  }
+
   /**
    * A sender for `address`, one per address and mode: pre-settled (casts,
    * fanouts), confirmed (notifications: each send resolves on `accepted`), or
@@ -300,7 +308,8 @@ class Amqp1Connection implements BusConnection {
   private openLink(options: SenderOptions): Link {
     const sender = this.connection.open_sender(options);
     const link: Link = { sender: sender as CreditedSender, handed: 0, backlog: [] };
-    sender.on('sender_error', () => undefined);
+    // A link error after attach: counted and said (BusIncidents), not swallowed.
+    sender.on('sender_error', (context: EventContext) => this.linkError('sender error', options.target, context.sender?.error));
     sender.on('sendable', () => this.flush(link));
     return link;
   }
@@ -397,7 +406,7 @@ class Amqp1Connection implements BusConnection {
         this.peer === 'router'
           ? this.connection.open_receiver({ source: { dynamic: true } as unknown as Source, credit_window: credit })
           : this.connection.open_receiver({ source: { address: `/queue/reply_${randomHex32()}` }, credit_window: credit });
-      receiver.on('receiver_error', () => undefined);
+      receiver.on('receiver_error', (context: EventContext) => this.linkError('reply link error', { address: this.replyAddress ?? 'dynamic' }, context.receiver?.error));
       receiver.on('message', (context: EventContext) => this.onReply(context.message!));
       this.receivers.push(receiver);
       this.replyAddress = await waitFor(receiver, 'receiver_open', ['receiver_error', 'receiver_close'], (c) => c.receiver!.source.address, 30_000, 'reply link');
@@ -413,7 +422,7 @@ class Amqp1Connection implements BusConnection {
     try {
       reply = JSON.parse(text) as Record<string, unknown>;
     } catch {
-      this.malformedMessages++;
+      this.incidents.malformedMessages++;
       return;
     }
     const id = String(message.correlation_id);
@@ -477,7 +486,7 @@ class Amqp1Connection implements BusConnection {
 
   private receive(address: string, onMessage: (message: Message) => void): Promise<Receiver> {
     const receiver = this.connection.open_receiver({ source: { address }, credit_window: this.options.serverCredit ?? 100 });
-    receiver.on('receiver_error', () => undefined);
+    receiver.on('receiver_error', (context: EventContext) => this.linkError('receiver error', { address }, context.receiver?.error));
     receiver.on('message', (context: EventContext) => onMessage(context.message!));
     this.receivers.push(receiver);
     return waitFor(receiver, 'receiver_open', ['receiver_error', 'receiver_close'], () => receiver, 30_000, `subscription to ${address}`);
@@ -506,7 +515,7 @@ class Amqp1Connection implements BusConnection {
     try {
       body = JSON.parse(text ?? '') as typeof body;
     } catch {
-      this.malformedMessages++;
+      this.incidents.malformedMessages++;
       return;
     }
     const request = unwrap(body.request);
@@ -576,7 +585,7 @@ class Amqp1Connection implements BusConnection {
       try {
         body = JSON.parse(bodyText(message) ?? '') as typeof body;
       } catch {
-        this.malformedMessages++;
+        this.incidents.malformedMessages++;
         return;
       }
       const n = unwrap(body.request);

@@ -76,6 +76,31 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
+/**
+ * What went wrong on a connection without failing a call outright: errors
+ * the bus raised on links, channels or the connection (by kind, with the
+ * first message of each), deliveries that were not oslo JSON, and replies
+ * the broker returned. Workers sum them into the results, so nothing the
+ * bus said is swallowed.
+ */
+export class BusIncidents {
+  malformedMessages = 0;
+  /** RabbitMQ: mandatory replies returned by the broker (the caller's reply queue was gone) */
+  returnedMessages = 0;
+  readonly errors: Record<string, { count: number; first: string }> = {};
+  /** called with the kind the first time it is seen (the worker says it on the console) */
+  onFirst: ((kind: string, message: string) => void) | undefined;
+
+  error(kind: string, message: string): void {
+    const known = this.errors[kind];
+    if (known) known.count++;
+    else {
+      this.errors[kind] = { count: 1, first: message };
+      this.onFirst?.(kind, message);
+    }
+  }
+}
+
 /** One agent's link to the bus: a connection of its own, or a share of one. */
 export interface BusConnection {
   readonly info: BusInfo;
@@ -103,6 +128,8 @@ export interface BusConnection {
    * send after that rejects with NotSentError at once.
    */
   onLost(listener: (error: Error) => void): void;
+  /** what went wrong short of failing a call (see BusIncidents) */
+  readonly incidents: BusIncidents;
   close(): Promise<void>;
 }
 

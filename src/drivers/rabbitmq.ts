@@ -10,6 +10,7 @@ import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import {
   BusError,
+  BusIncidents,
   NotSentError,
   type BusConnection,
   type BusDriver,
@@ -155,10 +156,7 @@ class RabbitConnection implements BusConnection {
   private drainWaiter: Promise<void> | undefined;
   /** fails the senders waiting for 'drain' when the connection goes: no drain comes then */
   private failDrainWaiters: ((error: Error) => void) | undefined;
-  /** replies whose caller queue was gone (mandatory publish returned) */
-  returnedMessages = 0;
-  /** deliveries whose body was not oslo JSON */
-  malformedMessages = 0;
+  readonly incidents = new BusIncidents();
 
   private constructor(
     private readonly model: ChannelModel,
@@ -167,13 +165,19 @@ class RabbitConnection implements BusConnection {
     private readonly ownsConnection: boolean,
     readonly info: BusInfo,
   ) {
-    channel.on('error', (error: Error) => this.fail(new BusError(`channel error: ${error.message}`)));
+    channel.on('error', (error: Error) => {
+      this.incidents.error('channel error', error.message);
+      this.fail(new BusError(`channel error: ${error.message}`));
+    });
     channel.on('close', () => this.fail(new BusError('channel closed')));
-    channel.on('return', () => this.returnedMessages++);
+    channel.on('return', () => this.incidents.returnedMessages++);
     // The connection's own error says why (a broker gone: ECONNRESET, a forced close: 320 CONNECTION_FORCED); its channel closes right after.
     // A shared connection's channels close with it: one listener per channel on the connection would pile up.
     if (ownsConnection) {
-      model.on('error', (error: Error) => this.fail(new BusError(`connection error: ${error.message}`)));
+      model.on('error', (error: Error) => {
+        this.incidents.error('connection error', error.message);
+        this.fail(new BusError(`connection error: ${error.message}`));
+      });
       model.on('close', () => this.fail(new BusError('connection closed by the broker')));
     }
   }
@@ -248,7 +252,7 @@ class RabbitConnection implements BusConnection {
     try {
       return decodeEnvelope(msg.content);
     } catch {
-      this.malformedMessages++;
+      this.incidents.malformedMessages++;
       return undefined;
     }
   }

@@ -141,6 +141,13 @@ export function summaryText(result: RunResult): string {
     lines.push(`GENERATOR SATURATED: ${result.generator.reasons.join('; ')}. These figures are the load generator's limits, not the bus's: use more workers or hosts, or less load per worker.`);
   }
   if (a.failed) lines.push(`first start-up failures: ${a.failures.slice(0, 3).map((f) => `${f.agent}: ${f.error}`).join('; ')}`);
+  const incidents = result.busIncidents;
+  if (incidents) {
+    const parts = Object.entries(incidents.errors).map(([kind, e]) => `${formatCount(e.count)} ${kind} (first: ${e.first})`);
+    if (incidents.malformedMessages) parts.push(`${formatCount(incidents.malformedMessages)} deliveries that were not oslo JSON`);
+    if (incidents.returnedMessages) parts.push(`${formatCount(incidents.returnedMessages)} replies returned by the broker (the caller's queue was gone)`);
+    if (parts.length > 0) lines.push(`bus incidents: ${parts.join('; ')}`);
+  }
   const errors = Object.entries(result.firstErrors ?? {});
   if (errors.length > 0) lines.push(`first errors: ${errors.map(([pattern, error]) => `${pattern}: ${error}`).join('; ')}`);
   const received = result.groups.filter((g) => g.role === 'server' || g.role === 'listener').reduce((sum, g) => sum + g.counters.ok, 0);

@@ -5,7 +5,7 @@
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { Counters, LegName, PatternName, Role } from '../metrics/stats.js';
 import type { DeliveryAccount } from '../metrics/accounting.js';
-import type { GeneratorLoad } from '../../agents/control.js';
+import type { GeneratorLoad, IncidentTotals } from '../../agents/control.js';
 import type { WorkerClock } from '../runner/clock-sync.js';
 import type { Scenario } from '../scenario/types.js';
 import type { MeasuredLink } from '../network/measure.js';
@@ -96,6 +96,8 @@ export interface RunResult {
   lateReplies: number;
   /** replies that matched no waiting or timed-out call */
   unmatchedReplies: number;
+  /** what the bus raised short of failing a call: link, channel and connection errors by kind (count, first message), malformed deliveries, returned replies */
+  busIncidents: IncidentTotals;
   /** how load was offered, and what the latency figures therefore mean */
   loadModel: { arrival: 'closed' | 'fixed' | 'poisson'; description: string };
   /** per pattern: every measured message accounted for by (sender, sequence) */

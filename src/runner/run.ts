@@ -11,7 +11,7 @@ import { addCounters, emptyCounters, PATTERNS, type Counters, type GroupSnapshot
 import { accountDeliveries, attributeBacklog, type DeliveryAccount } from '../metrics/accounting.js';
 import { decodeHistogram, newHistogram, type Histogram } from '../metrics/histogram.js';
 import { synchronizeWorkerClocks, type WorkerClock } from './clock-sync.js';
-import type { IntervalSnapshot } from '../../agents/control.js';
+import { addIncidents, type IncidentTotals, type IntervalSnapshot } from '../../agents/control.js';
 import type { SentRange } from '../../agents/rpc-client.js';
 import type { ServerReceipts } from '../../agents/rpc-server.js';
 import type { PatternName } from '../metrics/stats.js';
@@ -498,6 +498,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       receivedByAgent,
       lateReplies: stats.reduce((sum, s) => sum + s.lateReplies, 0),
       unmatchedReplies: stats.reduce((sum, s) => sum + s.unmatchedReplies, 0),
+      busIncidents: stats.reduce((sum, s) => (addIncidents(sum, s.incidents), sum), { malformedMessages: 0, returnedMessages: 0, errors: {} } as IncidentTotals),
       loadModel: describeLoadModel(scenario, startedByRole),
       delivery,
       ...(backlogKnown ? { backlogAtStop: backlog } : {}),
