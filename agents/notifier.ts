@@ -4,7 +4,7 @@
  * busbench_seq) so the listeners' receipts account for every one of them.
  */
 import { NotSentError, type BusConnection } from '../src/drivers/driver.js';
-import { AgentRecorder, PATTERN_INDEX } from '../src/metrics/stats.js';
+import { AgentRecorder, PATTERN_INDEX, countNotSent } from '../src/metrics/stats.js';
 import type { PayloadSource } from './payload.js';
 import type { SentRange } from './rpc-client.js';
 import { CLIENT_KEY, LoadPhase, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, epochMs, sleep, yieldToEventLoop } from './phase.js';
@@ -93,9 +93,7 @@ export class NotifierAgent {
       if (counters) counters.ok++;
     } catch (error) {
       if (counters && error instanceof NotSentError) {
-        counters.sent--;
-        counters.bytes -= payload.length;
-        counters.unsent++;
+        countNotSent(counters, payload.length);
         this.unsent++;
       } else if (counters) counters.errors++;
     }

@@ -9,7 +9,7 @@
  * kept beside it as the service time.
  */
 import { NotSentError, RpcTimeoutError, type BusConnection, type RpcTarget } from '../src/drivers/driver.js';
-import { AgentRecorder, LEG_CORRECTED, LEG_PROCESSING, LEG_REPLY, PATTERN_INDEX, type PatternName } from '../src/metrics/stats.js';
+import { AgentRecorder, LEG_CORRECTED, LEG_PROCESSING, LEG_REPLY, PATTERN_INDEX, countNotSent, type PatternName } from '../src/metrics/stats.js';
 import { WeightedChoice } from './draw.js';
 import type { PayloadSource } from './payload.js';
 import { CLIENT_KEY, LoadPhase, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, burnCpu, epochMs, sleep, yieldToEventLoop } from './phase.js';
@@ -68,7 +68,6 @@ export interface SentRange {
 const STOP = 0;
 const WARMUP = 1;
 const MEASURED = 2;
-
 
 /** An error as the summary shows it: oslo's exception class and message for a remote failure. */
 function describeError(error: unknown): string {
@@ -245,9 +244,7 @@ export class RpcClientAgent {
     } catch (error) {
       if (counters && error instanceof NotSentError) {
         // The bus never had it: not sent, not an error of the bus's, not in the delivery accounting.
-        counters.sent--;
-        counters.bytes -= bytes;
-        counters.unsent++;
+        countNotSent(counters, bytes);
         route.unsent++;
       } else if (counters) {
         if (error instanceof RpcTimeoutError) {

@@ -247,7 +247,6 @@ async function startAgents(): Promise<void> {
   send({
     type: 'agents-ready',
     started: { server: servers.length, listener: listeners.length, client: clients.length, notifier: notifiers.length },
-    ...(init.servers.length + init.listeners.length > 0 && backlogUnsupported() ? { backlogUnsupported: true } : {}),
     failed,
     failures,
     ...(busInfo ? { busInfo: { ...busInfo } } : {}),

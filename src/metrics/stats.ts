@@ -37,6 +37,13 @@ export function emptyCounters(): Counters {
   return { sent: 0, ok: 0, errors: 0, timeouts: 0, unsent: 0, bytes: 0, firstAt: 0, lastAt: 0 };
 }
 
+/** A measured send the bus refused (NotSentError): out of `sent` and its bytes, into `unsent`. */
+export function countNotSent(counters: Counters, bytes: number): void {
+  counters.sent--;
+  counters.bytes -= bytes;
+  counters.unsent++;
+}
+
 export function addCounters(into: Counters, from: Counters): void {
   into.sent += from.sent;
   into.ok += from.ok;

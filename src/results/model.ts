@@ -58,6 +58,15 @@ export interface Provenance {
   endedAt: string;
 }
 
+/** An agent's bus connection that went away during the run. */
+export interface ConnectionLoss {
+  agent: string;
+  /** ms into the phase it happened in */
+  atMs: number;
+  phase: 'warmup' | 'measure';
+  error: string;
+}
+
 export interface RunResult {
   schemaVersion: number;
   id: string;
@@ -104,8 +113,8 @@ export interface RunResult {
   delivery: Partial<Record<PatternName, DeliveryAccount>>;
   /** what the bus still held per queue when the consumers stopped; absent when the bus cannot say (routers) */
   backlogAtStop?: QueueBacklog[];
-  /** agents whose bus connection went away during the run (the first 1,000), ms into their phase */
-  connectionLosses: { agent: string; atMs: number; phase: 'warmup' | 'measure'; error: string }[];
+  /** agents whose bus connection went away during the run (the first 1,000) */
+  connectionLosses: ConnectionLoss[];
   connectionsLost: number;
   /** the run stopped before its end: Ctrl-C, SIGTERM, or the bus went away; its figures cover what ran */
   stoppedEarly?: { reason: string; partial: true };

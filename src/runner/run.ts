@@ -17,7 +17,7 @@ import type { ServerReceipts } from '../../agents/rpc-server.js';
 import type { PatternName } from '../metrics/stats.js';
 import type { TimeSeriesPoint } from '../results/model.js';
 import { mergeByRole, mergeGroups } from '../results/aggregate.js';
-import { RESULT_SCHEMA_VERSION, type RunResult } from '../results/model.js';
+import { RESULT_SCHEMA_VERSION, type ConnectionLoss, type RunResult } from '../results/model.js';
 import { createRunDirectory, RunLog, writeResult } from '../results/write.js';
 import type { PayloadSizes, Scenario } from '../scenario/types.js';
 import { meanPayloadBytes } from '../scenario/size.js';
@@ -74,14 +74,6 @@ export interface RunOptions {
   reconnect?: boolean;
 }
 
-/** An agent's bus connection that went away during the run. */
-export interface ConnectionLoss {
-  agent: string;
-  /** ms into the phase it happened in */
-  atMs: number;
-  phase: 'warmup' | 'measure';
-  error: string;
-}
 
 const SETTLE_POLL_MS = 200;
 /** settling ends when nothing at all has arrived for this long (a backlog that drains keeps it going) */
