@@ -2,8 +2,8 @@
  * The control protocol between the main thread and its agent workers. It
  * travels over the workers' MessagePorts, never over the bus under test.
  */
-import type { DriverConfig } from '../src/drivers/index.js';
-import type { QueueBacklog } from '../src/drivers/driver.js';
+import type { DriverConfig } from '../src/buses/registry.js';
+import type { QueueBacklog } from '../src/buses/driver.js';
 import type { Counters, GroupSnapshot, PatternName } from '../src/metrics/stats.js';
 import type { Faults, PayloadSizes } from '../src/scenario/types.js';
 import type { SentRange } from './rpc-client.js';
@@ -54,7 +54,7 @@ export interface WorkerInit {
   };
 }
 
-/** BusIncidents summed over connections, workers and hosts (see src/drivers/driver.ts). */
+/** BusIncidents summed over connections, workers and hosts (see src/buses/driver.ts). */
 export interface IncidentTotals {
   malformedMessages: number;
   returnedMessages: number;

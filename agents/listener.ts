@@ -3,7 +3,7 @@
  * one-way latency, and which (notifier, sequence) it got for the delivery
  * accounting.
  */
-import type { BusConnection, IncomingNotification, Subscription } from '../src/drivers/driver.js';
+import type { BusConnection, IncomingNotification, Subscription } from '../src/buses/driver.js';
 import { ReceiptLog } from '../src/metrics/accounting.js';
 import { AgentRecorder, PATTERN_INDEX } from '../src/metrics/stats.js';
 import type { ServerReceipts } from './rpc-server.js';

@@ -3,7 +3,7 @@
  * like a cast client, numbering its measured ones (context busbench_client /
  * busbench_seq) so the listeners' receipts account for every one of them.
  */
-import { NotSentError, type BusConnection } from '../src/drivers/driver.js';
+import { NotSentError, type BusConnection } from '../src/buses/driver.js';
 import { AgentRecorder, PATTERN_INDEX, countNotSent } from '../src/metrics/stats.js';
 import type { PayloadSource } from './payload.js';
 import type { SentRange } from './rpc-client.js';

@@ -8,7 +8,7 @@
  * send rate (coordinated omission); the round trip from the actual send is
  * kept beside it as the service time.
  */
-import { NotSentError, RpcTimeoutError, type BusConnection, type RpcTarget } from '../src/drivers/driver.js';
+import { NotSentError, RpcTimeoutError, type BusConnection, type RpcTarget } from '../src/buses/driver.js';
 import { AgentRecorder, LEG_CORRECTED, LEG_PROCESSING, LEG_REPLY, PATTERN_INDEX, countNotSent, type PatternName } from '../src/metrics/stats.js';
 import { WeightedChoice } from './draw.js';
 import type { PayloadSource } from './payload.js';

@@ -15,7 +15,7 @@
  * accounting. Optional faults (stall, drop, late replies, a rate limit) come
  * from the scenario.
  */
-import type { IncomingRequest, Subscription, BusConnection } from '../src/drivers/driver.js';
+import type { IncomingRequest, Subscription, BusConnection } from '../src/buses/driver.js';
 import { ReceiptLog, type ExportedReceipts } from '../src/metrics/accounting.js';
 import { AgentRecorder, PATTERNS, PATTERN_INDEX, type PatternName } from '../src/metrics/stats.js';
 import type { Faults } from '../src/scenario/types.js';

@@ -6,8 +6,8 @@
 import { performance as perf, type EventLoopUtilization } from 'node:perf_hooks';
 import { GeneratorMonitor } from '../src/metrics/generator-verdict.js';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { BusConnection, QueueBacklog } from '../src/drivers/driver.js';
-import { createDriver } from '../src/drivers/index.js';
+import type { BusConnection, QueueBacklog } from '../src/buses/driver.js';
+import { createDriver } from '../src/buses/registry.js';
 import { IntervalRecorder } from '../src/metrics/interval.js';
 import { PATTERNS, mergeRecorders, totalCounters, type AgentRecorder } from '../src/metrics/stats.js';
 import { addIncidents, type AgentFailure, type GeneratorLoad, type IncidentTotals, type MainToWorker, type WorkerInit, type WorkerToMain } from './control.js';

@@ -1,5 +1,5 @@
 /** What the benchmarks share: the busbench side of a comparison, and medians. */
-import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
+import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { installSignalHandlers } from '../src/cleanup.js';
 import { runScenario } from '../src/runner/run.js';
 import { resolveScenario } from '../src/scenario/load.js';

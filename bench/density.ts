@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
+import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { installSignalHandlers } from '../src/cleanup.js';
 import { ensureFileLimit } from '../src/runner/fd-limit.js';
 import { planWorkers } from '../src/runner/plan.js';

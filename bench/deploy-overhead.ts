@@ -21,11 +21,11 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findRabbitServer, freePort } from '../deploy/rabbitmq-local.js';
-import { findRouter } from '../deploy/qdr/router-local.js';
+import { findRabbitServer, freePort } from '../src/buses/rabbitmq/node.js';
+import { findRouter } from '../src/buses/amqp1/router/local.js';
 import { installSignalHandlers } from '../src/cleanup.js';
-import { startNetnsProvider } from '../src/providers/netns.js';
-import { deployBus } from '../src/runner/bus-deploy.js';
+import { startNetnsProvider } from '../deploy/providers/netns.js';
+import { deployBus } from '../src/buses/deployed.js';
 import { resolveScenario } from '../src/scenario/load.js';
 import { median } from './common.js';
 

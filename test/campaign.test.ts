@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
+import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { loadCampaign } from '../src/campaign/file.js';
 import { canonicalJson, expandGrid, runId } from '../src/campaign/grid.js';
 import type { DoneRecord } from '../src/campaign/run-campaign.js';

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
+import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { busbench, startBusbench } from './helpers/cli.js';
 
 /** Node names of running RabbitMQ nodes busbench started (beam.smp command lines carry the node's home dir). */

@@ -8,12 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
-import { RemoteError, RpcTimeoutError, type BusConnection, type BusDriver, type Delivery, type IncomingNotification } from '../src/drivers/driver.js';
-import { createDriver } from '../src/drivers/index.js';
-import { toAmqpUrl } from '../src/drivers/rabbitmq.js';
-import { parseAmqp1Url } from '../src/drivers/amqp1.js';
-import { findRouter, ROUTER_MISSING_HELP, startLocalMesh } from '../deploy/qdr/router-local.js';
+import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
+import { RemoteError, RpcTimeoutError, type BusConnection, type BusDriver, type Delivery, type IncomingNotification } from '../src/buses/driver.js';
+import { createDriver } from '../src/buses/registry.js';
+import { toAmqpUrl } from '../src/buses/rabbitmq/driver.js';
+import { parseAmqp1Url } from '../src/buses/amqp1/driver.js';
+import { findRouter, ROUTER_MISSING_HELP, startLocalMesh } from '../src/buses/amqp1/router/local.js';
 import { until } from './helpers/wait.js';
 import { suite } from './helpers/suite.js';
 

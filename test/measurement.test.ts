@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
+import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
 import type { RunResult } from '../src/results/model.js';
 import { group, runOn } from './helpers/results.js';
 

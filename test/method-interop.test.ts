@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { SEQ_KEY, WARMUP_KEY } from '../agents/phase.js';
-import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
+import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { busbench, startBusbench, type Outcome, type Running } from './helpers/cli.js';
 import {
   OMBT_RPC_EXCHANGE,

@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
+import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { spawnSync } from 'node:child_process';
-import { findRouter, ROUTER_MISSING_HELP, startLocalMesh, type LocalMesh } from '../deploy/qdr/router-local.js';
-import { RemoteError, type BusConnection, type BusDriver, type Delivery, type IncomingNotification } from '../src/drivers/driver.js';
-import { createDriver } from '../src/drivers/index.js';
-import { RabbitDriver } from '../src/drivers/rabbitmq.js';
+import { findRouter, ROUTER_MISSING_HELP, startLocalMesh, type LocalMesh } from '../src/buses/amqp1/router/local.js';
+import { RemoteError, type BusConnection, type BusDriver, type Delivery, type IncomingNotification } from '../src/buses/driver.js';
+import { createDriver } from '../src/buses/registry.js';
+import { RabbitDriver } from '../src/buses/rabbitmq/driver.js';
 import { OSLO_PYTHON, osloAvailable, startOsloPeer, type OsloPeer, type PeerEvent } from './helpers/oslo-peer.js';
 import { until } from './helpers/wait.js';
 import { suite } from './helpers/suite.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import amqplib from 'amqplib';
-import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
+import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { runScenario } from '../src/runner/run.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { group } from './helpers/results.js';

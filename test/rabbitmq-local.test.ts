@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import amqplib from 'amqplib';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { reapOrphanedBrokers, startLocalRabbit } from '../deploy/rabbitmq-local.js';
+import { reapOrphanedBrokers, startLocalRabbit } from '../src/buses/rabbitmq/node.js';
 
 /** Processes whose command line or environment mention this node's temp dir or epmd port. */
 function processesOf(baseDir: string, epmdPort: number): string[] {
@@ -51,7 +51,7 @@ describe('embedded RabbitMQ', { timeout: 180_000 }, () => {
 
   it('stops a node whose busbench process was killed with SIGKILL', async () => {
     // A child starts a node and prints where it is; then it dies without any cleanup.
-    const module = fileURLToPath(new URL('../deploy/rabbitmq-local.js', import.meta.url));
+    const module = fileURLToPath(new URL('../src/buses/rabbitmq/node.js', import.meta.url));
     const script = `import('${module}').then(async (m) => { const b = await m.startLocalRabbit(); console.log(JSON.stringify({ baseDir: b.baseDir, epmdPort: b.epmdPort })); })`;
     const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const line = await new Promise<string>((resolve, reject) => {

@@ -1,8 +1,8 @@
 /** Router mesh plans and configuration files, checked as data for every shape. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MESH_SHAPES, meshEdges, MeshError, unreachableRouters, type MeshShape } from '../deploy/qdr/mesh.js';
-import { OSLO_ADDRESS_DISTRIBUTIONS, parseRouterConfig, planMesh, renderRouterConfig, RouterConfigError, type RouterPlan } from '../deploy/qdr/config.js';
+import { MESH_SHAPES, meshEdges, MeshError, unreachableRouters, type MeshShape } from '../src/buses/amqp1/router/mesh.js';
+import { OSLO_ADDRESS_DISTRIBUTIONS, parseRouterConfig, planMesh, renderRouterConfig, RouterConfigError, type RouterPlan } from '../src/buses/amqp1/router/config.js';
 
 function ports(n: number, base: number): number[] {
   return Array.from({ length: n }, (_, i) => base + i);

@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { it } from 'node:test';
-import { routerStatistics } from '../deploy/qdr/management.js';
-import { MESH_SHAPES } from '../deploy/qdr/mesh.js';
-import { findRouter, ROUTER_MISSING_HELP, startLocalMesh } from '../deploy/qdr/router-local.js';
-import { createDriver } from '../src/drivers/index.js';
+import { routerStatistics } from '../src/buses/amqp1/router/management.js';
+import { MESH_SHAPES } from '../src/buses/amqp1/router/mesh.js';
+import { findRouter, ROUTER_MISSING_HELP, startLocalMesh } from '../src/buses/amqp1/router/local.js';
+import { createDriver } from '../src/buses/registry.js';
 import { suite } from './helpers/suite.js';
 
 const router = findRouter();

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
+import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { decodeHistogram } from '../src/metrics/histogram.js';
 import type { RunResult } from '../src/results/model.js';
 import { group } from './helpers/results.js';

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { GeneratorLoad } from '../agents/control.js';
-import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
+import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { GeneratorMonitor, judgeGenerator } from '../src/metrics/generator-verdict.js';
 import type { RunResult } from '../src/results/model.js';
 import { runOn } from './helpers/results.js';

@@ -13,7 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
+import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { EXIT, EXIT_CODE_TABLE } from '../src/errors.js';
 import type { RunResult } from '../src/results/model.js';
 import { runScenario } from '../src/runner/run.js';
@@ -24,7 +24,7 @@ import { busbench, REPO, startBusbench, type Running } from './helpers/cli.js';
 import { group } from './helpers/results.js';
 import { until } from './helpers/wait.js';
 import amqplib from 'amqplib';
-import { RabbitDriver, toAmqpUrl as amqpUrl } from '../src/drivers/rabbitmq.js';
+import { RabbitDriver, toAmqpUrl as amqpUrl } from '../src/buses/rabbitmq/driver.js';
 
 /** Processes below `pid`, from /proc (the embedded broker's beam.smp is a grandchild of the busbench process). */
 function descendants(pid: number): number[] {

@@ -14,11 +14,11 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processAlive, reapOrphanedBrokers } from '../../deploy/rabbitmq-local.js';
+import { processAlive, reapOrphanedBrokers } from '../buses/rabbitmq/node.js';
 import { installSignalHandlers } from '../cleanup.js';
 import { runCommand } from '../network/command.js';
-import { startProvider } from '../providers/start.js';
-import { deployBus } from '../runner/bus-deploy.js';
+import { startProvider } from '../../deploy/providers/start.js';
+import { deployBus } from '../buses/deployed.js';
 import type { Scenario } from '../scenario/types.js';
 import { UsageError } from '../errors.js';
 

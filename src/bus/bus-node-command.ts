@@ -1,6 +1,6 @@
 /** `busbench bus node`, hidden: the ssh provider's bus node host (deploy/bus-node.ts), started on a bus site's first host. */
 import { Command, Option } from 'commander';
-import { parseClusterJson, runBusNode, type BusNodeKind } from '../../deploy/bus-node.js';
+import { parseClusterJson, runBusNode, type BusNodeKind } from '../buses/node-host.js';
 
 /** Adds `node` under the `bus` command; call it after addBusCommands, or it makes a hidden `bus` of its own. */
 export function addBusNodeCommand(program: Command): void {

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import type { RunResult } from '../results/model.js';
 import { createRunDirectory, writeJsonAtomic } from '../results/write.js';
-import { deployBus, type DeployedBus } from '../runner/bus-deploy.js';
+import { deployBus, type DeployedBus } from '../buses/deployed.js';
 import { redactUrl, runScenario, type RunEvent } from '../runner/run.js';
 import type { Scenario } from '../scenario/types.js';
 import { BUSBENCH_VERSION } from '../version.js';

@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { HostSpawner } from '../runner/agent-hosts.js';
 import { EstablishedSockets, readProcess, type ProcessReading } from './process-stats.js';
-import { DEFAULT_MANAGEMENT_TIMEOUT_MS, fetchRabbitFigures, type ManagementEndpoint, type RabbitFigures } from './rabbit-management.js';
+import { DEFAULT_MANAGEMENT_TIMEOUT_MS, fetchRabbitFigures, type ManagementEndpoint, type RabbitFigures } from '../buses/rabbitmq/management.js';
 
 export interface WatchedProcess {
   name: string;

@@ -11,7 +11,7 @@ import type { Scenario } from '../scenario/types.js';
 import type { MeasuredLink } from '../network/measure.js';
 import type { CutRecord } from '../network/cut-schedule.js';
 import type { ResourceReport, ResourceRow } from '../metrics/resources.js';
-import type { QueueBacklog } from '../drivers/driver.js';
+import type { QueueBacklog } from '../buses/driver.js';
 import type { RunOutcome } from './outcome.js';
 
 /** 3: delivery counts per message and per delivery, undelivered at stop, unsent, drain phase, connection losses, outcome */

@@ -8,7 +8,7 @@
  */
 import type { ClientSpec, WorkerInit } from '../../agents/control.js';
 import type { RelaySpec } from '../../agents/host.js';
-import type { DriverConfig } from '../drivers/index.js';
+import type { DriverConfig } from '../buses/registry.js';
 import type { Role } from '../metrics/stats.js';
 import type { NetworkPlan } from '../network/plan.js';
 import { busSiteFor, type Topology } from '../scenario/topology.js';

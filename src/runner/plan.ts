@@ -3,7 +3,7 @@
  * the messages. Pure data in, data out, so it is tested without a bus.
  */
 import type { ClientRoute, ClientSpec, WorkerInit } from '../../agents/control.js';
-import type { DriverConfig } from '../drivers/index.js';
+import type { DriverConfig } from '../buses/registry.js';
 import type { PatternName, Role } from '../metrics/stats.js';
 import type { RpcPattern, Scenario } from '../scenario/types.js';
 

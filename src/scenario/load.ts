@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { meshEdges } from '../../deploy/qdr/mesh.js';
+import { meshEdges } from '../buses/amqp1/router/mesh.js';
 import { parseDuration } from './duration.js';
 import { deleteField, setField } from './fields.js';
 import { scenarioSchema } from './schema.js';

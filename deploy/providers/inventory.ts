@@ -14,8 +14,8 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
-import { ScenarioError, type ScenarioProblem } from '../scenario/load.js';
-import type { Topology } from '../scenario/topology.js';
+import { ScenarioError, type ScenarioProblem } from '../../src/scenario/load.js';
+import type { Topology } from '../../src/scenario/topology.js';
 
 export interface InventoryHost {
   /** `<site>-<n>`, the nth host of its site, as the netns provider names them */

@@ -13,8 +13,8 @@ import { readFile } from 'node:fs/promises';
 import { basename, posix } from 'node:path';
 import { PassThrough, Transform } from 'node:stream';
 import { Client, type ClientChannel, type ServerHostKeyAlgorithm, type SFTPWrapper } from 'ssh2';
-import { onCleanup } from '../cleanup.js';
-import type { HostProcess } from '../runner/agent-hosts.js';
+import { onCleanup } from '../../src/cleanup.js';
+import type { HostProcess } from '../../src/runner/agent-hosts.js';
 import { checkSiteHosts, type Inventory, type InventoryHost } from './inventory.js';
 import type { ProvidedHost } from './provider.js';
 

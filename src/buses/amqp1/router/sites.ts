@@ -7,7 +7,7 @@
  * links that leave a router cut off, every router is linked to every other.
  */
 import type { Edge } from './mesh.js';
-import { startLocalMesh, type LocalMesh, type LocalMeshOptions } from './router-local.js';
+import { startLocalMesh, type LocalMesh, type LocalMeshOptions } from './local.js';
 
 /** A bus site's router: where it runs. */
 export interface SiteRouterSpec {

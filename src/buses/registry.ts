@@ -1,8 +1,8 @@
 /** The one place that maps a bus kind to its driver. */
 import type { BusConfig } from '../scenario/types.js';
 import type { BusDriver } from './driver.js';
-import { Amqp1Driver } from './amqp1.js';
-import { RabbitDriver } from './rabbitmq.js';
+import { Amqp1Driver } from './amqp1/driver.js';
+import { RabbitDriver } from './rabbitmq/driver.js';
 
 export interface DriverConfig {
   kind: BusConfig['kind'];

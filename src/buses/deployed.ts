@@ -4,10 +4,10 @@
  * plugin, or a mesh of routers). The runner only sees endpoints, a stop and
  * optional statistics; it never asks which.
  */
-import { startLocalRabbit, type LocalRabbit } from '../../deploy/rabbitmq-local.js';
-import type { ManagementEndpoint } from '../metrics/rabbit-management.js';
-import { routerStatistics, type RouterStatistics } from '../../deploy/qdr/management.js';
-import { startLocalMesh } from '../../deploy/qdr/router-local.js';
+import { startLocalRabbit, type LocalRabbit } from './rabbitmq/node.js';
+import type { ManagementEndpoint } from './rabbitmq/management.js';
+import { routerStatistics, type RouterStatistics } from './amqp1/router/management.js';
+import { startLocalMesh } from './amqp1/router/local.js';
 import type { BusConfig } from '../scenario/types.js';
 
 export interface DeployedBus {

@@ -13,16 +13,16 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { BusNodeReport } from '../../deploy/bus-node.js';
-import { discoveryNodes } from '../../deploy/rabbitmq-cluster.js';
-import { startReaderHost, type ReaderHost } from '../metrics/resources.js';
-import { applyNetworkPlan, detectKernel, type AppliedPlan, type HostExecutor } from '../network/apply.js';
-import { measureLinks } from '../network/measure.js';
-import { buildNetworkPlan, type KernelCapabilities, type LinkConstraint, type NetworkHost, type NetworkPlan } from '../network/plan.js';
-import type { HostProcess } from '../runner/agent-hosts.js';
-import { brokerPlugins } from '../runner/bus-deploy.js';
-import type { Topology } from '../scenario/topology.js';
-import type { BusConfig } from '../scenario/types.js';
+import type { BusNodeReport } from '../../src/buses/node-host.js';
+import { discoveryNodes } from '../../src/buses/rabbitmq/cluster.js';
+import { startReaderHost, type ReaderHost } from '../../src/metrics/resources.js';
+import { applyNetworkPlan, detectKernel, type AppliedPlan, type HostExecutor } from '../../src/network/apply.js';
+import { measureLinks } from '../../src/network/measure.js';
+import { buildNetworkPlan, type KernelCapabilities, type LinkConstraint, type NetworkHost, type NetworkPlan } from '../../src/network/plan.js';
+import type { HostProcess } from '../../src/runner/agent-hosts.js';
+import { brokerPlugins } from '../../src/buses/deployed.js';
+import type { Topology } from '../../src/scenario/topology.js';
+import type { BusConfig } from '../../src/scenario/types.js';
 import { loadInventory } from './inventory.js';
 import type { AppliedNetwork, ProvidedHost, Provider, SiteBus } from './provider.js';
 import { connectSshHosts, type HostFacts, type SshHost, type SshHosts } from './ssh-hosts.js';
@@ -46,7 +46,7 @@ const BUS_NODE_START_TIMEOUT_MS = 90_000;
 const BUS_NODE_STOP_GRACE_MS = 25_000;
 const BUS_NODE_KILL_GRACE_MS = 10_000;
 
-/** This busbench's root: dist/src/providers/ssh.js is three levels below it. */
+/** This busbench's root: dist/deploy/providers/ssh.js is three levels below it. */
 const BUSBENCH_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**

@@ -7,7 +7,7 @@
 import rhea from 'rhea';
 import type { Connection, EventContext, Message, Source } from 'rhea';
 import type { RouterFlavor } from './config.js';
-import { parseAmqp1Url } from '../../src/drivers/amqp1.js';
+import { parseAmqp1Url } from '../driver.js';
 
 /** Entity types are named with the router's own prefix. */
 function entityType(flavor: RouterFlavor, short: string): string {

@@ -8,8 +8,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
-import { runCommand } from '../src/network/command.js';
-import { freePort, startLocalRabbit, type LocalRabbit } from './rabbitmq-local.js';
+import { runCommand } from '../../network/command.js';
+import { freePort, startLocalRabbit, type LocalRabbit } from './node.js';
 
 export interface ClusterNodeSpec {
   /** network namespace of the node's host */

@@ -4,14 +4,14 @@
  * deploys the bus nodes of the bus sites, and removes all of it. The runner
  * asks only this interface, never which provider it has.
  */
-import type { DeployedBus } from '../runner/bus-deploy.js';
-import type { HostSpawner } from '../runner/agent-hosts.js';
-import type { MeasuredLink } from '../network/measure.js';
-import type { Mechanism, NetworkPlan } from '../network/plan.js';
-import type { HostExecutor } from '../network/apply.js';
-import type { ProcessReader } from '../metrics/resources.js';
-import type { ProviderKind, Topology } from '../scenario/topology.js';
-import type { BusConfig } from '../scenario/types.js';
+import type { DeployedBus } from '../../src/buses/deployed.js';
+import type { HostSpawner } from '../../src/runner/agent-hosts.js';
+import type { MeasuredLink } from '../../src/network/measure.js';
+import type { Mechanism, NetworkPlan } from '../../src/network/plan.js';
+import type { HostExecutor } from '../../src/network/apply.js';
+import type { ProcessReader } from '../../src/metrics/resources.js';
+import type { ProviderKind, Topology } from '../../src/scenario/topology.js';
+import type { BusConfig } from '../../src/scenario/types.js';
 
 export interface ProvidedHost {
   name: string;

@@ -23,7 +23,7 @@ import {
   type RpcContext,
   type RpcTarget,
   type Subscription,
-} from './driver.js';
+} from '../driver.js';
 import {
   HexIdGenerator,
   decodeEnvelope,
@@ -34,8 +34,8 @@ import {
   randomHex32,
   serializeFailure,
   unpackContext,
-} from './oslo-wire.js';
-import { PendingCalls } from './pending-calls.js';
+} from '../oslo-wire.js';
+import { PendingCalls } from '../pending-calls.js';
 
 /** oslo's rabbit_transient_queues_ttl default (1800 s): reply and fanout queues expire when unused. */
 const TRANSIENT_QUEUE_ARGS = { 'x-expires': 1_800_000 };

@@ -26,10 +26,10 @@ import {
   type RpcContext,
   type RpcTarget,
   type Subscription,
-} from './driver.js';
-import { addressPlan, peerKind, type AddressPlan, type Addressing, type Amqp1Peer } from './amqp1-addresses.js';
-import { HexIdGenerator, deserializeFailure, pythonUtcTimestamp, randomHex32, serializeFailure, ENVELOPE_VERSION } from './oslo-wire.js';
-import { PendingCalls } from './pending-calls.js';
+} from '../driver.js';
+import { addressPlan, peerKind, type AddressPlan, type Addressing, type Amqp1Peer } from './addresses.js';
+import { HexIdGenerator, deserializeFailure, pythonUtcTimestamp, randomHex32, serializeFailure, ENVELOPE_VERSION } from '../oslo-wire.js';
+import { PendingCalls } from '../pending-calls.js';
 
 export interface Amqp1DriverOptions {
   /** amqp://user:pass@host:port/; several: one per endpoint (the routers of a mesh) */

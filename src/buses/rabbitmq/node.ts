@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
-import { onCleanup } from '../src/cleanup.js';
+import { onCleanup } from '../../cleanup.js';
 
 const RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 const RABBITMQ_LIB = '/usr/lib/rabbitmq/lib';

@@ -6,8 +6,8 @@
  * signal. The broker is this host's process, so only something on this host
  * can stop it and clean up after it.
  */
-import { installSignalHandlers, runCleanups } from '../src/cleanup.js';
-import { freePort, startLocalRabbit } from './rabbitmq-local.js';
+import { installSignalHandlers, runCleanups } from '../cleanup.js';
+import { freePort, startLocalRabbit } from './rabbitmq/node.js';
 
 export type BusNodeKind = 'rabbitmq' | 'amqp1';
 

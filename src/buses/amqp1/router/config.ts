@@ -7,7 +7,7 @@
  * distributions. Values are validated before they are written: a config
  * file is parsed by the router, and a bad value must fail here, in words.
  */
-import { LEGACY_PREFIXES, ROUTABLE_PREFIXES } from '../../src/drivers/amqp1-addresses.js';
+import { LEGACY_PREFIXES, ROUTABLE_PREFIXES } from '../addresses.js';
 import { meshEdges, type MeshSpec } from './mesh.js';
 
 export type RouterFlavor = 'qdrouterd' | 'skrouterd';

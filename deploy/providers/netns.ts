@@ -10,18 +10,18 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname, release, totalmem } from 'node:os';
-import { routerStatistics, type RouterStatistics } from '../../deploy/qdr/management.js';
-import { describeEdges, describeSiteMesh, startSiteRouters } from '../../deploy/qdr/router-netns.js';
-import { startRabbitCluster } from '../../deploy/rabbitmq-cluster.js';
-import { applyNetworkPlan, detectKernel, namespaceExecutor, type AppliedPlan } from '../network/apply.js';
-import { runCommand } from '../network/command.js';
-import { measureLinks } from '../network/measure.js';
-import { createSiteNamespaces } from '../network/netns-sites.js';
-import { buildNetworkPlan } from '../network/plan.js';
-import { AGENT_HOST_ENTRY } from '../runner/agent-hosts.js';
-import { brokerPlugins, managementOf, MESH_MIN_WARMUP_MS } from '../runner/bus-deploy.js';
-import type { Topology } from '../scenario/topology.js';
-import type { BusConfig, RouterDeployment } from '../scenario/types.js';
+import { routerStatistics, type RouterStatistics } from '../../src/buses/amqp1/router/management.js';
+import { describeEdges, describeSiteMesh, startSiteRouters } from '../../src/buses/amqp1/router/sites.js';
+import { startRabbitCluster } from '../../src/buses/rabbitmq/cluster.js';
+import { applyNetworkPlan, detectKernel, namespaceExecutor, type AppliedPlan } from '../../src/network/apply.js';
+import { runCommand } from '../../src/network/command.js';
+import { measureLinks } from '../../src/network/measure.js';
+import { createSiteNamespaces } from '../../src/network/netns-sites.js';
+import { buildNetworkPlan } from '../../src/network/plan.js';
+import { AGENT_HOST_ENTRY } from '../../src/runner/agent-hosts.js';
+import { brokerPlugins, managementOf, MESH_MIN_WARMUP_MS } from '../../src/buses/deployed.js';
+import type { Topology } from '../../src/scenario/topology.js';
+import type { BusConfig, RouterDeployment } from '../../src/scenario/types.js';
 import type { AppliedNetwork, ProvidedHost, Provider, SiteBus } from './provider.js';
 
 export async function startNetnsProvider(topology: Topology, options: { tag?: string } = {}): Promise<Provider> {
