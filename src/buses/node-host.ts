@@ -7,7 +7,8 @@
  * can stop it and clean up after it.
  */
 import { installSignalHandlers, runCleanups } from '../cleanup.js';
-import { freePort, startLocalRabbit } from './rabbitmq/node.js';
+import { freePort } from '../util/process.js';
+import { startLocalRabbit } from './rabbitmq/node.js';
 
 export type BusNodeKind = 'rabbitmq' | 'amqp1';
 

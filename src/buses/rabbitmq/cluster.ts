@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
 import { runCommand } from '../../network/command.js';
-import { freePort, startLocalRabbit, type LocalRabbit } from './node.js';
+import { freePort } from '../../util/process.js';
+import { startLocalRabbit, type LocalRabbit } from './node.js';
 
 export interface ClusterNodeSpec {
   /** network namespace of the node's host */

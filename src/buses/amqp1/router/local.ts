@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { onCleanup } from '../../../cleanup.js';
-import { freePort, tail } from '../../rabbitmq/node.js';
+import { freePort, sleep, tail } from '../../../util/process.js';
 import { planMesh, renderRouterConfig, type RouterFlavor, type RouterPlan, type RouterTuning } from './config.js';
 import type { MeshSpec } from './mesh.js';
 import { routerNodes } from './management.js';
@@ -97,10 +97,6 @@ export interface LocalMesh {
   routers: LocalRouter[];
   baseDir: string;
   stop(): Promise<void>;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
