@@ -25,8 +25,7 @@ import { findRabbitServer } from '../src/buses/rabbitmq/node.js';
 import { freePort } from '../src/util/process.js';
 import { findRouter } from '../src/buses/amqp1/router/local.js';
 import { installSignalHandlers } from '../src/cleanup.js';
-import { startNetnsProvider } from '../deploy/providers/netns.js';
-import { deployBus } from '../src/buses/deployed.js';
+import { deploy } from '../deploy/deploy.js';
 import { resolveScenario } from '../src/scenario/load.js';
 import { median } from './common.js';
 
@@ -114,20 +113,14 @@ async function bareRouter(path: string, flavor: string): Promise<void> {
 
 async function busbenchDeploy(bus: unknown): Promise<void> {
   const scenario = resolveScenario({ bus, agents: { servers: 1, clients: 1 } }, 'bench/deploy-overhead');
-  const deployed = await deployBus(scenario.bus);
-  await deployed.stop();
+  const deployment = await deploy(scenario);
+  await deployment.destroy();
 }
 
 async function busbenchCluster(): Promise<void> {
   const scenario = resolveScenario({ bus: { kind: 'rabbitmq' }, agents: { servers: 1, clients: 1 }, topology: { provider: 'netns', sites: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] } }, 'bench/deploy-overhead');
-  const provider = await startNetnsProvider(scenario.topology!);
-  try {
-    await provider.constrain(scenario.topology!);
-    const bus = await provider.deployBus(scenario.bus, scenario.topology!.busSites);
-    await bus.stop();
-  } finally {
-    await provider.destroy();
-  }
+  const deployment = await deploy(scenario);
+  await deployment.destroy();
 }
 
 interface Case {

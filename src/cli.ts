@@ -26,6 +26,7 @@ import type { SearchSettings } from './limit/search.js';
 import { limitProgressPrinter, limitSummaryText } from './report/limit-summary.js';
 import type { Scenario } from './scenario/types.js';
 import { BUSBENCH_VERSION } from './version.js';
+import { BUS_KINDS, BUS_PLUGINS } from './buses/registry.js';
 import { addBusCommands } from './bus/bus-commands.js';
 import { addBusNodeCommand } from './bus/bus-node-command.js';
 
@@ -231,7 +232,7 @@ function standaloneCommand(program: Command, name: string, summary: string, desc
     .description(description)
     .addHelpText('after', `\n${example}`)
     .requiredOption('--url <url>', 'transport URL of the bus, e.g. rabbit://guest:guest@host:5672/ or amqp://host:5672/')
-    .addOption(new Option('--bus <kind>', 'bus kind: rabbitmq (AMQP 0-9-1) or amqp1 (AMQP 1.0); default: from the URL, rabbit:// or amqp:// as oslo reads them').choices(['rabbitmq', 'amqp1']))
+    .addOption(new Option('--bus <kind>', `bus kind: ${BUS_PLUGINS.map((plugin) => plugin.summary).join(' or ')}; default: from the URL's scheme, as oslo reads it`).choices([...BUS_KINDS]))
     .option('--exchange <name>', 'oslo control exchange', 'openstack');
 }
 
@@ -239,7 +240,7 @@ function standaloneCommand(program: Command, name: string, summary: string, desc
 function standaloneScenario(name: string, flags: LoadFlags & { url: string; bus?: string; exchange: string; topic: string }, agents: Partial<Scenario['agents']>, patterns: Scenario['load']['patterns'], warmup = true): Scenario {
   const raw = {
     name,
-    bus: { kind: flags.bus ?? busFromUrl(flags.url) ?? 'rabbitmq', url: flags.url, exchange: flags.exchange },
+    bus: { kind: flags.bus ?? busFromUrl(flags.url) ?? BUS_KINDS[0]!, url: flags.url, exchange: flags.exchange },
     agents: { servers: 0, clients: 0, notifiers: 0, listeners: 0, topic: flags.topic, ...toSnake(agents) },
     load: { ...loadSection(flags), ...(warmup ? {} : { warmup: 0 }) },
     runner: runnerSection(flags),
@@ -287,7 +288,7 @@ function gracefulStop(): GracefulStop {
 function addQuickScenarioOptions(command: Command): Command {
   return addLoadOptions(
     command
-      .addOption(new Option('--bus <kind>', 'bus kind: rabbitmq (AMQP 0-9-1) or amqp1 (AMQP 1.0: a router, or the embedded RabbitMQ with its AMQP 1.0 plugin); default: from --url (rabbit:// or amqp://, as oslo reads them), else rabbitmq').choices(['rabbitmq', 'amqp1']))
+      .addOption(new Option('--bus <kind>', `bus kind: ${BUS_PLUGINS.map((plugin) => plugin.summary).join(' or ')}; default: from --url's scheme, as oslo reads it, else ${BUS_KINDS[0]}`).choices([...BUS_KINDS]))
       .option('--url <url>', 'transport URL of an existing bus, e.g. rabbit://guest:guest@host:5672/ (default: start a local RabbitMQ)')
       .option('--exchange <name>', 'oslo control exchange', 'openstack')
       .addOption(new Option('--pattern <method>', 'RPC method of the quick scenario').choices(['call', 'cast']).default('call'))
@@ -342,11 +343,9 @@ const FLAG_FIELDS: Record<string, string> = {
 
 const flagName = (option: string): string => `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
-/** oslo's URL scheme names its driver: rabbit:// AMQP 0-9-1, amqp:// AMQP 1.0. */
-function busFromUrl(url: string): 'rabbitmq' | 'amqp1' | undefined {
-  if (/^rabbit:\/\//.test(url)) return 'rabbitmq';
-  if (/^amqps?:\/\//.test(url)) return 'amqp1';
-  return undefined;
+/** oslo's URL scheme names its driver (rabbit:// AMQP 0-9-1, amqp:// AMQP 1.0): each bus kind knows its schemes. */
+function busFromUrl(url: string): string | undefined {
+  return BUS_PLUGINS.find((plugin) => plugin.urlSchemes.test(url))?.kind;
 }
 
 /** The flags given on the command line, as overrides of the scenario's fields, then every --set. */
@@ -364,7 +363,7 @@ function flagOverrides(flags: LoadFlags & Record<string, unknown>, command: Comm
   // Without --bus, the URL's scheme says which bus it is.
   if (explicit('url') && !explicit('bus')) {
     const kind = busFromUrl(flags['url'] as string);
-    if (kind) overrides.push({ field: 'bus.kind', value: kind, from: `--url (${kind === 'amqp1' ? 'amqp:// is AMQP 1.0' : 'rabbit:// is AMQP 0-9-1'})` });
+    if (kind) overrides.push({ field: 'bus.kind', value: kind, from: `--url (its scheme is ${kind}'s)` });
   }
   if (explicit('patterns')) overrides.push({ field: 'load.patterns', value: flags['patterns'], from: '--patterns' });
   else if (explicit('pattern') || explicit('target')) overrides.push({ field: 'load.patterns', value: [`${flags['pattern']}/${flags['target']}`], from: '--pattern/--target' });
@@ -379,7 +378,7 @@ async function scenarioFromArguments(file: string | undefined, flags: LoadFlags 
   return resolveScenario(
     {
       name: 'cli',
-      bus: { kind: flags['bus'] ?? 'rabbitmq', ...(flags['url'] ? { url: flags['url'] } : {}), exchange: flags['exchange'] },
+      bus: { kind: flags['bus'] ?? BUS_KINDS[0], ...(flags['url'] ? { url: flags['url'] } : {}), exchange: flags['exchange'] },
       agents: {
         servers: flags['servers'],
         clients: flags['clients'],

@@ -8,10 +8,14 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { LimitResult } from '../src/limit/find-limit.js';
 import { parseObjective } from '../src/limit/objective.js';
 import { RateSearch, roundRate, type SearchSettings } from '../src/limit/search.js';
 import { busbench } from './helpers/cli.js';
+
+const execFileAsync = promisify(execFile);
 
 /** Runs a search against a bus that holds the objective up to `limit`. */
 function searchAgainst(limit: number, settings: Partial<SearchSettings> = {}): { search: RateSearch; end: string; tried: number[] } {
@@ -101,6 +105,45 @@ describe('find the limit', () => {
       assert.equal(onDisk.end, 'bracketed');
       const stepDirs = (await readdir(join(dir, result.directory!))).filter((name) => name.startsWith('limited-step'));
       assert.equal(stepDirs.length, result.steps.length);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with a topology, deploys the sites once, runs every step on them, and leaves nothing behind', { timeout: 240_000, skip: process.getuid?.() === 0 ? false : 'network namespaces need root' }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'busbench-limit-sites-'));
+    try {
+      await writeFile(
+        join(dir, 'sited.yaml'),
+        [
+          'name: sited',
+          'bus: {kind: rabbitmq}',
+          'agents: {servers: 1, clients: 1}',
+          'load: {patterns: [call/anycast], warmup: 200ms, timeout: 5s}',
+          'topology:',
+          '  provider: netns',
+          '  sites: [{name: a}, {name: b}]',
+          '  bus: [a]',
+          '  placement: {servers: {a: 1}, clients: {b: 1}}',
+          '',
+        ].join('\n'),
+      );
+      const outcome = await busbench(['limit', 'sited.yaml', '--start-rate', '20', '--step-duration', '1s', '--max-steps', '2', '--objective', 'p99<1s', '--json', '--no-progress'], dir);
+      assert.equal(outcome.code, 0, outcome.stderr);
+      const result = JSON.parse(outcome.stdout) as LimitResult;
+      assert.equal(result.steps.length, 2, result.conclusion);
+      // The sites' bus, not an embedded one nobody uses; and one for all steps.
+      assert.match(result.bus.description, /^RabbitMQ \S+ on site a$/);
+      const stepUrls = await Promise.all(
+        result.steps.map(async (step) => (JSON.parse(await readFile(join(dir, step.directory!, 'result.json'), 'utf8')) as { provenance: { bus: { url: string } } }).provenance.bus.url),
+      );
+      // Every step on that one bus (a bus deployed per step would be at another port each time).
+      assert.deepEqual(stepUrls, [result.bus.urls[0], result.bus.urls[0]]);
+      // Nothing left: no namespace, no gateway, no broker of this search.
+      const { stdout: spaces } = await execFileAsync('ip', ['netns', 'list']);
+      const { stdout: links } = await execFileAsync('ip', ['-o', 'link', 'show']);
+      assert.deepEqual(spaces.split('\n').filter((line) => /^busbench-/.test(line) && !/^busbench-t\d+-/.test(line)), []);
+      assert.deepEqual(links.split('\n').filter((line) => /bbgw-/.test(line)), []);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -19,6 +19,7 @@ import { BUILD_MARKER, probeKernel, routeDevice } from '../deploy/providers/ssh.
 import { connectSshHosts } from '../deploy/providers/ssh-hosts.js';
 import { startProvider } from '../deploy/providers/start.js';
 import { runScenario } from '../src/runner/run.js';
+import { busPlugin } from '../src/buses/registry.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { group } from './helpers/results.js';
 import { sshdAbsent, startSshd, type TestSshd } from './helpers/sshd.js';
@@ -162,7 +163,8 @@ ${links}`;
     });
     const provider = await within(startProvider(topology, { scenarioFile }), 20_000, 'provider start');
     try {
-      await assert.rejects(provider.deployBus({ kind: 'amqp1', router: { flavor: 'qdrouterd' } } as never, ['a']), /routers over ssh are not supported/);
+      const placement = { sites: [{ site: 'a', host: provider.hosts[0]! }], links: [], topology: true };
+      await assert.rejects(busPlugin('amqp1').deploy({ kind: 'amqp1', router: { flavor: 'qdrouterd' } } as never, placement), /routers over ssh are not supported/);
     } finally {
       await provider.destroy();
     }

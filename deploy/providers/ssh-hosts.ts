@@ -14,7 +14,7 @@ import { basename, posix } from 'node:path';
 import { PassThrough, Transform } from 'node:stream';
 import { Client, type ClientChannel, type ServerHostKeyAlgorithm, type SFTPWrapper } from 'ssh2';
 import { onCleanup } from '../../src/cleanup.js';
-import type { HostProcess } from '../../src/runner/agent-hosts.js';
+import type { HostProcess } from '../../src/buses/host.js';
 import { checkSiteHosts, type Inventory, type InventoryHost } from './inventory.js';
 import type { ProvidedHost } from './provider.js';
 
@@ -26,7 +26,7 @@ export interface SshHostsOptions {
 }
 
 /** A host as the ssh layer knows it: the provider adds where busbench is installed there (agentHostArgv). */
-export interface SshHost extends Omit<ProvidedHost, 'agentHostArgv'> {
+export interface SshHost extends Pick<ProvidedHost, 'name' | 'site' | 'address' | 'spawn'> {
   inventory: InventoryHost;
   /** busbench_dir with `~/` resolved to the user's home there */
   busbenchDir: string;

@@ -7,24 +7,19 @@
  * provider's plan, put on each host's real interface with tc and nft.
  */
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { BusNodeReport } from '../../src/buses/node-host.js';
-import { discoveryNodes } from '../../src/buses/rabbitmq/cluster.js';
 import { startReaderHost, type ReaderHost } from '../../src/metrics/resources.js';
 import { applyNetworkPlan, detectKernel, type AppliedPlan, type HostExecutor } from '../../src/network/apply.js';
 import { measureLinks } from '../../src/network/measure.js';
 import { buildNetworkPlan, type KernelCapabilities, type LinkConstraint, type NetworkHost, type NetworkPlan } from '../../src/network/plan.js';
-import type { HostProcess } from '../../src/runner/agent-hosts.js';
-import { brokerPlugins } from '../../src/buses/deployed.js';
 import type { Topology } from '../../src/scenario/topology.js';
-import type { BusConfig } from '../../src/scenario/types.js';
 import { loadInventory } from './inventory.js';
-import type { AppliedNetwork, ProvidedHost, Provider, SiteBus } from './provider.js';
+import type { AppliedNetwork, ProvidedHost, Provider } from './provider.js';
 import { connectSshHosts, type HostFacts, type SshHost, type SshHosts } from './ssh-hosts.js';
 
 const execFileAsync = promisify(execFile);
@@ -40,11 +35,6 @@ export interface SshProviderOptions {
 const MIN_NODE_MAJOR = 20;
 /** The file in busbench_dir saying which build is unpacked there; written last, so a half-unpacked copy has none. */
 export const BUILD_MARKER = '.busbench-build';
-/** Beyond startLocalRabbit's own 60 s: the node process has to start node first. */
-const BUS_NODE_START_TIMEOUT_MS = 90_000;
-/** The broker's own stop grace (15 s) and epmd's, with room to spare. */
-const BUS_NODE_STOP_GRACE_MS = 25_000;
-const BUS_NODE_KILL_GRACE_MS = 10_000;
 
 /** This busbench's root: dist/deploy/providers/ssh.js is three levels below it. */
 const BUSBENCH_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -217,67 +207,6 @@ function checkSeparable(hosts: SshHost[]): void {
   }
 }
 
-interface BusNodeHost {
-  site: string;
-  host: string;
-  report: Extract<BusNodeReport, { ready: true }>;
-  stop(): Promise<void>;
-}
-
-function exitOf(child: HostProcess): Promise<void> {
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-function delay(ms: number): Promise<'timeout'> {
-  return new Promise((resolve) => setTimeout(() => resolve('timeout'), ms).unref());
-}
-
-/** Starts `busbench bus node` on a host and waits for its one line. */
-async function startBusNodeHost(host: SshHost, argv: string[], site: string): Promise<BusNodeHost> {
-  const child = host.spawn(argv);
-  const exited = exitOf(child);
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4096)));
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopping ??= (async () => {
-      // stdin closing is the node host's cue to stop its broker; signals come only when it does not.
-      child.stdin?.end();
-      if ((await Promise.race([exited, delay(BUS_NODE_STOP_GRACE_MS)])) !== 'timeout') return;
-      // SIGTERM first: the node host stops its broker on it; SIGKILL would orphan the broker, which is in a process group of its own.
-      child.kill('SIGTERM');
-      if ((await Promise.race([exited, delay(BUS_NODE_KILL_GRACE_MS)])) !== 'timeout') return;
-      child.kill('SIGKILL');
-      await Promise.race([exited, delay(5000)]);
-    })());
-  const detail = (): string => (stderr.trim() ? `: ${stderr.trim()}` : '');
-  const line = new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const newline = buffered.indexOf('\n');
-      if (newline >= 0) resolve(buffered.slice(0, newline));
-    });
-    child.once('error', (error) => reject(new Error(`bus node on ${host.name}: ${error.message}`)));
-    void exited.then(() => reject(new Error(`the bus node host on ${host.name} exited before it was ready${detail()}`)));
-  });
-  try {
-    const first = await Promise.race([line, delay(BUS_NODE_START_TIMEOUT_MS)]);
-    if (first === 'timeout') throw new Error(`the bus node on ${host.name} was not ready within ${BUS_NODE_START_TIMEOUT_MS / 1000} s${detail()}`);
-    let report: BusNodeReport;
-    try {
-      report = JSON.parse(first) as BusNodeReport;
-    } catch {
-      throw new Error(`the bus node host on ${host.name} printed ${JSON.stringify(first.slice(0, 200))} instead of its ready line${detail()}`);
-    }
-    if (!report.ready) throw new Error(`the bus node on ${host.name} could not start: ${report.error}`);
-    return { site, host: host.name, report, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-}
-
 export async function startSshProvider(topology: Topology, options: SshProviderOptions): Promise<Provider> {
   const inventory = await loadInventory(options.inventoryFile);
   const ssh = await connectSshHosts(
@@ -302,7 +231,7 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
 
   const run: HostExecutor = async (host, argv) => void (await ssh.run(host, argv));
   const agentHostOf = (host: SshHost): string[] => [nodeOf.get(host.name)!, posix.join(host.busbenchDir, 'dist', 'agents', 'host.js')];
-  const busNodeArgv = (host: SshHost, flags: string[]): string[] => [
+  const busNodeArgv = (host: SshHost): string[] => [
     'env',
     // The broker's files go under busbench_dir rather than the host's /tmp: everything busbench leaves on the host is in one place.
     `TMPDIR=${posix.join(host.busbenchDir, 'tmp')}`,
@@ -310,13 +239,15 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
     posix.join(host.busbenchDir, 'dist', 'src', 'cli.js'),
     'bus',
     'node',
-    ...flags,
   ];
   const hosts: ProvidedHost[] = ssh.hosts.map((host) => ({
     name: host.name,
     site: host.site,
     address: host.address,
     spawn: host.spawn,
+    run: (argv) => ssh.run(host.name, argv),
+    busNodeArgv: busNodeArgv(host),
+    reachedBy: 'over ssh',
     // node and busbench_dir may differ per host.
     agentHostArgv: agentHostOf(host),
     facts: async () => {
@@ -341,7 +272,6 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
     return host;
   };
   let applied: AppliedPlan | undefined;
-  const busNodes: BusNodeHost[] = [];
   let destroyed: Promise<void> | undefined;
 
   return {
@@ -377,61 +307,10 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
       return { plan, mechanisms: plan.mechanisms, measured };
     },
 
-    async deployBus(bus: BusConfig, busSites: string[]): Promise<SiteBus> {
-      if (bus.kind === 'amqp1' && bus.router) throw new Error('with provider ssh the bus is RabbitMQ nodes, one per bus site: routers over ssh are not supported yet; remove bus.router, or use provider netns');
-      const nodes = busSites.map((site) => ({ site, host: firstHostOf(site) }));
-      if (new Set(nodes.map((n) => n.host.address)).size !== nodes.length) {
-        throw new Error(`each RabbitMQ cluster node needs a machine of its own (the nodes are rabbit@<address>, and share one epmd port): bus sites ${busSites.join(', ')} have hosts at the same address; give them hosts of their own in the inventory, or list one bus site`);
-      }
-      const plugins = brokerPlugins(bus);
-      const baseFlags = (address: string): string[] => ['--kind', bus.kind, '--address', address, ...(plugins.length > 0 ? ['--plugins', plugins.join(',')] : [])];
-      const startedHere: BusNodeHost[] = [];
-      await Promise.all(nodes.map((n) => ssh.run(n.host.name, ['mkdir', '-p', posix.join(n.host.busbenchDir, 'tmp')])));
-      const stopAll = async (list: BusNodeHost[]): Promise<void> => void (await Promise.all(list.map((n) => n.stop())));
-      try {
-        if (nodes.length === 1) {
-          const [only] = nodes;
-          startedHere.push(await startBusNodeHost(only!.host, busNodeArgv(only!.host, baseFlags(only!.host.address)), only!.site));
-        } else {
-          const cookie = randomBytes(16).toString('hex').toUpperCase();
-          const names = nodes.map((n) => `rabbit@${n.host.address}`);
-          // The first node boots alone and picks the epmd port on its host; the others then join it at that port.
-          const first = await startBusNodeHost(nodes[0]!.host, busNodeArgv(nodes[0]!.host, [...baseFlags(nodes[0]!.host.address), '--cluster-json', JSON.stringify({ nodeName: names[0], cookie, nodes: discoveryNodes(names, 0) })]), nodes[0]!.site);
-          startedHere.push(first);
-          const rest = await Promise.allSettled(
-            nodes.slice(1).map((n, i) =>
-              startBusNodeHost(n.host, busNodeArgv(n.host, [...baseFlags(n.host.address), '--cluster-json', JSON.stringify({ nodeName: names[i + 1], cookie, epmdPort: first.report.epmdPort, nodes: discoveryNodes(names, i + 1) })]), n.site),
-            ),
-          );
-          for (const outcome of rest) if (outcome.status === 'fulfilled') startedHere.push(outcome.value);
-          const failed = rest.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-          if (failed) throw failed.reason as Error;
-        }
-      } catch (error) {
-        await stopAll(startedHere);
-        throw error;
-      }
-      busNodes.push(...startedHere);
-      const amqp1 = bus.kind === 'amqp1';
-      const urlOf = (n: BusNodeHost): string => (amqp1 ? n.report.amqp1Url : n.report.transportUrl);
-      const endpoints = Object.fromEntries(startedHere.map((n) => [n.site, urlOf(n)]));
-      const version = startedHere[0]!.report.version;
-      return {
-        urls: Object.values(endpoints),
-        endpoints,
-        embedded: true,
-        description: startedHere.length > 1 ? `a ${startedHere.length}-node RabbitMQ ${version} cluster on sites ${busSites.join(', ')} over ssh` : `RabbitMQ ${version} on site ${busSites[0]} (${startedHere[0]!.host}, over ssh)`,
-        facts: { nodes: startedHere.map((n) => ({ site: n.site, host: n.host, node: n.report.nodeName, url: urlOf(n), pid: n.report.pid })) },
-        // The pids are the remote hosts': the sampler reads them through processReader, by the host of their site.
-        processes: () => startedHere.map((n) => ({ name: n.report.nodeName, kind: 'broker' as const, site: n.site, pid: n.report.pid })),
-        stop: () => stopAll(startedHere),
-      };
-    },
-
     destroy(): Promise<void> {
       return (destroyed ??= (async () => {
-        // The runner stops the bus first; a run that failed half-way may not have.
-        await Promise.all([...busNodes.map((n) => n.stop()), ...[...readers.values()].map((r) => r.stop())]);
+        // Whoever deployed the bus stopped it before this: the readers are all that is left here.
+        await Promise.all([...readers.values()].map((r) => r.stop()));
         const removal = await applied?.remove();
         await ssh.close();
         if (removal && removal.failures.length > 0) throw new Error(`some network constraints could not be removed from the ssh hosts:\n${removal.failures.map((f) => `  ${f}`).join('\n')}`);

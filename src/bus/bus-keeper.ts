@@ -18,8 +18,7 @@ import { reapOrphanedBrokers } from '../buses/rabbitmq/node.js';
 import { processAlive } from '../util/process.js';
 import { installSignalHandlers } from '../cleanup.js';
 import { runCommand } from '../network/command.js';
-import { startProvider } from '../../deploy/providers/start.js';
-import { deployBus } from '../buses/deployed.js';
+import { deploy } from '../../deploy/deploy.js';
 import type { Scenario } from '../scenario/types.js';
 import { UsageError } from '../errors.js';
 
@@ -102,23 +101,10 @@ export async function keepBus(scenarioFile: string, scenario: Scenario, file: st
   const base: BusState = { name: scenario.name, status: 'starting', pid: process.pid, startedAt: new Date().toISOString(), scenario: scenarioFile, log: file.replace(/\.json$/, '.log') };
   await writeState(file, base);
   try {
-    const topology = scenario.topology;
-    let urls: Record<string, string>;
-    let description: string;
-    let namespaceTag: string | undefined;
-    if (topology && topology.provider !== 'local') {
-      const provider = await startProvider(topology, { scenarioFile });
-      namespaceTag = provider.tag;
-      const network = await provider.constrain(topology);
-      for (const m of network.measured) process.stderr.write(`measured ${m.from} → ${m.to}: rtt ${m.measured.rttAvgMs ?? '-'} ms, loss ${m.measured.lossPercent} %\n`);
-      const bus = await provider.deployBus(scenario.bus, topology.busSites);
-      urls = bus.endpoints;
-      description = bus.description;
-    } else {
-      const bus = await deployBus(scenario.bus);
-      urls = { [topology?.busSites[0] ?? 'local']: bus.urls[0]! };
-      description = bus.description;
-    }
+    const deployment = await deploy(scenario, { onLog: (_level, message) => void process.stderr.write(`${message}\n`) });
+    const urls = deployment.bus.endpoints;
+    const description = deployment.bus.description;
+    const namespaceTag = deployment.provider.tag;
     await writeState(file, { ...base, status: 'ready', description, transportUrls: urls, transportUrl: combinedTransportUrl(Object.values(urls)), ...(namespaceTag ? { namespaceTag } : {}) });
     process.stderr.write(`bus up: ${description}\n`);
   } catch (error) {

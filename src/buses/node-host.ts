@@ -6,11 +6,13 @@
  * signal. The broker is this host's process, so only something on this host
  * can stop it and clean up after it.
  */
+import { createInterface } from 'node:readline';
 import { installSignalHandlers, runCleanups } from '../cleanup.js';
 import { freePort } from '../util/process.js';
 import { startLocalRabbit } from './rabbitmq/node.js';
 
-export type BusNodeKind = 'rabbitmq' | 'amqp1';
+/** a kind of the registry whose nodes are RabbitMQ (rabbitmq, and amqp1 without routers) */
+export type BusNodeKind = string;
 
 export interface BusNodeCluster {
   /** long node name, rabbit@<address> */
@@ -32,6 +34,13 @@ export interface BusNodeOptions {
 export type BusNodeReport =
   | { ready: true; transportUrl: string; amqp1Url: string; nodeName: string; pid: number | undefined; epmdPort: number; version: string }
   | { ready: false; error: string };
+
+/** A lifecycle command, one JSON line on the node host's stdin; each is answered by one BusNodeReply line. */
+export interface BusNodeCommand {
+  op: 'kill' | 'pause' | 'resume' | 'restart';
+}
+
+export type BusNodeReply = { op: string; ok: true } | { op: string; ok: false; error: string };
 
 /** The AMQP 1.0 plugin is what makes a RabbitMQ node an amqp1 bus: added when the caller left it out. */
 export function busNodePlugins(kind: BusNodeKind, plugins: string[]): string[] {
@@ -71,7 +80,12 @@ export async function runBusNode(options: BusNodeOptions): Promise<void> {
     process.stdin.once('end', resolve);
     process.stdin.once('close', resolve);
     process.stdin.once('error', () => resolve());
-    process.stdin.resume();
+  });
+  const commands: string[] = [];
+  let onCommand: (() => void) | undefined;
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    commands.push(line);
+    onCommand?.();
   });
   let broker: Awaited<ReturnType<typeof startLocalRabbit>>;
   try {
@@ -84,7 +98,27 @@ export async function runBusNode(options: BusNodeOptions): Promise<void> {
     return;
   }
   report({ ready: true, transportUrl: broker.transportUrl, amqp1Url: broker.amqp1Url, nodeName: broker.nodeName, pid: broker.beamPid(), epmdPort: broker.epmdPort, version: broker.version });
-  await stdinClosed;
+  // Commands one at a time, in order, until stdin closes.
+  const serve = async (): Promise<void> => {
+    for (;;) {
+      while (commands.length > 0) {
+        const line = commands.shift()!;
+        let op = '?';
+        try {
+          op = (JSON.parse(line) as BusNodeCommand).op;
+          if (op !== 'kill' && op !== 'pause' && op !== 'resume' && op !== 'restart') throw new Error(`unknown command ${JSON.stringify(line.slice(0, 100))}`);
+          await broker[op]();
+          reply({ op, ok: true });
+        } catch (error) {
+          reply({ op, ok: false, error: (error as Error).message });
+        }
+      }
+      const more = await Promise.race([new Promise<'more'>((resolve) => (onCommand = () => resolve('more'))), stdinClosed.then(() => 'closed' as const)]);
+      if (more === 'closed') return;
+    }
+  };
+  const reply = (line: BusNodeReply): void => void process.stdout.write(`${JSON.stringify(line)}\n`);
+  await serve();
   await broker.stop();
   process.stdin.pause();
 }

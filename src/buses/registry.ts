@@ -1,34 +1,26 @@
-/** The one place that maps a bus kind to its driver. */
-import type { BusConfig } from '../scenario/types.js';
+/**
+ * The one list of bus kinds. The scenario schema's `bus.kind`, the CLI's
+ * choices and driver creation all come from here: adding a bus is adding
+ * its folder and one line below.
+ */
+import { amqp1Bus } from './amqp1/index.js';
 import type { BusDriver } from './driver.js';
-import { Amqp1Driver } from './amqp1/driver.js';
-import { RabbitDriver } from './rabbitmq/driver.js';
+import type { BusPlugin, DriverConfig } from './plugin.js';
+import { rabbitmqBus } from './rabbitmq/index.js';
 
-export interface DriverConfig {
-  kind: BusConfig['kind'];
-  /** one transport URL, or one per endpoint (the routers of a mesh) */
-  url: string | string[];
-  exchange: string;
-  /** AMQP 1.0 against routers: oslo's routable (default) or legacy addresses */
-  addressing?: 'routable' | 'legacy';
-  /** AMQP 1.0: credit window of server and listener links */
-  serverCredit?: number;
-  /** RabbitMQ: server and notification queues as quorum queues */
-  quorumQueues?: boolean;
+export type { DriverConfig } from './plugin.js';
+
+export const BUS_PLUGINS: readonly BusPlugin[] = [rabbitmqBus, amqp1Bus];
+
+/** The kinds, in the order help texts list them. */
+export const BUS_KINDS: readonly string[] = BUS_PLUGINS.map((plugin) => plugin.kind);
+
+export function busPlugin(kind: string): BusPlugin {
+  const plugin = BUS_PLUGINS.find((p) => p.kind === kind);
+  if (!plugin) throw new Error(`unknown bus kind "${kind}": one of ${BUS_KINDS.join(', ')}`);
+  return plugin;
 }
 
 export function createDriver(config: DriverConfig): BusDriver {
-  switch (config.kind) {
-    case 'rabbitmq':
-      return new RabbitDriver({ url: config.url, exchange: config.exchange, ...(config.quorumQueues ? { quorumQueues: true } : {}) });
-    case 'amqp1':
-      return new Amqp1Driver({
-        url: config.url,
-        exchange: config.exchange,
-        ...(config.addressing ? { addressing: config.addressing } : {}),
-        ...(config.serverCredit ? { serverCredit: config.serverCredit } : {}),
-      });
-    default:
-      throw new Error(`unknown bus kind "${String(config.kind)}"`);
-  }
+  return busPlugin(config.kind).createDriver(config);
 }

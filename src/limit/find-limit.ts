@@ -1,6 +1,6 @@
 /**
  * Find the limit: the highest offered rate at which the bus holds a latency
- * objective. The bus is deployed once; each step runs the scenario open
+ * objective. The scenario is deployed once (hosts, links, bus); each step runs the scenario open
  * loop at one total rate (spread evenly over the senders) on a topic of its
  * own, so a backlog left by a failing step does not burden the next, and is
  * judged against the objective. The search (search.ts) picks the next rate.
@@ -10,8 +10,9 @@
 import { join } from 'node:path';
 import type { RunResult } from '../results/model.js';
 import { createRunDirectory, writeJsonAtomic } from '../results/write.js';
-import { deployBus, type DeployedBus } from '../buses/deployed.js';
-import { redactUrl, runScenario, type RunEvent } from '../runner/run.js';
+import { deploy, type Deployment } from '../../deploy/deploy.js';
+import { runScenario, type RunEvent } from '../runner/run.js';
+import { redactUrl } from '../util/url.js';
 import type { Scenario } from '../scenario/types.js';
 import { BUSBENCH_VERSION } from '../version.js';
 import { judge, type Objective, type Verdict } from './objective.js';
@@ -127,7 +128,7 @@ export async function findLimit(scenario: Scenario, options: LimitOptions): Prom
   const directory = options.resultsRoot === null ? undefined : await createRunDirectory(options.resultsRoot, `${scenario.name}-limit`, startedAt);
   const search = new RateSearch(options.search);
   const steps: LimitStep[] = [];
-  let bus: DeployedBus | undefined;
+  let deployment: Deployment | undefined;
   const result = (end: LimitResult['end']): LimitResult => ({
     kind: 'limit',
     busbench: BUSBENCH_VERSION,
@@ -139,15 +140,16 @@ export async function findLimit(scenario: Scenario, options: LimitOptions): Prom
     end,
     conclusion: conclusion(end, options.objective.text, search.holding, search.failing, search.current),
     settings: { search: options.search, stepDurationMs: options.stepDurationMs, warmupMs: options.warmupMs },
-    bus: { description: bus?.description ?? '', urls: (bus?.urls ?? []).map(redactUrl) },
+    bus: { description: deployment?.bus.description ?? '', urls: (deployment?.bus.urls ?? []).map(redactUrl) },
     startedAt: startedAt.toISOString(),
     endedAt: new Date().toISOString(),
     steps,
     ...(directory ? { directory: directory.path } : {}),
   });
   try {
-    bus = await deployBus(scenario.bus, directory ? join(directory.path, 'logs') : undefined);
-    emit({ type: 'bus-ready', description: bus.description, urls: bus.urls.map(redactUrl) });
+    // Deployed once for every step: the same hosts, links and bus, as a run would have them.
+    deployment = await deploy(scenario, { ...(directory ? { logsDir: join(directory.path, 'logs') } : {}), onLog: (level, message) => emit({ type: 'run', event: { type: 'log', level, message } }) });
+    emit({ type: 'bus-ready', description: deployment.bus.description, urls: deployment.bus.urls.map(redactUrl) });
     let end: Exclude<LimitResult['end'], 'in-progress'> | undefined;
     while (end === undefined) {
       const index = steps.length + 1;
@@ -156,7 +158,7 @@ export async function findLimit(scenario: Scenario, options: LimitOptions): Prom
       emit({ type: 'step-start', step: index, ratePerSec, ratePerSender });
       const run: RunResult = await runScenario(stepScenario(scenario, index, ratePerSender, options), {
         resultsRoot: directory ? directory.path : null,
-        bus,
+        deployment,
         onEvent: (event) => emit({ type: 'run', event }),
       });
       const verdict = judge(run, options.objective);
@@ -189,6 +191,6 @@ export async function findLimit(scenario: Scenario, options: LimitOptions): Prom
     if (directory) await writeJsonAtomic(join(directory.path, 'limit.json'), final);
     return final;
   } finally {
-    await bus?.stop().catch(() => undefined);
+    await deployment?.destroy().catch(() => undefined);
   }
 }

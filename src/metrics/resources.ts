@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { HostSpawner } from '../runner/agent-hosts.js';
+import type { HostSpawner } from '../buses/host.js';
 import { EstablishedSockets, readProcess, type ProcessReading } from './process-stats.js';
 import { DEFAULT_MANAGEMENT_TIMEOUT_MS, fetchRabbitFigures, type ManagementEndpoint, type RabbitFigures } from '../buses/rabbitmq/management.js';
 

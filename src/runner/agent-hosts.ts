@@ -6,8 +6,8 @@
  * pool and the runner treat near and far workers alike.
  */
 import { EventEmitter } from 'node:events';
-import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { HostSpawner } from '../buses/host.js';
 import type { MainToWorker, WorkerInit } from '../../agents/control.js';
 import { readFrames, writeFrame } from '../../agents/frames.js';
 import type { CoordinatorToHost, HostToCoordinator, RelaySpec } from '../../agents/host.js';
@@ -20,21 +20,6 @@ export interface WorkerHandle {
   on(event: 'exit', listener: (code: number) => void): unknown;
   terminate(): Promise<unknown>;
 }
-
-/** A process started on a host with piped stdio: a local child process, or a command run over ssh. */
-export interface HostProcess {
-  stdin: Writable | null;
-  stdout: Readable | null;
-  stderr: Readable | null;
-  /** a local process id, when there is one */
-  pid?: number | undefined;
-  once(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
-  once(event: 'error', listener: (error: Error) => void): unknown;
-  kill(signal?: NodeJS.Signals): unknown;
-}
-
-/** Starts a command on a host (a namespace, an ssh session) with piped stdio. ChildProcess is one. */
-export type HostSpawner = (argv: string[]) => HostProcess;
 
 export const AGENT_HOST_ENTRY = fileURLToPath(new URL('../../agents/host.js', import.meta.url));
 

@@ -3,6 +3,7 @@
  * Validated with ajv; defaults here are the defaults everywhere.
  */
 
+import { BUS_KINDS, BUS_PLUGINS } from '../buses/registry.js';
 import { SIZE_PATTERN } from './size.js';
 import { topologySchema } from './topology.js';
 
@@ -38,7 +39,7 @@ export const scenarioSchema = {
       additionalProperties: false,
       required: ['kind'],
       properties: {
-        kind: { enum: ['rabbitmq', 'amqp1'], description: 'which bus: rabbitmq (AMQP 0-9-1) or amqp1 (AMQP 1.0: a router, or RabbitMQ with its AMQP 1.0 plugin)' },
+        kind: { enum: [...BUS_KINDS], description: `which bus: ${BUS_PLUGINS.map((plugin) => plugin.summary).join(' or ')}` },
         url: { type: 'string', pattern: '^(rabbit|amqp|amqps)://', description: 'transport URL of an existing bus; omitted: busbench starts a local RabbitMQ' },
         exchange: { type: 'string', pattern: NAME_PATTERN, default: 'openstack', description: 'oslo control exchange' },
         addressing: { enum: ['routable', 'legacy'], default: 'routable', description: 'amqp1 against routers: oslo address scheme' },

@@ -13,7 +13,8 @@ import type { Topology } from './topology.js';
  * - amqp1: AMQP 1.0, oslo's amqp:// driver, on rhea: a router (Qpid Dispatch,
  *   skupper-router) or a broker (RabbitMQ's AMQP 1.0 plugin; the embedded default).
  */
-export type BusKind = 'rabbitmq' | 'amqp1';
+/** one of the registry's kinds (src/buses/registry.ts); the schema allows no other */
+export type BusKind = string;
 
 export type RpcMethod = 'call' | 'cast';
 export type RpcTarget = 'unicast' | 'anycast' | 'multicast';

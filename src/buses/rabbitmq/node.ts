@@ -55,6 +55,13 @@ export interface LocalRabbit {
   version: string;
   baseDir: string;
   stop(): Promise<void>;
+  /** SIGKILL to the node's process group: it dies as in a crash (stop() still removes its files) */
+  kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT to the node's process group */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** a graceful stop, then the same node (name, ports, database) started again; resolves once it accepts connections */
+  restart(): Promise<void>;
 }
 
 export function findRabbitServer(): string | undefined {
@@ -195,16 +202,24 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
   epmdFailed.catch(() => undefined);
 
   const outputPath = join(baseDir, 'rabbitmq-server.out');
-  const output = openSync(outputPath, 'a');
-  const child = spawn(...inNamespace([server]), { env, detached: true, stdio: ['ignore', output, output] });
-  closeSync(output);
-
-  const owner: OwnerRecord = { ownerPid: process.pid, ...(child.pid ? { brokerPgid: child.pid } : {}), ...(epmd.pid ? { epmdPgid: epmd.pid } : {}) };
-  await writeFile(join(baseDir, OWNER_FILE), JSON.stringify(owner));
+  // The server is (re)started by this: restart() runs it again with the same node name, ports and database.
+  const startServer = (): ChildProcess => {
+    const output = openSync(outputPath, 'a');
+    const started = spawn(...inNamespace([server]), { env, detached: true, stdio: ['ignore', output, output] });
+    closeSync(output);
+    return started;
+  };
+  let child = startServer();
+  const writeOwner = (): Promise<void> => {
+    const owner: OwnerRecord = { ownerPid: process.pid, ...(child.pid ? { brokerPgid: child.pid } : {}), ...(epmd.pid ? { epmdPgid: epmd.pid } : {}) };
+    return writeFile(join(baseDir, OWNER_FILE), JSON.stringify(owner));
+  };
+  await writeOwner();
 
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
+      killGroup(child.pid!, 'SIGCONT'); // a paused node must be able to hear the TERM
       await stopChild(child, STOP_GRACE_MS);
       await stopChild(epmd, 2000);
       if (options.keepLogsIn) {
@@ -219,10 +234,11 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
   const unregisterNode = onCleanup(`RabbitMQ node ${nodeName}`, stop);
 
   const timeoutMs = options.startTimeoutMs ?? 60_000;
-  const deadline = Date.now() + timeoutMs;
   const url = `amqp://guest:guest@${address}:${amqpPort}/`;
-  const childExit = exited(child).then(() => 'exited' as const);
-  try {
+  /** Until the node accepts AMQP connections, or it exits, or the start timeout. */
+  const untilReady = async (): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    const childExit = exited(child).then(() => 'exited' as const);
     for (;;) {
       const attempt = await Promise.race([
         amqplib.connect(url, { timeout: 1000 }).then(
@@ -235,7 +251,7 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
         childExit,
         epmdFailed,
       ]);
-      if (attempt === 'ready') break;
+      if (attempt === 'ready') return;
       if (attempt === 'exited') {
         throw new Error(`RabbitMQ exited during start-up (exit code ${child.exitCode}). Its last output:\n${await tail(outputPath)}`);
       }
@@ -244,10 +260,16 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
       }
       await sleep(200);
     }
+  };
+  try {
+    await untilReady();
   } catch (error) {
     await stop();
     throw error;
   }
+  const notStopped = (what: string): void => {
+    if (stopped) throw new Error(`RabbitMQ node ${nodeName} was stopped: it cannot ${what}`);
+  };
 
   return {
     url,
@@ -258,10 +280,33 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
     epmdPort,
     ...(managementPort ? { managementPort } : {}),
     nodeName,
-    pid: child.pid!,
+    get pid() {
+      return child.pid!;
+    },
     beamPid: () => processGroupMembers(child.pid!).find((member) => member.comm === 'beam.smp')?.pid,
     version: installedRabbitVersion(),
     baseDir,
     stop,
+    kill: async () => {
+      notStopped('be killed');
+      killGroup(child.pid!, 'SIGKILL');
+      await exited(child);
+    },
+    pause: async () => {
+      notStopped('be paused');
+      killGroup(child.pid!, 'SIGSTOP');
+    },
+    resume: async () => {
+      notStopped('be resumed');
+      killGroup(child.pid!, 'SIGCONT');
+    },
+    restart: async () => {
+      notStopped('be restarted');
+      killGroup(child.pid!, 'SIGCONT');
+      await stopChild(child, STOP_GRACE_MS);
+      child = startServer();
+      await writeOwner();
+      await untilReady();
+    },
   };
 }

@@ -88,7 +88,17 @@ export interface LocalRouter {
   plan: RouterPlan;
   /** oslo transport URL of this router's client listener */
   url: string;
-  pid: number;
+  /** the router process (a restart makes a new one) */
+  readonly pid: number;
+  /** this router alone: SIGTERM, then SIGKILL after a grace */
+  stop(): Promise<void>;
+  /** SIGKILL, as in a crash */
+  kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** stopped and started again with the same configuration (ports, connectors); resolves once it answers management */
+  restart(): Promise<void>;
 }
 
 export interface LocalMesh {
@@ -141,7 +151,7 @@ export async function startLocalMesh(spec: MeshSpec, options: LocalMeshOptions =
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
-      await Promise.all(children.map((child) => stopProcess(child, 5000)));
+      await Promise.all(children.map((child) => (child.kill('SIGCONT'), stopProcess(child, 5000))));
       if (options.keepLogsIn) {
         await mkdir(options.keepLogsIn, { recursive: true });
         await cp(baseDir, options.keepLogsIn, { recursive: true }).catch(() => undefined);
@@ -153,42 +163,69 @@ export async function startLocalMesh(spec: MeshSpec, options: LocalMeshOptions =
   const unregisterMesh = onCleanup(`${router.flavor} mesh in ${baseDir}`, stop);
 
   try {
-    for (const plan of plans) {
+    const spawnRouter = (plan: RouterPlan): ChildProcess => {
       const config = join(baseDir, `${plan.id}.conf`);
-      const output = join(baseDir, `${plan.id}.out`);
-      await writeFile(config, renderRouterConfig(plan, router.flavor, { ...options, logFile: join(baseDir, `${plan.id}.log`) }));
-      const fd = openSync(output, 'a');
+      const fd = openSync(join(baseDir, `${plan.id}.out`), 'a');
       const netns = placements?.[plan.index]?.netns;
       // `ip netns exec` execs the router in place: the child's pid is the router's.
       const child = netns ? spawn('ip', ['netns', 'exec', netns, router.path, '-c', config], { stdio: ['ignore', fd, fd] }) : spawn(router.path, ['-c', config], { stdio: ['ignore', fd, fd] });
       closeSync(fd);
       child.on('error', () => undefined);
-      children.push(child);
+      return child;
+    };
+    for (const plan of plans) {
+      await writeFile(join(baseDir, `${plan.id}.conf`), renderRouterConfig(plan, router.flavor, { ...options, logFile: join(baseDir, `${plan.id}.log`) }));
+      children.push(spawnRouter(plan));
     }
     const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
     const urls = plans.map((plan) => `amqp://${plan.host.includes(':') ? `[${plan.host}]` : plan.host}:${plan.port}/`);
-    // Ready: every router answers management, and in a mesh sees all the others.
-    for (let i = 0; i < plans.length; i++) {
+    const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+    // Ready: the router answers management, and in a mesh sees all the others.
+    const untilReady = async (i: number, deadline: number): Promise<void> => {
       for (;;) {
         const child = children[i]!;
         if (child.exitCode !== null) {
           throw new Error(`${router.flavor} ${plans[i]!.id} exited during start-up (code ${child.exitCode}). Its output:\n${await tail(join(baseDir, `${plans[i]!.id}.out`))}\n${await tail(join(baseDir, `${plans[i]!.id}.log`))}`);
         }
         const nodes = await routerNodes(urls[i]!, router.flavor).catch(() => undefined);
-        if (nodes !== undefined && nodes >= n - 1) break;
+        if (nodes !== undefined && nodes >= n - 1) return;
         if (Date.now() > deadline) {
           throw new Error(
-            `${router.flavor} ${plans[i]!.id} was not ready within ${(options.startTimeoutMs ?? 30_000) / 1000} s ` +
+            `${router.flavor} ${plans[i]!.id} was not ready within ${startTimeoutMs / 1000} s ` +
               `(${nodes === undefined ? 'no management answer' : `sees ${nodes} of ${n - 1} other routers`}). Its log:\n${await tail(join(baseDir, `${plans[i]!.id}.log`))}`,
           );
         }
         await sleep(200);
       }
-    }
+    };
+    for (let i = 0; i < plans.length; i++) await untilReady(i, deadline);
+    const signal = (i: number, name: NodeJS.Signals): void => void children[i]!.kill(name);
+    const localRouter = (plan: RouterPlan, i: number): LocalRouter => ({
+      plan,
+      url: urls[i]!,
+      get pid() {
+        return children[i]!.pid!;
+      },
+      stop: () => stopProcess(children[i]!, 5000),
+      kill: async () => {
+        const gone = new Promise<void>((resolve) => (children[i]!.exitCode !== null ? resolve() : children[i]!.once('exit', () => resolve())));
+        signal(i, 'SIGKILL');
+        await gone;
+      },
+      pause: async () => signal(i, 'SIGSTOP'),
+      resume: async () => signal(i, 'SIGCONT'),
+      restart: async () => {
+        if (stopped) throw new Error(`${plan.id} was stopped with its mesh: it cannot restart`);
+        signal(i, 'SIGCONT');
+        await stopProcess(children[i]!, 5000);
+        children[i] = spawnRouter(plan);
+        await untilReady(i, Date.now() + startTimeoutMs);
+      },
+    });
     return {
       flavor: router.flavor,
       version,
-      routers: plans.map((plan, i) => ({ plan, url: urls[i]!, pid: children[i]!.pid! })),
+      routers: plans.map(localRouter),
       baseDir,
       stop,
     };

@@ -1,0 +1,99 @@
+/**
+ * The contract of a bus kind. Each kind is one folder under src/buses/
+ * holding its driver, its node lifecycle, its deployment onto hosts, its
+ * statistics and its part of the scenario schema; registry.ts lists the
+ * kinds, and nothing else in busbench names one.
+ */
+import type { BusConfig } from '../scenario/types.js';
+import type { BusDriver } from './driver.js';
+import type { BusHost } from './host.js';
+import type { ManagementEndpoint } from './rabbitmq/management.js';
+
+export interface DriverConfig {
+  kind: BusConfig['kind'];
+  /** one transport URL, or one per endpoint (the routers of a mesh) */
+  url: string | string[];
+  exchange: string;
+  /** AMQP 1.0 against routers: oslo's routable (default) or legacy addresses */
+  addressing?: 'routable' | 'legacy';
+  /** AMQP 1.0: credit window of server and listener links */
+  serverCredit?: number;
+  /** RabbitMQ: server and notification queues as quorum queues */
+  quorumQueues?: boolean;
+}
+
+/**
+ * One process of a deployed bus (a broker node, a router), with the
+ * lifecycle fault injection needs: each operation acts on this node only,
+ * and restart brings it back at the same address and port.
+ */
+export interface BusNode {
+  name: string;
+  kind: 'broker' | 'router';
+  /** the bus site it serves, with a topology */
+  site?: string;
+  /** the host it runs on (its pid is that host's) */
+  host: string;
+  /** the transport URL agents use to reach it */
+  url: string;
+  /** the process whose CPU and memory are the node's (the Erlang VM, the router) */
+  pid(): number | undefined;
+  /** stops it gracefully (and for good) */
+  stop(): Promise<void>;
+  /** SIGKILL: gone at once, as in a crash; stop() still cleans up after it */
+  kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: frozen, its connections open but silent */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** stops it and starts it again on the same address and port */
+  restart(): Promise<void>;
+}
+
+/** A bus ready for agents: busbench deployed it (and stops it), or it was given by URL. */
+export interface DeployedBus {
+  /** transport URLs agents connect to, spread round-robin */
+  urls: string[];
+  /** the URL agents of each bus site use (topologies); without one, the single site "local" */
+  endpoints: Record<string, string>;
+  /** busbench started it and stops it */
+  embedded: boolean;
+  /** one line for the log: what was deployed */
+  description: string;
+  /** facts for provenance beyond what the bus says on connect (router flavor and version, nodes) */
+  facts?: Record<string, unknown>;
+  /** the processes that are the bus, for the resource metrics and fault injection (none for a bus given by URL) */
+  nodes: BusNode[];
+  /** what the bus itself counted, read at the end of the run */
+  statistics?(): Promise<unknown>;
+  /**
+   * The shortest warm-up that gives correct figures on this bus: a router
+   * learns of subscribers on the other routers of a mesh about a second
+   * after they attach, and multicast sent before that misses them.
+   */
+  minWarmupMs?: number;
+  /** RabbitMQ management APIs to sample, one per node (with bus.management) */
+  management?: ({ name: string } & ManagementEndpoint)[];
+  stop(): Promise<void>;
+}
+
+/** Where a bus goes: one host per bus site (that site's first host), and the links between sites. */
+export interface BusPlacement {
+  /** the bus sites in order, with the host each site's node runs on */
+  sites: { site: string; host: BusHost }[];
+  links: readonly { from: string; to: string }[];
+  /** whether the sites are a topology's (false: the one host of the local provider) */
+  topology: boolean;
+  /** copy the nodes' logs here when they stop */
+  logsDir?: string;
+}
+
+export interface BusPlugin {
+  kind: BusConfig['kind'];
+  /** one line for the schema and --help: what this kind is */
+  summary: string;
+  /** URL schemes a `bus.url` of this kind may have, and what to write instead of another */
+  urlSchemes: RegExp;
+  createDriver(config: DriverConfig): BusDriver;
+  /** deploys this bus on the hosts of the placement; a failure stops whatever it started */
+  deploy(bus: BusConfig, placement: BusPlacement): Promise<DeployedBus>;
+}

@@ -1,0 +1,12 @@
+/** RabbitMQ over AMQP 0-9-1: oslo's rabbit driver. */
+import type { BusPlugin } from '../plugin.js';
+import { deployRabbit } from './deploy.js';
+import { RabbitDriver } from './driver.js';
+
+export const rabbitmqBus: BusPlugin = {
+  kind: 'rabbitmq',
+  summary: 'rabbitmq (AMQP 0-9-1)',
+  urlSchemes: /^rabbit:\/\//,
+  createDriver: (config) => new RabbitDriver({ url: config.url, exchange: config.exchange, ...(config.quorumQueues ? { quorumQueues: true } : {}) }),
+  deploy: deployRabbit,
+};

@@ -1,0 +1,37 @@
+/**
+ * What every phase of a run shares: the scenario, where it reports, where
+ * it writes, and the cleanups it registered. Made once by runScenario.
+ */
+import type { RunEvent, RunOptions } from '../events.js';
+import type { RunLog } from '../../results/write.js';
+import type { Scenario } from '../../scenario/types.js';
+import type { Role } from '../../metrics/stats.js';
+
+export interface RunContext {
+  scenario: Scenario;
+  options: RunOptions;
+  emit(event: RunEvent): void;
+  say(level: 'info' | 'warn' | 'error', message: string): void;
+  startedAt: Date;
+  directory: { id: string; path: string } | undefined;
+  log: RunLog | undefined;
+  requested: Record<Role, number>;
+  totalAgents: number;
+  /** unregistered when the run ends, however it ends */
+  cleanups: (() => void)[];
+  /** what the phases started and the run must stop, however it ends: run last first, before the deployment goes */
+  atEnd: (() => Promise<void>)[];
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function waitAbort(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+}
+
+/** Sleeps `ms`, or less if `signal` aborts first. */
+export function sleepUnless(ms: number, signal: AbortSignal): Promise<void> {
+  return Promise.race([sleep(ms), waitAbort(signal)]);
+}
