@@ -8,7 +8,7 @@
  * the figures would be busbench's, not the bus's.
  */
 import { join } from 'node:path';
-import type { RunResult } from '../results/model.js';
+import { LIMIT_SCHEMA_VERSION, type RunResult } from '../results/model.js';
 import { createRunDirectory, writeJsonAtomic } from '../results/write.js';
 import { deployBus, type DeployedBus } from '../runner/bus-deploy.js';
 import { redactUrl, runScenario, type RunEvent } from '../runner/run.js';
@@ -52,7 +52,9 @@ export interface LimitStep {
   directory?: string;
 }
 
+/** limit.json, and what `busbench limit --json` prints */
 export interface LimitResult {
+  schemaVersion: typeof LIMIT_SCHEMA_VERSION;
   kind: 'limit';
   busbench: string;
   scenario: string;
@@ -129,6 +131,7 @@ export async function findLimit(scenario: Scenario, options: LimitOptions): Prom
   const steps: LimitStep[] = [];
   let bus: DeployedBus | undefined;
   const result = (end: LimitResult['end']): LimitResult => ({
+    schemaVersion: LIMIT_SCHEMA_VERSION,
     kind: 'limit',
     busbench: BUSBENCH_VERSION,
     scenario: scenario.name,
