@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,8 @@ import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.j
 import { loadCampaign } from '../src/campaign/file.js';
 import { canonicalJson, expandGrid, runId } from '../src/campaign/grid.js';
 import type { DoneRecord } from '../src/campaign/run-campaign.js';
-import { startBusbench } from './helpers/cli.js';
+import { DONE_SCHEMA_VERSION } from '../src/results/model.js';
+import { busbench, startBusbench } from './helpers/cli.js';
 
 describe('campaigns', () => {
   it('expands grid × zip minus exclusions, in order, with ids from the parameters alone', () => {
@@ -63,6 +64,58 @@ describe('campaigns', () => {
       assert.match(await problems('scenario: nope.yaml\n'), /scenario: no scenario file at .*nope\.yaml \(the path is relative to the campaign file\)/);
       assert.match(await problems('scenario: base.yaml\ngrid: {clients: [1]}\n'), /"clients" is not a scenario field: write it dotted/);
       assert.match(await problems('scenario: base.yaml\nbudjet: 1h\n'), /unknown field "budjet"/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('resumes done.json from before it had a version as version 1, and refuses one of a version it does not know', { timeout: 60_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'busbench-campaign-versions-'));
+    try {
+      // Every run is finished already, so nothing connects to the bus.
+      await writeFile(join(dir, 'base.yaml'), 'bus: {kind: rabbitmq, url: "rabbit://guest:guest@127.0.0.1:1/"}\nagents: {servers: 1, clients: 1}\n');
+      await writeFile(join(dir, 'two.yaml'), 'name: two\nscenario: base.yaml\ngrid: {agents.clients: [1, 2]}\n');
+      const campaign = await loadCampaign(join(dir, 'two.yaml'));
+      const runsDir = join(dir, 'results', 'two', 'runs');
+      const doneFile = (id: string): string => join(runsDir, id, 'done.json');
+      // done.json as busbench wrote it before it carried schemaVersion.
+      const older = campaign.runs.map((run) => ({
+        id: run.id,
+        index: run.index,
+        parameters: run.parameters,
+        results: `runs/${run.id}/base-20260101-000000`,
+        startedAt: '2026-01-01T00:00:00.000Z',
+        finishedAt: '2026-01-01T00:00:03.000Z',
+        durationMs: 3000,
+        summary: [{ role: 'client', pattern: 'call-anycast', throughputPerSec: 100, p50Us: 500, p99Us: 900, timeouts: 0, errors: 0 }],
+      }));
+      for (const record of older) {
+        await mkdir(join(runsDir, record.id), { recursive: true });
+        await writeFile(doneFile(record.id), JSON.stringify(record, null, 2));
+      }
+      const resumed = await busbench(['campaign', 'two.yaml', '--no-progress'], dir);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.match(resumed.stdout, /2\/2 runs finished \(0 now, 2 before\), 0 failed/);
+      const index = JSON.parse(await readFile(join(dir, 'results', 'two', 'runs.json'), 'utf8')) as { runs: DoneRecord[] };
+      assert.deepEqual(index.runs, older.map((record) => ({ schemaVersion: DONE_SCHEMA_VERSION, ...record })));
+      for (const record of older) assert.equal(await readFile(doneFile(record.id), 'utf8'), JSON.stringify(record, null, 2), 'an older done.json is read, not rewritten');
+
+      // A newer busbench's record: refused, naming the file and what to do, before anything is rewritten.
+      const first = older[0]!;
+      await writeFile(doneFile(first.id), JSON.stringify({ schemaVersion: DONE_SCHEMA_VERSION + 1, ...first }));
+      const before = await readFile(join(dir, 'results', 'two', 'runs.json'), 'utf8');
+      const newer = await busbench(['campaign', 'two.yaml', '--no-progress'], dir);
+      assert.equal(newer.code, 2, newer.stderr);
+      assert.match(
+        newer.stderr,
+        new RegExp(`results/two/runs/${first.id}/done\\.json: schemaVersion ${DONE_SCHEMA_VERSION + 1} is newer than this busbench \\(.*\\) reads done\\.json version ${DONE_SCHEMA_VERSION}: resume this campaign with the busbench that wrote it, or move results/two away`),
+      );
+      assert.equal(await readFile(join(dir, 'results', 'two', 'runs.json'), 'utf8'), before);
+      // Something that is no version at all.
+      await writeFile(doneFile(first.id), JSON.stringify({ ...first, schemaVersion: '1' }));
+      const unknown = await busbench(['campaign', 'two.yaml', '--no-progress'], dir);
+      assert.equal(unknown.code, 2, unknown.stderr);
+      assert.match(unknown.stderr, /done\.json: schemaVersion "1" is not a done\.json version .*: delete that file to have its run redone/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -8,14 +8,17 @@
  */
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { RunResult } from '../results/model.js';
+import { UsageError } from '../errors.js';
+import { CAMPAIGN_INDEX_SCHEMA_VERSION, DONE_SCHEMA_VERSION, type RunResult } from '../results/model.js';
 import { writeJsonAtomic } from '../results/write.js';
 import { runScenario } from '../runner/run.js';
 import { BUSBENCH_VERSION } from '../version.js';
 import type { Campaign, CampaignRun } from './file.js';
 import type { Parameters } from './grid.js';
 
+/** runs/<id>/done.json: written once the run's results are, it is what makes the run finished */
 export interface DoneRecord {
+  schemaVersion: typeof DONE_SCHEMA_VERSION;
   id: string;
   index: number;
   parameters: Parameters;
@@ -26,6 +29,17 @@ export interface DoneRecord {
   durationMs: number;
   /** the figures a sweep is usually read for: per client group, throughput and latency */
   summary: { role: string; pattern: string; throughputPerSec: number; p50Us?: number; p99Us?: number; timeouts: number; errors: number }[];
+}
+
+/** runs.json: every finished run, in campaign order, rewritten at the end of each invocation */
+export interface CampaignIndex {
+  schemaVersion: typeof CAMPAIGN_INDEX_SCHEMA_VERSION;
+  name: string;
+  /** runs in the campaign */
+  total: number;
+  /** runs finished so far, this invocation or before */
+  finished: number;
+  runs: DoneRecord[];
 }
 
 export type CampaignEvent =
@@ -54,12 +68,31 @@ export interface CampaignOutcome {
   leftForBudget: number;
 }
 
-async function readDone(path: string): Promise<DoneRecord | undefined> {
+/**
+ * A run's done.json, or undefined when there is none or it does not parse
+ * (the run is then redone). A record without a version was written by a
+ * busbench from before done.json had one, and is version 1; a version this
+ * busbench does not know stops the campaign rather than redo or misread runs.
+ */
+async function readDone(path: string, campaignDirectory: string): Promise<DoneRecord | undefined> {
+  let record: Partial<DoneRecord> | null;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as DoneRecord;
+    record = JSON.parse(await readFile(path, 'utf8')) as Partial<DoneRecord> | null;
   } catch {
     return undefined;
   }
+  if (!record) return undefined;
+  const { schemaVersion, ...rest } = record;
+  if (schemaVersion !== undefined && schemaVersion !== DONE_SCHEMA_VERSION) {
+    const found: unknown = schemaVersion;
+    const reads = `this busbench (${BUSBENCH_VERSION}) reads done.json version ${DONE_SCHEMA_VERSION}`;
+    throw new UsageError(
+      typeof found === 'number' && Number.isInteger(found) && found > DONE_SCHEMA_VERSION
+        ? `${path}: schemaVersion ${found} is newer than ${reads}: resume this campaign with the busbench that wrote it, or move ${campaignDirectory} away to start the campaign afresh`
+        : `${path}: schemaVersion ${JSON.stringify(found)} is not a done.json version (${reads}): delete that file to have its run redone`,
+    );
+  }
+  return { schemaVersion: DONE_SCHEMA_VERSION, ...rest } as DoneRecord;
 }
 
 function summarize(result: RunResult): DoneRecord['summary'] {
@@ -79,6 +112,12 @@ export async function runCampaign(campaign: Campaign, options: CampaignOptions):
   const emit = options.onEvent ?? (() => undefined);
   const directory = join(options.resultsRoot, campaign.name);
   const runsDir = join(directory, 'runs');
+  // What earlier invocations finished, read first: a directory this busbench cannot read is refused before anything in it is rewritten.
+  const done = new Map<string, DoneRecord>();
+  for (const run of campaign.runs) {
+    const record = await readDone(join(runsDir, run.id, 'done.json'), directory);
+    if (record) done.set(run.id, record);
+  }
   await mkdir(runsDir, { recursive: true });
   await writeJsonAtomic(join(directory, 'campaign.json'), {
     busbench: BUSBENCH_VERSION,
@@ -87,12 +126,6 @@ export async function runCampaign(campaign: Campaign, options: CampaignOptions):
     scenario: campaign.scenarioFile,
     runs: campaign.runs.map(({ id, index, parameters }) => ({ id, index, parameters })),
   });
-
-  const done = new Map<string, DoneRecord>();
-  for (const run of campaign.runs) {
-    const record = await readDone(join(runsDir, run.id, 'done.json'));
-    if (record) done.set(run.id, record);
-  }
   emit({ type: 'plan', total: campaign.runs.length, done: done.size, directory });
   const budgetMs = options.budgetMs ?? campaign.budgetMs;
   const began = performance.now();
@@ -120,6 +153,7 @@ export async function runCampaign(campaign: Campaign, options: CampaignOptions):
     try {
       const result = await runScenario(run.scenario, { resultsRoot: runDir });
       const record: DoneRecord = {
+        schemaVersion: DONE_SCHEMA_VERSION,
         id: run.id,
         index: run.index,
         parameters: run.parameters,
@@ -143,9 +177,10 @@ export async function runCampaign(campaign: Campaign, options: CampaignOptions):
   // One file with every finished run in campaign order, for whoever reads the sweep.
   const finished: DoneRecord[] = [];
   for (const run of campaign.runs) {
-    const record = await readDone(join(runsDir, run.id, 'done.json'));
+    const record = await readDone(join(runsDir, run.id, 'done.json'), directory);
     if (record) finished.push(record);
   }
-  await writeJsonAtomic(join(directory, 'runs.json'), { name: campaign.name, total: campaign.runs.length, finished: finished.length, runs: finished });
+  const index: CampaignIndex = { schemaVersion: CAMPAIGN_INDEX_SCHEMA_VERSION, name: campaign.name, total: campaign.runs.length, finished: finished.length, runs: finished };
+  await writeJsonAtomic(join(directory, 'runs.json'), index);
   return outcome;
 }

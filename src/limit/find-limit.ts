@@ -8,7 +8,7 @@
  * the figures would be busbench's, not the bus's.
  */
 import { join } from 'node:path';
-import type { RunResult } from '../results/model.js';
+import { LIMIT_SCHEMA_VERSION, type RunResult } from '../results/model.js';
 import { createRunDirectory, writeJsonAtomic } from '../results/write.js';
 import { deploy, type Deployment } from '../../deploy/deploy.js';
 import { runScenario, type RunEvent } from '../runner/run.js';
@@ -53,7 +53,9 @@ export interface LimitStep {
   directory?: string;
 }
 
+/** limit.json, and what `busbench limit --json` prints */
 export interface LimitResult {
+  schemaVersion: typeof LIMIT_SCHEMA_VERSION;
   kind: 'limit';
   busbench: string;
   scenario: string;
@@ -130,6 +132,7 @@ export async function findLimit(scenario: Scenario, options: LimitOptions): Prom
   const steps: LimitStep[] = [];
   let deployment: Deployment | undefined;
   const result = (end: LimitResult['end']): LimitResult => ({
+    schemaVersion: LIMIT_SCHEMA_VERSION,
     kind: 'limit',
     busbench: BUSBENCH_VERSION,
     scenario: scenario.name,

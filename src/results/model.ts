@@ -1,6 +1,9 @@
 /**
  * The results model every run writes and every later reader (report,
  * compare, merge) reads. Bump RESULT_SCHEMA_VERSION on any incompatible change.
+ * Each file busbench writes carries the version of its format; the formats
+ * are published as JSON schemas generated from these types (schemas/,
+ * `npm run schemas`).
  */
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { Counters, LegName, PatternName, Role } from '../metrics/stats.js';
@@ -16,6 +19,12 @@ import type { RunOutcome } from './outcome.js';
 
 /** 3: delivery counts per message and per delivery, undelivered at stop, unsent, drain phase, connection losses, outcome */
 export const RESULT_SCHEMA_VERSION = 3;
+/** limit.json (LimitResult in limit/find-limit.ts). 1: the first versioned format */
+export const LIMIT_SCHEMA_VERSION = 1;
+/** a campaign's runs.json (CampaignIndex in campaign/run-campaign.ts). 1: the first versioned format */
+export const CAMPAIGN_INDEX_SCHEMA_VERSION = 1;
+/** a campaign run's runs/<id>/done.json (DoneRecord in campaign/run-campaign.ts). 1: the first versioned format; records without a version, from older busbench, are version 1 */
+export const DONE_SCHEMA_VERSION = 1;
 
 export interface GroupResult {
   role: Role;
@@ -68,7 +77,7 @@ export interface ConnectionLoss {
 }
 
 export interface RunResult {
-  schemaVersion: number;
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
   id: string;
   scenario: Scenario;
   provenance: Provenance;
