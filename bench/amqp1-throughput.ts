@@ -30,7 +30,7 @@ import { availableParallelism } from 'node:os';
 import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { startLocalMesh, type LocalMesh } from '../src/buses/amqp1/router/local.js';
 import { installSignalHandlers } from '../src/cleanup.js';
-import type { RunResult } from '../src/results/model.js';
+import type { RunResult } from '../src/index.js';
 import { busbenchLoop, figures, PAYLOAD, SERVERS, WARMUP_MS } from './common.js';
 import type { LoopResult } from './raw-rpc-loop.js';
 import { rawRheaLoop } from './raw-rhea-loop.js';

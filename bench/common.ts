@@ -1,8 +1,8 @@
 /** What the benchmarks share: the busbench side of a comparison, and medians. */
 import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { installSignalHandlers } from '../src/cleanup.js';
-import { runScenario } from '../src/runner/run.js';
-import { resolveScenario } from '../src/scenario/load.js';
+import { runScenario } from '../src/index.js';
+import { resolveScenario } from '../src/index.js';
 import type { LoopResult } from './raw-rpc-loop.js';
 
 export const SERVERS = 4;

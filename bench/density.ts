@@ -17,7 +17,7 @@ import { installSignalHandlers } from '../src/cleanup.js';
 import { ensureFileLimit } from '../src/runner/fd-limit.js';
 import { planWorkers } from '../src/runner/plan.js';
 import { AgentWorkerPool } from '../src/runner/worker-pool.js';
-import { resolveScenario } from '../src/scenario/load.js';
+import { resolveScenario } from '../src/index.js';
 
 const { values } = parseArgs({
   options: {

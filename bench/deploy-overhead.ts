@@ -25,8 +25,8 @@ import { findRabbitServer } from '../src/buses/rabbitmq/node.js';
 import { freePort } from '../src/util/process.js';
 import { findRouter } from '../src/buses/amqp1/router/local.js';
 import { installSignalHandlers } from '../src/cleanup.js';
-import { deploy } from '../deploy/deploy.js';
-import { resolveScenario } from '../src/scenario/load.js';
+import { deploy } from '../src/index.js';
+import { resolveScenario } from '../src/index.js';
 import { median } from './common.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
-import { loadCampaign } from '../src/campaign/file.js';
+import { loadCampaign } from '../src/index.js';
 import { canonicalJson, expandGrid, runId } from '../src/campaign/grid.js';
-import type { DoneRecord } from '../src/campaign/run-campaign.js';
-import { DONE_SCHEMA_VERSION } from '../src/results/model.js';
+import type { DoneRecord } from '../src/index.js';
+import { DONE_SCHEMA_VERSION } from '../src/index.js';
 import { busbench, startBusbench } from './helpers/cli.js';
 
 describe('campaigns', () => {

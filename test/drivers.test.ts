@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
-import { RemoteError, RpcTimeoutError, type BusConnection, type BusDriver, type Delivery, type IncomingNotification } from '../src/buses/driver.js';
-import { createDriver } from '../src/buses/registry.js';
+import { RemoteError, RpcTimeoutError, type BusConnection, type BusDriver, type Delivery, type IncomingNotification } from '../src/index.js';
+import { createDriver } from '../src/index.js';
 import { toAmqpUrl } from '../src/buses/rabbitmq/driver.js';
 import { parseAmqp1Url } from '../src/buses/amqp1/driver.js';
 import { findRouter, ROUTER_MISSING_HELP, startLocalMesh } from '../src/buses/amqp1/router/local.js';

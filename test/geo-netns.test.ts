@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
-import { runScenario } from '../src/runner/run.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { runScenario } from '../src/index.js';
+import { parseScenario } from '../src/index.js';
 import { group } from './helpers/results.js';
 
 const run = promisify(execFile);

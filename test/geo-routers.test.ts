@@ -13,8 +13,8 @@ import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { siteMeshEdges } from '../src/buses/amqp1/router/sites.js';
 import { findRouter, ROUTER_MISSING_HELP } from '../src/buses/amqp1/router/local.js';
-import { runScenario } from '../src/runner/run.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { runScenario } from '../src/index.js';
+import { parseScenario } from '../src/index.js';
 import { group } from './helpers/results.js';
 import { suite } from './helpers/suite.js';
 

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { LimitResult } from '../src/limit/find-limit.js';
-import { parseObjective } from '../src/limit/objective.js';
+import type { LimitResult } from '../src/index.js';
+import { parseObjective } from '../src/index.js';
 import { RateSearch, roundRate, type SearchSettings } from '../src/limit/search.js';
 import { busbench } from './helpers/cli.js';
 

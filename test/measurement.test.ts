@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
-import type { RunResult } from '../src/results/model.js';
+import type { RunResult } from '../src/index.js';
 import { group, runOn } from './helpers/results.js';
 
 describe('measurement under injected faults', { timeout: 300_000 }, () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assignByWeight, planWorkers, shareOf } from '../src/runner/plan.js';
-import { resolveScenario } from '../src/scenario/load.js';
+import { resolveScenario } from '../src/index.js';
 
 const driver = { kind: 'rabbitmq' as const, url: 'rabbit://guest:guest@127.0.0.1:5672/', exchange: 'openstack' };
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import amqplib from 'amqplib';
 import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
-import { runScenario } from '../src/runner/run.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { runScenario } from '../src/index.js';
+import { parseScenario } from '../src/index.js';
 import { group } from './helpers/results.js';
 
 describe('quorum queues', { timeout: 90_000 }, () => {

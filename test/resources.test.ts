@@ -10,8 +10,8 @@ import { countEstablished, establishedInodes, EstablishedSockets, parseTcpTable,
 import { fetchRabbitFigures, rabbitFigures } from '../src/buses/rabbitmq/management.js';
 import { READER_HOST_ENTRY, startReaderHost, startResourceSampler, summarizeResources, type WatchedProcess } from '../src/metrics/resources.js';
 import { startLocalRabbit } from '../src/buses/rabbitmq/node.js';
-import { runScenario } from '../src/runner/run.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { runScenario } from '../src/index.js';
+import { parseScenario } from '../src/index.js';
 import { summaryText } from '../src/report/summary.js';
 
 const MiB = 1024 * 1024;

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { startLocalRabbit, type LocalRabbit } from '../deploy/rabbitmq-local.js';
-import { CAMPAIGN_INDEX_SCHEMA_VERSION, DONE_SCHEMA_VERSION, LIMIT_SCHEMA_VERSION, RESULT_SCHEMA_VERSION } from '../src/results/model.js';
+import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
+import { CAMPAIGN_INDEX_SCHEMA_VERSION, DONE_SCHEMA_VERSION, LIMIT_SCHEMA_VERSION, RESULT_SCHEMA_VERSION } from '../src/index.js';
 import { generateSchemas, PUBLISHED_SCHEMAS, ROOT } from '../scripts/schemas.js';
 import { startBusbench, type Outcome } from './helpers/cli.js';
 

@@ -10,7 +10,7 @@ import { it } from 'node:test';
 import { routerStatistics } from '../src/buses/amqp1/router/management.js';
 import { MESH_SHAPES } from '../src/buses/amqp1/router/mesh.js';
 import { findRouter, ROUTER_MISSING_HELP, startLocalMesh } from '../src/buses/amqp1/router/local.js';
-import { createDriver } from '../src/buses/registry.js';
+import { createDriver } from '../src/index.js';
 import { suite } from './helpers/suite.js';
 
 const router = findRouter();

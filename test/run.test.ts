@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { decodeHistogram } from '../src/metrics/histogram.js';
-import type { RunResult } from '../src/results/model.js';
+import type { RunResult } from '../src/index.js';
 import { group } from './helpers/results.js';
-import { runScenario } from '../src/runner/run.js';
-import { resolveScenario } from '../src/scenario/load.js';
+import { runScenario } from '../src/index.js';
+import { resolveScenario } from '../src/index.js';
 
 describe('runScenario', { timeout: 300_000 }, () => {
   let resultsRoot: string;

@@ -12,9 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import type { GeneratorLoad } from '../agents/control.js';
 import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { GeneratorMonitor, judgeGenerator } from '../src/metrics/generator-verdict.js';
-import type { RunResult } from '../src/results/model.js';
+import type { RunResult } from '../src/index.js';
 import { runOn } from './helpers/results.js';
-import { resolveScenario } from '../src/scenario/load.js';
+import { resolveScenario } from '../src/index.js';
 
 const spin = (ms: number): void => {
   const until = performance.now() + ms;

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { formatDuration, parseDuration } from '../src/scenario/duration.js';
-import { loadScenario, parseScenario, resolveScenario, ScenarioError } from '../src/scenario/load.js';
+import { loadScenario, parseScenario, resolveScenario, ScenarioError } from '../src/index.js';
 
 const SCENARIOS = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 

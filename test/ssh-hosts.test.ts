@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { checkSiteHosts, checkTopologyHosts, InventoryError, parseInventory, type Inventory } from '../deploy/providers/inventory.js';
 import { connectSshHosts, RemoteCommandError, type SshHosts } from '../deploy/providers/ssh-hosts.js';
-import type { HostProcess } from '../src/buses/host.js';
-import type { Topology } from '../src/scenario/topology.js';
+import type { HostProcess } from '../src/index.js';
+import type { Topology } from '../src/index.js';
 import { sshdAbsent, startSshd, type TestSshd } from './helpers/sshd.js';
 import { suite } from './helpers/suite.js';
 

@@ -1,7 +1,7 @@
 /** The topology section of a scenario: sites, links, bus sites, placement, dropouts, partitions, and their errors. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseScenario, ScenarioError } from '../src/scenario/load.js';
+import { parseScenario, ScenarioError } from '../src/index.js';
 import { busSiteFor } from '../src/scenario/topology.js';
 
 function problemsOf(text: string): string[] {

@@ -224,6 +224,8 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
     checkNode(facts, ssh.hosts);
     await Promise.all(ssh.hosts.map(async (h) => nodeOf.set(h.name, (await ssh.run(h.name, ['sh', '-c', 'command -v node'])).trim())));
     await installBusbench(ssh, await localBuild());
+    // Bus nodes keep their files under busbench_dir/tmp (see busNodeArgv): it must be there before one starts.
+    await Promise.all(ssh.hosts.map((h) => ssh.run(h.name, ['mkdir', '-p', posix.join(h.busbenchDir, 'tmp')])));
   } catch (error) {
     await ssh.close();
     throw error;

@@ -1,8 +1,8 @@
 /** Reading run results in tests. */
 import assert from 'node:assert/strict';
-import type { GroupResult, RunResult } from '../../src/results/model.js';
-import { runScenario } from '../../src/runner/run.js';
-import { resolveScenario } from '../../src/scenario/load.js';
+import type { GroupResult, RunResult } from '../../src/index.js';
+import { runScenario } from '../../src/index.js';
+import { resolveScenario } from '../../src/index.js';
 
 /** Runs a scenario given in the file format (name and bus filled in) against the broker at `url`, writing no results. */
 export function runOn(url: string, name: string, rest: Record<string, unknown>): Promise<RunResult> {

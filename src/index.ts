@@ -1,0 +1,45 @@
+/**
+ * busbench as a library: what the CLI uses, and what tests, notebooks and
+ * the operational OpenStack benchmark may rely on. Anything not exported
+ * here is internal and may change without notice; what is exported changes
+ * only with the package's version. Result files follow the JSON schemas in
+ * schemas/, generated from the result types below.
+ */
+
+// Scenarios: load a file (YAML, every problem reported at once), or resolve one made in code.
+export { loadScenario, parseScenario, resolveScenario, ScenarioError, formatProblem } from './scenario/load.js';
+export type { FieldOverride, ResolveOptions, ScenarioProblem } from './scenario/load.js';
+export type { Scenario, BusConfig, BusKind, LoadConfig, PayloadSizes, RouterDeployment } from './scenario/types.js';
+export type { Topology } from './scenario/topology.js';
+
+// Running: one run, a limit search, a campaign.
+export { runScenario, explainConnectError } from './runner/run.js';
+export type { RunEvent, RunOptions } from './runner/run.js';
+export { findLimit } from './limit/find-limit.js';
+export type { LimitEvent, LimitOptions, LimitResult, LimitStep } from './limit/find-limit.js';
+export { parseObjective } from './limit/objective.js';
+export type { Objective, Verdict } from './limit/objective.js';
+export { loadCampaign, CampaignError } from './campaign/file.js';
+export type { Campaign, CampaignRun } from './campaign/file.js';
+export { runCampaign } from './campaign/run-campaign.js';
+export type { CampaignEvent, CampaignIndex, CampaignOptions, CampaignOutcome, DoneRecord } from './campaign/run-campaign.js';
+
+// Deploying: hosts from a provider, the network between sites, the bus on the hosts.
+export { deploy } from '../deploy/deploy.js';
+export type { Deployment, DeployOptions } from '../deploy/deploy.js';
+export type { AppliedNetwork, ProvidedHost, Provider } from '../deploy/providers/provider.js';
+
+// Buses: the registry of kinds, their drivers (oslo.messaging's wire), their deployed nodes.
+export { BUS_KINDS, BUS_PLUGINS, busPlugin, createDriver } from './buses/registry.js';
+export type { BusNode, BusPlacement, BusPlugin, DeployedBus, DriverConfig } from './buses/plugin.js';
+export type { BusHost, HostProcess, HostSpawner } from './buses/host.js';
+export type { BusConnection, BusDriver, BusInfo, ConnectOptions, Delivery, IncomingNotification, IncomingRequest, QueueBacklog, RpcContext, RpcTarget, Subscription } from './buses/driver.js';
+export { BusError, NotSentError, RemoteError, RpcTimeoutError } from './buses/driver.js';
+
+// Results: the format of result.json and friends, and its versions.
+export { CAMPAIGN_INDEX_SCHEMA_VERSION, DONE_SCHEMA_VERSION, LIMIT_SCHEMA_VERSION, RESULT_SCHEMA_VERSION } from './results/model.js';
+export type { ConnectionLoss, GroupResult, RunResult, TimeSeriesPoint } from './results/model.js';
+
+// Errors and exit codes, as the CLI maps them.
+export { BusUnavailableError, EXIT, EXIT_CODE_TABLE, InterruptedError, UsageError } from './errors.js';
+export { BUSBENCH_VERSION } from './version.js';
