@@ -52,7 +52,7 @@ const { values } = parseArgs({
 });
 const measureMs = Number(values.seconds) * 1000;
 const rounds = Number(values.rounds);
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../src/entries/cli.js', import.meta.url));
 
 async function cliRun(kind: 'rabbitmq' | 'amqp1', url: string, clients: number): Promise<RunResult> {
   const { stdout } = await promisify(execFile)(

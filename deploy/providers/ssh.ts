@@ -2,7 +2,7 @@
  * The ssh provider: every host is a real machine from the inventory,
  * reached over ssh. busbench runs there as a copy of this very build,
  * shipped into busbench_dir when the copy there is missing or different;
- * agent hosts and bus node hosts (`busbench bus node`) run there as
+ * agent hosts and bus node hosts (src/entries/bus-node.ts) run there as
  * processes over ssh exec channels; network constraints are the netns
  * provider's plan, put on each host's real interface with tc and nft.
  */
@@ -19,6 +19,7 @@ import { measureLinks } from '../../src/network/measure.js';
 import { buildNetworkPlan, type KernelCapabilities, type LinkConstraint, type NetworkHost, type NetworkPlan } from '../../src/network/plan.js';
 import type { Topology } from '../../src/scenario/topology.js';
 import { loadInventory } from './inventory.js';
+import { installedEntry } from '../../src/util/entries.js';
 import type { AppliedNetwork, ProvidedHost, Provider } from './provider.js';
 import { connectSshHosts, type HostFacts, type SshHost, type SshHosts } from './ssh-hosts.js';
 
@@ -232,15 +233,13 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
   }
 
   const run: HostExecutor = async (host, argv) => void (await ssh.run(host, argv));
-  const agentHostOf = (host: SshHost): string[] => [nodeOf.get(host.name)!, posix.join(host.busbenchDir, 'dist', 'agents', 'host.js')];
+  const agentHostOf = (host: SshHost): string[] => [nodeOf.get(host.name)!, installedEntry(host.busbenchDir, 'agentHost')];
   const busNodeArgv = (host: SshHost): string[] => [
     'env',
     // The broker's files go under busbench_dir rather than the host's /tmp: everything busbench leaves on the host is in one place.
     `TMPDIR=${posix.join(host.busbenchDir, 'tmp')}`,
     nodeOf.get(host.name)!,
-    posix.join(host.busbenchDir, 'dist', 'src', 'cli.js'),
-    'bus',
-    'node',
+    installedEntry(host.busbenchDir, 'busNode'),
   ];
   const hosts: ProvidedHost[] = ssh.hosts.map((host) => ({
     name: host.name,
@@ -265,7 +264,7 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
     // Its pids are the host's: after destroy() they can be read nowhere, and this machine's /proc would answer for other processes.
     if (destroyed) throw new Error(`${name}: the ssh hosts are gone`);
     let reader = readers.get(name);
-    if (!reader) readers.set(name, (reader = startReaderHost(host.spawn, [nodeOf.get(name)!, posix.join(host.busbenchDir, 'dist', 'src', 'metrics', 'reader-host.js')])));
+    if (!reader) readers.set(name, (reader = startReaderHost(host.spawn, [nodeOf.get(name)!, installedEntry(host.busbenchDir, 'readerHost')])));
     return reader;
   };
   const firstHostOf = (site: string): SshHost => {

@@ -9,11 +9,11 @@
  * state file's records. Nothing is written but the state file and the
  * keeper's log.
  */
+import { localEntry } from '../util/entries.js';
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { reapOrphanedBrokers } from '../buses/rabbitmq/node.js';
 import { processAlive } from '../util/process.js';
 import { installSignalHandlers } from '../cleanup.js';
@@ -40,7 +40,7 @@ export interface BusState {
   log: string;
 }
 
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+const CLI = localEntry('cli');
 const UP_TIMEOUT_MS = 300_000;
 const DOWN_TIMEOUT_MS = 60_000;
 

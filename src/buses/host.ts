@@ -32,7 +32,7 @@ export interface BusHost {
   run(argv: string[]): Promise<string>;
   /** this machine (its processes are this process's children), inside this network namespace if any */
   thisMachine?: { netns?: string };
-  /** elsewhere: the argv that starts `busbench bus node` there (node and the entry, as installed on that host) */
+  /** elsewhere: the argv that starts bus node entry there (node and src/entries/bus-node.js, as installed on that host) */
   busNodeArgv?: string[];
   /** how busbench reaches it, for descriptions ("over ssh"); absent on this machine */
   reachedBy?: string;

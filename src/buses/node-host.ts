@@ -1,18 +1,17 @@
 /**
- * A bus node host: the process the ssh provider starts on a bus site's
- * first host (`busbench bus node`). It runs one RabbitMQ node there, says
- * on one stdout line where it is (or why it could not start), and stops it
- * when its stdin closes (busbench done, or the ssh connection gone) or on a
- * signal. The broker is this host's process, so only something on this host
- * can stop it and clean up after it.
+ * A bus node host: the process (src/entries/bus-node.ts) the RabbitMQ
+ * plugin starts on a bus site's host when busbench reaches that host only
+ * through processes (ssh). It runs one RabbitMQ node there, says where it
+ * is (or why it could not start), carries out lifecycle commands, and stops
+ * the node when its stdin closes (busbench done, or the ssh connection
+ * gone) or on a signal. The broker is this host's process, so only
+ * something on this host can stop it and clean up after it.
  */
-import { createInterface } from 'node:readline';
+import { readFrames, writeFrame } from '../util/frames.js';
 import { installSignalHandlers, runCleanups } from '../cleanup.js';
 import { freePort } from '../util/process.js';
 import { startLocalRabbit } from './rabbitmq/node.js';
 
-/** a kind of the registry whose nodes are RabbitMQ (rabbitmq, and amqp1 without routers) */
-export type BusNodeKind = string;
 
 export interface BusNodeCluster {
   /** long node name, rabbit@<address> */
@@ -25,7 +24,6 @@ export interface BusNodeCluster {
 }
 
 export interface BusNodeOptions {
-  kind: BusNodeKind;
   address: string;
   cluster?: BusNodeCluster;
   plugins: string[];
@@ -35,17 +33,12 @@ export type BusNodeReport =
   | { ready: true; transportUrl: string; amqp1Url: string; nodeName: string; pid: number | undefined; epmdPort: number; version: string }
   | { ready: false; error: string };
 
-/** A lifecycle command, one JSON line on the node host's stdin; each is answered by one BusNodeReply line. */
+/** A lifecycle command, a frame on the node host's stdin; each is answered by one BusNodeReply frame. */
 export interface BusNodeCommand {
   op: 'kill' | 'pause' | 'resume' | 'restart';
 }
 
 export type BusNodeReply = { op: string; ok: true } | { op: string; ok: false; error: string };
-
-/** The AMQP 1.0 plugin is what makes a RabbitMQ node an amqp1 bus: added when the caller left it out. */
-export function busNodePlugins(kind: BusNodeKind, plugins: string[]): string[] {
-  return kind === 'amqp1' && !plugins.includes('rabbitmq_amqp1_0') ? ['rabbitmq_amqp1_0', ...plugins] : plugins;
-}
 
 /** The --cluster-json flag, checked field by field so a bad one says what is wrong rather than failing inside the broker. */
 export function parseClusterJson(text: string): BusNodeCluster {
@@ -67,58 +60,58 @@ export function parseClusterJson(text: string): BusNodeCluster {
 }
 
 /**
- * Starts the node, reports it, and resolves once it has been stopped.
- * Failing to start is reported on stdout too, so the caller reads one
- * line either way.
+ * Starts the node, reports it, carries out lifecycle commands, and resolves
+ * once it has been stopped. Everything on stdin and stdout is a frame
+ * (util/frames.ts): first a BusNodeReport (ready, or why not), then one
+ * BusNodeReply per BusNodeCommand, in order.
  */
 export async function runBusNode(options: BusNodeOptions): Promise<void> {
   // A SIGTERM (the provider's kill, or a lost session) must still stop the broker: it runs in a process group of its own, out of reach of a group kill.
   installSignalHandlers();
-  const report = (line: BusNodeReport): void => void process.stdout.write(`${JSON.stringify(line)}\n`);
+  const send = (message: BusNodeReport | BusNodeReply): void => void writeFrame(process.stdout, message);
   // Listening from the start: stdin closing while the broker boots must not go unnoticed.
   const stdinClosed = new Promise<void>((resolve) => {
     process.stdin.once('end', resolve);
     process.stdin.once('close', resolve);
     process.stdin.once('error', () => resolve());
   });
-  const commands: string[] = [];
+  const commands: unknown[] = [];
   let onCommand: (() => void) | undefined;
-  createInterface({ input: process.stdin }).on('line', (line) => {
-    commands.push(line);
-    onCommand?.();
-  });
+  readFrames(
+    process.stdin,
+    (value) => {
+      commands.push(value);
+      onCommand?.();
+    },
+    (error) => process.stderr.write(`bus node: ${error.message}\n`),
+  );
   let broker: Awaited<ReturnType<typeof startLocalRabbit>>;
   try {
     const cluster = options.cluster ? { ...options.cluster, epmdPort: options.cluster.epmdPort ?? (await freePort()) } : undefined;
-    broker = await startLocalRabbit({ address: options.address, plugins: busNodePlugins(options.kind, options.plugins), ...(cluster ? { cluster } : {}) });
+    broker = await startLocalRabbit({ address: options.address, plugins: options.plugins, ...(cluster ? { cluster } : {}) });
   } catch (error) {
-    report({ ready: false, error: (error as Error).message });
+    send({ ready: false, error: (error as Error).message });
     process.exitCode = 1;
     await runCleanups();
     return;
   }
-  report({ ready: true, transportUrl: broker.transportUrl, amqp1Url: broker.amqp1Url, nodeName: broker.nodeName, pid: broker.beamPid(), epmdPort: broker.epmdPort, version: broker.version });
+  send({ ready: true, transportUrl: broker.transportUrl, amqp1Url: broker.amqp1Url, nodeName: broker.nodeName, pid: broker.beamPid(), epmdPort: broker.epmdPort, version: broker.version });
   // Commands one at a time, in order, until stdin closes.
-  const serve = async (): Promise<void> => {
-    for (;;) {
-      while (commands.length > 0) {
-        const line = commands.shift()!;
-        let op = '?';
-        try {
-          op = (JSON.parse(line) as BusNodeCommand).op;
-          if (op !== 'kill' && op !== 'pause' && op !== 'resume' && op !== 'restart') throw new Error(`unknown command ${JSON.stringify(line.slice(0, 100))}`);
-          await broker[op]();
-          reply({ op, ok: true });
-        } catch (error) {
-          reply({ op, ok: false, error: (error as Error).message });
-        }
+  for (;;) {
+    while (commands.length > 0) {
+      const command = commands.shift() as Partial<BusNodeCommand> | null;
+      const op = String(command?.op ?? '?');
+      try {
+        if (op !== 'kill' && op !== 'pause' && op !== 'resume' && op !== 'restart') throw new Error(`unknown command ${JSON.stringify(command).slice(0, 100)}`);
+        await broker[op]();
+        send({ op, ok: true });
+      } catch (error) {
+        send({ op, ok: false, error: (error as Error).message });
       }
-      const more = await Promise.race([new Promise<'more'>((resolve) => (onCommand = () => resolve('more'))), stdinClosed.then(() => 'closed' as const)]);
-      if (more === 'closed') return;
     }
-  };
-  const reply = (line: BusNodeReply): void => void process.stdout.write(`${JSON.stringify(line)}\n`);
-  await serve();
+    const next = await Promise.race([new Promise<'more'>((resolve) => (onCommand = () => resolve('more'))), stdinClosed.then(() => 'closed' as const)]);
+    if (next === 'closed') break;
+  }
   await broker.stop();
   process.stdin.pause();
 }

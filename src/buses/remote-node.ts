@@ -1,11 +1,12 @@
 /**
- * The coordinator's side of `busbench bus node` (node-host.ts): a bus node
- * on a host busbench reaches only through processes (ssh). The node host
- * answers on stdout with JSON lines — first whether its node is ready, then
- * one answer per lifecycle command it read on stdin — and stops its node
- * when stdin closes, so a lost coordinator never leaves a broker behind.
+ * The coordinator's side of a bus node host (node-host.ts, entry
+ * src/entries/bus-node.ts): a bus node on a host busbench reaches only
+ * through processes (ssh). The node host answers in frames on stdout —
+ * first whether its node is ready, then one reply per lifecycle command it
+ * read on stdin — and stops its node when stdin closes, so a lost
+ * coordinator never leaves a broker behind.
  */
-import { createInterface } from 'node:readline';
+import { readFrames, writeFrame } from '../util/frames.js';
 import type { BusHost, HostProcess } from './host.js';
 import type { BusNodeCommand, BusNodeReply, BusNodeReport } from './node-host.js';
 
@@ -33,7 +34,7 @@ function delay(ms: number): Promise<'timeout'> {
   return new Promise((resolve) => setTimeout(() => resolve('timeout'), ms).unref());
 }
 
-/** Starts `busbench bus node <flags>` on a host and waits for its ready line. */
+/** Starts the bus node entry with `flags` on a host and waits for its ready report. */
 export async function startRemoteBusNode(host: BusHost, flags: string[], site: string): Promise<RemoteBusNode> {
   if (!host.busNodeArgv) throw new Error(`host ${host.name} cannot start a bus node: its provider gives no \`busbench bus node\` there`);
   const child = host.spawn([...host.busNodeArgv, ...flags]);
@@ -53,39 +54,43 @@ export async function startRemoteBusNode(host: BusHost, flags: string[], site: s
       await Promise.race([exited, delay(5000)]);
     })());
   const detail = (): string => (stderr.trim() ? `: ${stderr.trim()}` : '');
-  const lines: string[] = [];
-  const waiting: ((line: string) => void)[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    const next = waiting.shift();
-    if (next) next(line);
-    else lines.push(line);
-  });
+  const frames: unknown[] = [];
+  const waiting: ((frame: unknown) => void)[] = [];
+  let corrupt: Error | undefined;
+  readFrames(
+    child.stdout!,
+    (frame) => {
+      const next = waiting.shift();
+      if (next) next(frame);
+      else frames.push(frame);
+    },
+    (error) => void (corrupt = new Error(`the bus node host on ${host.name} printed something else than frames (${error.message})${detail()}`)),
+  );
   const exitedEarly = exited.then(() => {
     throw new Error(`the bus node host on ${host.name} exited${detail()}`);
   });
   exitedEarly.catch(() => undefined);
-  const nextLine = (): Promise<string> => (lines.length > 0 ? Promise.resolve(lines.shift()!) : new Promise((resolve) => waiting.push(resolve)));
+  const nextFrame = (): Promise<unknown> => {
+    if (corrupt) return Promise.reject(corrupt);
+    return frames.length > 0 ? Promise.resolve(frames.shift()) : new Promise((resolve) => waiting.push(resolve));
+  };
   const errored = new Promise<never>((_, reject) => child.once('error', (error) => reject(new Error(`bus node on ${host.name}: ${error.message}`))));
   errored.catch(() => undefined);
   try {
-    const first = await Promise.race([nextLine(), exitedEarly, errored, delay(BUS_NODE_START_TIMEOUT_MS)]);
+    const first = await Promise.race([nextFrame(), exitedEarly, errored, delay(BUS_NODE_START_TIMEOUT_MS)]);
     if (first === 'timeout') throw new Error(`the bus node on ${host.name} was not ready within ${BUS_NODE_START_TIMEOUT_MS / 1000} s${detail()}`);
-    let report: BusNodeReport;
-    try {
-      report = JSON.parse(first) as BusNodeReport;
-    } catch {
-      throw new Error(`the bus node host on ${host.name} printed ${JSON.stringify(first.slice(0, 200))} instead of its ready line${detail()}`);
-    }
+    const report = first as BusNodeReport;
+    if (typeof report !== 'object' || report === null || typeof report.ready !== 'boolean') throw new Error(`the bus node host on ${host.name} sent ${JSON.stringify(first).slice(0, 200)} instead of its ready report${detail()}`);
     if (!report.ready) throw new Error(`the bus node on ${host.name} could not start: ${report.error}`);
-    // Commands are answered in order, one line each: the order is what ties an answer to its command.
+    // Commands are answered in order, one frame each: the order is what ties a reply to its command.
     let queue = Promise.resolve();
     const command = (op: BusNodeCommand['op']): Promise<void> => {
       const done = queue.then(async () => {
         if (stopping) throw new Error(`the bus node on ${host.name} was stopped: it cannot ${op}`);
-        child.stdin!.write(`${JSON.stringify({ op } satisfies BusNodeCommand)}\n`);
-        const answer = await Promise.race([nextLine(), exitedEarly, delay(BUS_NODE_COMMAND_TIMEOUT_MS)]);
+        writeFrame(child.stdin!, { op } satisfies BusNodeCommand);
+        const answer = await Promise.race([nextFrame(), exitedEarly, delay(BUS_NODE_COMMAND_TIMEOUT_MS)]);
         if (answer === 'timeout') throw new Error(`the bus node on ${host.name} did not ${op} within ${BUS_NODE_COMMAND_TIMEOUT_MS / 1000} s`);
-        const reply = JSON.parse(answer) as BusNodeReply;
+        const reply = answer as BusNodeReply;
         if (!reply.ok) throw new Error(`the bus node on ${host.name} could not ${op}: ${reply.error}`);
       });
       queue = done.catch(() => undefined);

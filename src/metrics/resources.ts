@@ -8,9 +8,9 @@
  * Processes that exit and endpoints that fail are recorded as such; nothing
  * of it throws.
  */
+import { localEntry } from '../util/entries.js';
+import { readFrames, writeFrame } from '../util/frames.js';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { HostSpawner } from '../buses/host.js';
 import { EstablishedSockets, readProcess, type ProcessReading } from './process-stats.js';
 import { DEFAULT_MANAGEMENT_TIMEOUT_MS, fetchRabbitFigures, type ManagementEndpoint, type RabbitFigures } from '../buses/rabbitmq/management.js';
@@ -39,7 +39,7 @@ export const localProcessReader: ProcessReader = {
   },
 };
 
-export const READER_HOST_ENTRY = fileURLToPath(new URL('./reader-host.js', import.meta.url));
+export const READER_HOST_ENTRY = localEntry('readerHost');
 
 /** Beyond this a host's reader is taken as stuck: the sampler's tick, and so its stop, must not wait on a lost connection. */
 const READER_ANSWER_TIMEOUT_MS = 15_000;
@@ -57,7 +57,7 @@ export function startReaderHost(spawn: HostSpawner, argv: string[]): ReaderHost 
   child.stderr?.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4096)));
   let failure: Error | undefined;
   // Answers come in the order asked: an answer settles the oldest question, even one that has timed out.
-  const waiting: { settle(line: string): void; fail(error: Error): void }[] = [];
+  const waiting: { settle(answer: unknown): void; fail(error: Error): void }[] = [];
   const failAll = (error: Error): void => {
     failure ??= error;
     for (const question of waiting.splice(0)) question.fail(failure);
@@ -75,7 +75,11 @@ export function startReaderHost(spawn: HostSpawner, argv: string[]): ReaderHost 
   });
   // Writing to a reader that has just died fails with EPIPE: its exit says why, and unhandled the error would end busbench.
   child.stdin?.on('error', (error) => failAll(new Error(`the process reader: ${error.message}`)));
-  createInterface({ input: child.stdout! }).on('line', (line) => waiting.shift()?.settle(line));
+  readFrames(
+    child.stdout!,
+    (answer) => waiting.shift()?.settle(answer),
+    (error) => failAll(new Error(`the process reader: ${error.message}`)),
+  );
 
   let stopping: Promise<void> | undefined;
   return {
@@ -85,11 +89,11 @@ export function startReaderHost(spawn: HostSpawner, argv: string[]): ReaderHost 
         const timer = setTimeout(() => reject(new Error(`the process reader did not answer within ${READER_ANSWER_TIMEOUT_MS / 1000} s`)), READER_ANSWER_TIMEOUT_MS);
         const done = (): void => clearTimeout(timer);
         waiting.push({
-          settle(line) {
+          settle(answer) {
             done();
             try {
-              const answers = JSON.parse(line) as (ProcessReading | { error: string } | null)[];
-              if (!Array.isArray(answers) || answers.length !== pids.length) throw new Error(`${pids.length} pids asked, answered ${line.slice(0, 200)}`);
+              const answers = answer as (ProcessReading | { error: string } | null)[];
+              if (!Array.isArray(answers) || answers.length !== pids.length) throw new Error(`${pids.length} pids asked, answered ${JSON.stringify(answer).slice(0, 200)}`);
               resolve(answers.map((a) => a ?? undefined));
             } catch (error) {
               reject(new Error(`the process reader's answer: ${message(error)}`));
@@ -100,7 +104,7 @@ export function startReaderHost(spawn: HostSpawner, argv: string[]): ReaderHost 
             reject(error);
           },
         });
-        child.stdin?.write(`${JSON.stringify(pids)}\n`);
+        if (child.stdin) writeFrame(child.stdin, pids);
       });
     },
     stop: () =>

@@ -6,11 +6,11 @@
  * pool and the runner treat near and far workers alike.
  */
 import { EventEmitter } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { localEntry } from '../util/entries.js';
 import type { HostSpawner } from '../buses/host.js';
 import type { MainToWorker, WorkerInit } from '../../agents/control.js';
-import { readFrames, writeFrame } from '../../agents/frames.js';
-import type { CoordinatorToHost, HostToCoordinator, RelaySpec } from '../../agents/host.js';
+import { readFrames, writeFrame } from '../util/frames.js';
+import type { CoordinatorToHost, HostToCoordinator, RelaySpec } from '../../agents/host-protocol.js';
 
 /** What the pool needs of a worker, thread or remote. */
 export interface WorkerHandle {
@@ -21,7 +21,7 @@ export interface WorkerHandle {
   terminate(): Promise<unknown>;
 }
 
-export const AGENT_HOST_ENTRY = fileURLToPath(new URL('../../agents/host.js', import.meta.url));
+export const AGENT_HOST_ENTRY = localEntry('agentHost');
 
 export interface AgentHost {
   host: string;

@@ -7,7 +7,7 @@
  * hosts.
  */
 import type { ClientSpec, WorkerInit } from '../../agents/control.js';
-import type { RelaySpec } from '../../agents/host.js';
+import type { RelaySpec } from '../../agents/host-protocol.js';
 import type { DriverConfig } from '../buses/registry.js';
 import type { Role } from '../metrics/stats.js';
 import type { NetworkPlan } from '../network/plan.js';

@@ -2,11 +2,12 @@
  * The main thread's side of the agent workers: starts them, sends control
  * messages over their MessagePorts and gathers one answer from each.
  */
+import { localEntry } from '../util/entries.js';
 import { Worker } from 'node:worker_threads';
 import type { MainToWorker, WorkerInit, WorkerToMain } from '../../agents/control.js';
 import type { WorkerHandle } from './agent-hosts.js';
 
-const WORKER_ENTRY = new URL('../../agents/worker.js', import.meta.url);
+const WORKER_ENTRY = localEntry('agentWorker');
 
 type Listener = (message: WorkerToMain, workerIndex: number) => void;
 

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/entries/cli.js', import.meta.url));
 /** the repository: where README's commands run */
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 

@@ -2,7 +2,7 @@
  * RabbitMQ on the hosts of a placement: one node per bus site, clustered
  * when there are several. On this machine (the local provider, or network
  * namespaces) the nodes are this process's children; elsewhere each runs
- * under `busbench bus node` on its host. An amqp1 bus without routers is
+ * under the bus node entry (src/entries/bus-node.ts) on its host. An amqp1 bus without routers is
  * the same nodes with the AMQP 1.0 plugin, reached by amqp:// URLs.
  */
 import { randomBytes } from 'node:crypto';
@@ -102,7 +102,7 @@ async function deployOnNamespaces(bus: BusConfig, placement: BusPlacement): Prom
   };
 }
 
-/** A node per bus site under `busbench bus node` on the site's host; the first boots alone, the others join it. */
+/** A node per bus site under the bus node entry on the site's host; the first boots alone, the others join it. */
 async function deployRemote(bus: BusConfig, placement: BusPlacement): Promise<DeployedBus> {
   const nodes = placement.sites;
   const busSites = nodes.map((n) => n.site);
@@ -110,7 +110,7 @@ async function deployRemote(bus: BusConfig, placement: BusPlacement): Promise<De
     throw new Error(`each RabbitMQ cluster node needs a machine of its own (the nodes are rabbit@<address>, and share one epmd port): bus sites ${busSites.join(', ')} have hosts at the same address; give them hosts of their own in the inventory, or list one bus site`);
   }
   const plugins = brokerPlugins(bus);
-  const baseFlags = (address: string): string[] => ['--kind', bus.kind, '--address', address, ...(plugins.length > 0 ? ['--plugins', plugins.join(',')] : [])];
+  const baseFlags = (address: string): string[] => ['--address', address, ...(plugins.length > 0 ? ['--plugins', plugins.join(',')] : [])];
   const started: RemoteBusNode[] = [];
   const stopAll = async (list: RemoteBusNode[]): Promise<void> => void (await Promise.all(list.map((n) => n.stop())));
   try {

@@ -1,35 +1,21 @@
 /**
  * Entry of an agent host: the process that runs a host's agent worker
  * threads when the coordinator is elsewhere (another network namespace, a
- * host reached over ssh). It speaks frames (frames.ts) on stdin/stdout and
+ * host reached over ssh). It speaks frames (util/frames.ts, the protocol in
+ * agents/host-protocol.ts) on stdin/stdout and
  * relays every control message to its workers unchanged. Where the kernel
  * cannot delay a link, it also runs the delay relays between its agents and
  * the bus of another site. When stdin closes, the coordinator is gone:
  * everything stops, so nothing outlives a crashed or killed run.
  */
+import { localEntry } from '../util/entries.js';
 import { Worker } from 'node:worker_threads';
-import { startDelayRelay, type DelayRelay } from '../src/network/delay-relay.js';
-import type { MainToWorker, WorkerInit, WorkerToMain } from './control.js';
-import { readFrames, writeFrame } from './frames.js';
+import { startDelayRelay, type DelayRelay } from '../network/delay-relay.js';
+import type { WorkerInit, WorkerToMain } from '../../agents/control.js';
+import type { CoordinatorToHost, HostToCoordinator, RelaySpec } from '../../agents/host-protocol.js';
+import { readFrames, writeFrame } from '../util/frames.js';
 
-/** The bus endpoint `url` reached through a user-space delay (see network/plan.ts: relayed). */
-export interface RelaySpec {
-  url: string;
-  forwardDelayMs: number;
-  backwardDelayMs: number;
-  jitterMs: number;
-}
-
-export type CoordinatorToHost = { kind: 'init'; inits: WorkerInit[]; relays: RelaySpec[] } | { kind: 'to'; worker: number; message: MainToWorker };
-
-export type HostToCoordinator =
-  | { kind: 'ready'; pid: number; relays: { url: string; via: string }[] }
-  | { kind: 'from'; worker: number; message: WorkerToMain }
-  | { kind: 'error'; worker: number; message: string }
-  | { kind: 'exit'; worker: number; code: number }
-  | { kind: 'fatal'; message: string };
-
-const WORKER_ENTRY = new URL('./worker.js', import.meta.url);
+const WORKER_ENTRY = localEntry('agentWorker');
 const workers: Worker[] = [];
 const relays: DelayRelay[] = [];
 const send = (message: HostToCoordinator): void => void writeFrame(process.stdout, message);

@@ -4,22 +4,22 @@
  * thread (see control.ts).
  */
 import { performance as perf, type EventLoopUtilization } from 'node:perf_hooks';
-import { GeneratorMonitor } from '../src/metrics/generator-verdict.js';
+import { GeneratorMonitor } from '../metrics/generator-verdict.js';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { BusConnection, QueueBacklog } from '../src/buses/driver.js';
-import { createDriver } from '../src/buses/registry.js';
-import { IntervalRecorder } from '../src/metrics/interval.js';
-import { PATTERNS, mergeRecorders, totalCounters, type AgentRecorder } from '../src/metrics/stats.js';
-import { addIncidents, type AgentFailure, type GeneratorLoad, type IncidentTotals, type MainToWorker, type WorkerInit, type WorkerToMain } from './control.js';
-import { ListenerAgent } from './listener.js';
-import { NotifierAgent } from './notifier.js';
-import { LoadPhase, clock, epochMs, sleep } from './phase.js';
-import { seededRandom } from './draw.js';
-import { PayloadSource } from './payload.js';
-import { RpcClientAgent } from './rpc-client.js';
-import { RpcServerAgent } from './rpc-server.js';
+import type { BusConnection, QueueBacklog } from '../buses/driver.js';
+import { createDriver } from '../buses/registry.js';
+import { IntervalRecorder } from '../metrics/interval.js';
+import { PATTERNS, mergeRecorders, totalCounters, type AgentRecorder } from '../metrics/stats.js';
+import { addIncidents, type AgentFailure, type GeneratorLoad, type IncidentTotals, type MainToWorker, type WorkerInit, type WorkerToMain } from '../../agents/control.js';
+import { ListenerAgent } from '../../agents/listener.js';
+import { NotifierAgent } from '../../agents/notifier.js';
+import { LoadPhase, clock, epochMs, sleep } from '../../agents/phase.js';
+import { seededRandom } from '../../agents/draw.js';
+import { PayloadSource } from '../../agents/payload.js';
+import { RpcClientAgent } from '../../agents/rpc-client.js';
+import { RpcServerAgent } from '../../agents/rpc-server.js';
 
-if (!parentPort) throw new Error('agents/worker.js runs as a worker thread; start it through busbench');
+if (!parentPort) throw new Error('src/entries/agent-worker.js runs as a worker thread; start it through busbench');
 const port = parentPort;
 // A stray rejection in one agent must not take the other agents of the worker down with it.
 process.on('unhandledRejection', (reason) => {

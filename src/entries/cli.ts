@@ -6,29 +6,28 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { BusUnavailableError, EXIT, InterruptedError, UsageError, exitCodeHelp } from './errors.js';
-import { installCrashHandlers, installSignalHandlers } from './cleanup.js';
-import { progressPrinter } from './report/progress.js';
-import { summaryText } from './report/summary.js';
-import { runScenario, type RunOptions } from './runner/run.js';
-import { parseDuration } from './scenario/duration.js';
-import { loadScenario, resolveScenario, ScenarioError, type FieldOverride } from './scenario/load.js';
-import { parseSize } from './scenario/size.js';
+import { BusUnavailableError, EXIT, InterruptedError, UsageError, exitCodeHelp } from '../errors.js';
+import { installCrashHandlers, installSignalHandlers } from '../cleanup.js';
+import { progressPrinter } from '../report/progress.js';
+import { summaryText } from '../report/summary.js';
+import { runScenario, type RunOptions } from '../runner/run.js';
+import { parseDuration } from '../scenario/duration.js';
+import { loadScenario, resolveScenario, ScenarioError, type FieldOverride } from '../scenario/load.js';
+import { parseSize } from '../scenario/size.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCampaign } from './campaign/file.js';
-import { describeParameters } from './campaign/grid.js';
-import { runCampaign } from './campaign/run-campaign.js';
-import { campaignProgressPrinter } from './report/campaign-progress.js';
-import { findLimit } from './limit/find-limit.js';
-import { DEFAULT_OBJECTIVE, parseObjective, type Objective } from './limit/objective.js';
-import type { SearchSettings } from './limit/search.js';
-import { limitProgressPrinter, limitSummaryText } from './report/limit-summary.js';
-import type { Scenario } from './scenario/types.js';
-import { BUSBENCH_VERSION } from './version.js';
-import { BUS_KINDS, BUS_PLUGINS } from './buses/registry.js';
-import { addBusCommands } from './bus/bus-commands.js';
-import { addBusNodeCommand } from './bus/bus-node-command.js';
+import { loadCampaign } from '../campaign/file.js';
+import { describeParameters } from '../campaign/grid.js';
+import { runCampaign } from '../campaign/run-campaign.js';
+import { campaignProgressPrinter } from '../report/campaign-progress.js';
+import { findLimit } from '../limit/find-limit.js';
+import { DEFAULT_OBJECTIVE, parseObjective, type Objective } from '../limit/objective.js';
+import type { SearchSettings } from '../limit/search.js';
+import { limitProgressPrinter, limitSummaryText } from '../report/limit-summary.js';
+import type { Scenario } from '../scenario/types.js';
+import { BUSBENCH_VERSION } from '../version.js';
+import { BUS_KINDS, BUS_PLUGINS } from '../buses/registry.js';
+import { addBusCommands } from '../bus/bus-commands.js';
 
 function integer(name: string, min = 0): (value: string) => number {
   return (value) => {
@@ -563,7 +562,6 @@ export function buildProgram(): Command {
     });
 
   addBusCommands(program);
-  addBusNodeCommand(program);
 
   addAgentOptions(
     standaloneCommand(

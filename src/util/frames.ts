@@ -1,5 +1,6 @@
 /**
- * Messages over a byte stream (an agent host's stdin and stdout, locally,
+ * Messages over a byte stream (the stdin and stdout of an agent host, a bus
+ * node host or a reader host: locally,
  * in a namespace or through ssh): each is a 4-byte big-endian length and
  * the v8 serialization of the value, the same structured clone a worker
  * thread's postMessage makes, so workers need not know how far away the
@@ -32,7 +33,7 @@ export function readFrames(stream: Readable, onFrame: (value: unknown) => void, 
       const length = data.readUInt32BE(offset);
       if (length > MAX_FRAME) {
         stream.destroy();
-        onError(new Error(`agent host stream: a frame of ${length} bytes is not one of ours (the stream is corrupt or not a busbench agent host)`));
+        onError(new Error(`a frame of ${length} bytes is not one of ours (the stream is corrupt, or not from a busbench process)`));
         return;
       }
       if (data.length - offset - 4 < length) break;
