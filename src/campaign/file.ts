@@ -21,7 +21,8 @@ import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
 import { Ajv } from 'ajv';
 import { parseDocument, LineCounter } from 'yaml';
 import { parseDuration } from '../scenario/duration.js';
-import { parseScenario, resolveScenario, ScenarioError, unreadable, type ScenarioProblem } from '../scenario/load.js';
+import { unreadable, type ConfigProblem } from '../config/load.js';
+import { parseScenario, resolveScenario, ScenarioError } from '../scenario/load.js';
 import type { Scenario } from '../scenario/types.js';
 import { describeParameters, expandGrid, setField, type PlannedRun } from './grid.js';
 
@@ -101,7 +102,7 @@ export async function loadCampaign(file: string): Promise<Campaign> {
       }),
     );
   }
-  const problems: ScenarioProblem[] = [];
+  const problems: ConfigProblem[] = [];
   const zipLengths = Object.entries(raw.zip ?? {}).map(([field, values]) => `${field} (${values.length})`);
   if (new Set(Object.values(raw.zip ?? {}).map((v) => v.length)).size > 1) {
     problems.push({ file, ...at(['zip']), path: 'zip', message: `zipped lists advance together and must be equally long: ${zipLengths.join(', ')}` });

@@ -14,7 +14,8 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
-import { ScenarioError, type ScenarioProblem } from '../scenario/load.js';
+import type { ConfigProblem } from '../config/load.js';
+import { ScenarioError } from '../scenario/load.js';
 import type { Topology } from '../scenario/topology.js';
 
 export interface InventoryHost {
@@ -156,7 +157,7 @@ export function parseInventory(text: string, file: string): Inventory {
     );
   }
   const at = locator(doc, lines);
-  const problems: ScenarioProblem[] = [];
+  const problems: ConfigProblem[] = [];
   const add = (path: Path, message: string, key = false): void => void problems.push({ file, ...at(path, key), path: dotted(path), message });
   const unknownFields = (value: Record<string, unknown>, path: Path, allowed: string[]): void => {
     for (const name of Object.keys(value)) {
@@ -246,7 +247,7 @@ export async function loadInventory(file: string): Promise<Inventory> {
 /** Every site asked for must be in the inventory with at least `count` hosts; throws one InventoryError naming each short site. */
 export function checkSiteHosts(inventory: Inventory, siteHosts: { site: string; count: number }[]): void {
   const file = inventory.file;
-  const problems: ScenarioProblem[] = [];
+  const problems: ConfigProblem[] = [];
   for (const { site, count } of siteHosts) {
     const listed = inventory.sites.find((s) => s.name === site);
     if (!listed) {

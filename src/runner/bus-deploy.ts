@@ -42,6 +42,8 @@ export async function deployBus(bus: BusConfig, logsDir?: string): Promise<Deplo
   const keepLogs = logsDir ? { keepLogsIn: logsDir } : {};
   if (bus.kind === 'amqp1' && bus.router) {
     const r = bus.router;
+    // The scenario's rules ask for routers whenever the mesh is on this host (only bus sites go without).
+    if (r.routers === undefined) throw new Error('bus.router.routers is not set: how many routers to deploy on this host');
     const mesh = await startLocalMesh(
       { routers: r.routers, ...(r.shape ? { shape: r.shape } : {}), ...(r.edges ? { edges: r.edges } : {}), ...(r.treeFanout ? { treeFanout: r.treeFanout } : {}) },
       { flavor: r.flavor, ...(r.workerThreads ? { workerThreads: r.workerThreads } : {}), ...(r.linkCapacity ? { linkCapacity: r.linkCapacity } : {}), ...keepLogs },
