@@ -212,7 +212,7 @@ function keywordMessage(error: ErrorObject, got: string): string {
 }
 
 /** ajv's errors → problems in words, located in the file. */
-function schemaProblems(errors: ErrorObject[], file: string, locator: Locator): ConfigProblem[] {
+function schemaProblems(errors: ErrorObject[], file: string, locator: Locator, data: unknown): ConfigProblem[] {
   // An anyOf failure says it best itself; drop the noise of its branches.
   const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   // An anyOf nested in another (a size inside the payload forms) at the same field: the outer one names every form.
@@ -222,7 +222,7 @@ function schemaProblems(errors: ErrorObject[], file: string, locator: Locator): 
     const known = outermostAnyOf.get(e.instancePath);
     if (!known || e.schemaPath.length < known.schemaPath.length) outermostAnyOf.set(e.instancePath, e);
   }
-  const problems: (ConfigProblem & { keyName?: true })[] = [];
+  const problems: { problem: ConfigProblem; path: Path; keyName: boolean }[] = [];
   for (const error of errors) {
     if (error.keyword === 'anyOf' && outermostAnyOf.get(error.instancePath) !== error) continue;
     if (error.keyword !== 'anyOf' && anyOfPaths.has(error.instancePath) && error.schemaPath.includes('/anyOf/')) continue;
@@ -252,20 +252,38 @@ function schemaProblems(errors: ErrorObject[], file: string, locator: Locator): 
       const got = describeValue(error.data);
       message = annotated(error.parentSchema, error.keyword, got) ?? keywordMessage(error, got);
     }
-    const problem = { file, ...at, path: dotted(path), message, ...(error.propertyName !== undefined ? { keyName: true as const } : {}) };
+    const problem = { file, ...at, path: dotted(path), message };
     // One problem once: a value failing several keywords of a node with one message says it once.
-    if (problems.some((p) => p.path === problem.path && p.message === problem.message)) continue;
-    problems.push(problem);
+    if (problems.some((p) => p.problem.path === problem.path && p.problem.message === problem.message)) continue;
+    problems.push({ problem, path, keyName: error.propertyName !== undefined });
   }
-  // A problem with a key's name is listed just before the problems inside its value, as a reader meets them.
-  for (const problem of problems.filter((p) => p.keyName)) {
-    const inside = problems.findIndex((p) => p !== problem && (p.path === problem.path || p.path.startsWith(`${problem.path}.`) || p.path.startsWith(`${problem.path}[`)));
-    if (inside > problems.indexOf(problem)) {
-      problems.splice(problems.indexOf(problem), 1);
-      problems.splice(inside - 1, 0, problem);
-    }
+  return keyByKey(problems, data).map((p) => p.problem);
+}
+
+/**
+ * ajv checks every key's name (propertyNames) before any value: list a key's
+ * name problem instead just before the problems of its own value, or of the
+ * next keys, in the order of the keys in the file, as a reader meets them.
+ */
+function keyByKey<P extends { path: Path; keyName: boolean }>(problems: P[], data: unknown): P[] {
+  const list = [...problems];
+  const names = problems.filter((p) => p.keyName);
+  for (const name of names) {
+    const parent = name.path.slice(0, -1);
+    const keys = Object.keys(valueAt(data, parent) ?? {});
+    const rank = (p: P): number => (p.path.length > parent.length && parent.every((s, i) => p.path[i] === s) ? keys.indexOf(String(p.path[parent.length])) : -1);
+    const own = rank(name);
+    const from = list.indexOf(name);
+    list.splice(from, 1);
+    const next = list.findIndex((p) => rank(p) >= own);
+    const after = list.reduce((found, p, i) => (rank(p) >= 0 ? i + 1 : found), -1);
+    list.splice(next >= 0 ? next : after >= 0 ? after : from, 0, name);
   }
-  return problems.map(({ keyName: _, ...p }) => p);
+  return list;
+}
+
+function valueAt(data: unknown, path: Path): unknown {
+  return path.reduce<unknown>((at, key) => (at !== null && typeof at === 'object' ? (at as Record<string | number, unknown>)[key] : undefined), data);
 }
 
 /** A field set (or removed) on the document before validation: a command-line flag over a file. */
@@ -314,6 +332,27 @@ export interface ConfigKindOptions {
   unreadable: (error: unknown) => string;
 }
 
+/**
+ * Where a schema has a default ajv will not fill in: inside anyOf, oneOf,
+ * not or if, ajv ignores defaults, while FromSchema would type the field as
+ * always there. A kind made of alternatives (a bus of one of several kinds)
+ * keeps its defaults outside them.
+ */
+function unappliedDefaults(node: unknown, at = '', inAlternative = false): string[] {
+  if (node === null || typeof node !== 'object') return [];
+  const schema = node as Record<string, unknown>;
+  const found = inAlternative && 'default' in schema ? [at || '/'] : [];
+  const under = (value: unknown, path: string, alternative: boolean): string[] =>
+    Array.isArray(value) ? value.flatMap((item, i) => unappliedDefaults(item, `${path}/${i}`, alternative)) : unappliedDefaults(value, path, alternative);
+  for (const [keyword, value] of Object.entries(schema)) {
+    if (keyword === 'properties' || keyword === 'patternProperties' || keyword === 'definitions') {
+      for (const [name, sub] of Object.entries(value as Record<string, unknown>)) found.push(...unappliedDefaults(sub, `${at}/${keyword}/${name}`, inAlternative));
+    } else if (['anyOf', 'oneOf', 'not', 'if'].includes(keyword)) found.push(...under(value, `${at}/${keyword}`, true));
+    else if (['items', 'additionalItems', 'additionalProperties', 'propertyNames', 'allOf', 'then', 'else', 'contains'].includes(keyword)) found.push(...under(value, `${at}/${keyword}`, inAlternative));
+  }
+  return found;
+}
+
 /** Annotation keywords of ours (see the top of this file): known to ajv, not validated. */
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 ajv.addVocabulary(['message', 'missing']);
@@ -324,6 +363,8 @@ ajv.addVocabulary(['message', 'missing']);
  * with defaults being always there.
  */
 export function defineConfig<S extends JSONSchema, T = FromSchema<S>>(schema: S, options: ConfigKindOptions): ConfigKind<T> {
+  const lost = unappliedDefaults(schema);
+  if (lost.length > 0) throw new Error(`schema: ajv does not fill in a default inside anyOf, oneOf, not or if; move it out (${lost.join(', ')})`);
   const validate = ajv.compile(schema as object);
   const root = schema as Annotated & { type?: unknown };
   function fail(file: string, problems: ConfigProblem[]): never {
@@ -352,7 +393,7 @@ export function defineConfig<S extends JSONSchema, T = FromSchema<S>>(schema: S,
         const o = [...overrides].reverse().find((o) => !o.remove && (p.path === o.field || p.path.startsWith(`${o.field}.`) || p.path.startsWith(`${o.field}[`)));
         return o ? { file: p.file, path: p.path, message: `${p.message} (set by ${o.from})` } : p;
       });
-    if (!validate(data)) fail(file, blame(schemaProblems(validate.errors ?? [], file, locator)));
+    if (!validate(data)) fail(file, blame(schemaProblems(validate.errors ?? [], file, locator, data)));
     const problems: ConfigProblem[] = [];
     check?.(data as T, (path, message) => void problems.push({ file, ...locator.at(path), path: dotted(path), message }));
     if (problems.length > 0) fail(file, blame(problems));
