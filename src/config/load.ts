@@ -353,7 +353,7 @@ function unappliedDefaults(node: unknown, at = '', inAlternative = false): strin
   return found;
 }
 
-/** Annotation keywords of ours (see the top of this file): known to ajv, not validated. */
+/** One ajv for every kind; the annotations of ours (see the top of this file) are keywords it knows and does not validate. */
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 ajv.addVocabulary(['message', 'missing']);
 
