@@ -40,7 +40,7 @@ export function exitCodeHelp(): string {
   return `Exit codes (every command):\n${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}`;
 }
 
-/** Bad input that is not a scenario file's (those are ScenarioError): exit 2. */
+/** Bad input that is not a configuration file's (those are ConfigError: scenario, campaign, inventory): exit 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }

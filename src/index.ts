@@ -7,8 +7,10 @@
  */
 
 // Scenarios: load a file (YAML, every problem reported at once), or resolve one made in code.
-export { loadScenario, parseScenario, resolveScenario, ScenarioError, formatProblem } from './scenario/load.js';
-export type { FieldOverride, ResolveOptions, ScenarioProblem } from './scenario/load.js';
+export { loadScenario, parseScenario, resolveScenario, ScenarioError } from './scenario/load.js';
+export type { FieldOverride, ResolveOptions } from './scenario/load.js';
+export { ConfigError, formatProblem } from './config/load.js';
+export type { ConfigProblem } from './config/load.js';
 export type { Scenario, BusConfig, BusKind, LoadConfig, PayloadSizes, RouterDeployment } from './scenario/types.js';
 export type { Topology } from './scenario/topology.js';
 

@@ -308,7 +308,7 @@ describe('inventory files', () => {
           `${file}:1:18: defaults.user: must be a user name: a lowercase letter or "_", then up to 31 lowercase letters, digits, "_" or "-"; got "Root"`,
           `${file}:1:34: defaults.identity: must be an absolute path, or one starting with ~/, got ".ssh/id"`,
           `${file}:4:32: sites.paris[0].port: must be a whole number from 1 to 65535, got 70000`,
-          `${file}:5:29: sites.paris[1].prot: unknown field "prot" (allowed: host, address, user, port, identity, known_hosts, busbench_dir)`,
+          `${file}:5:29: sites.paris[1].prot: unknown field "prot" (allowed: host, address, user, port, identity, known_hosts, busbench_dir); did you mean "port"?`,
           `${file}:5:14: sites.paris[1].host: must be a host name or an IPv4 address (letters, digits, "-" and "."), got "bad host;rm"`,
           `${file}:6:3: sites.Lyon: "Lyon" cannot be a site name: a lowercase letter, then up to 11 lowercase letters, digits or "-" (as in a topology)`,
           `${file}:6:17: sites.Lyon[0].host: "300.1.1.1" is not an IPv4 address: each number is 0-255`,

@@ -18,10 +18,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
-import { Ajv } from 'ajv';
-import { parseDocument, LineCounter } from 'yaml';
+import type { FromSchema } from 'json-schema-to-ts';
+import { parseDocument } from 'yaml';
+import { ConfigError, defineConfig, unreadable, type AddProblem, type ConfigProblem } from '../config/load.js';
 import { parseDuration } from '../scenario/duration.js';
-import { parseScenario, resolveScenario, ScenarioError, unreadable, type ScenarioProblem } from '../scenario/load.js';
+import { parseScenario, resolveScenario, ScenarioError } from '../scenario/load.js';
+import { NAME } from '../scenario/schema.js';
 import type { Scenario } from '../scenario/types.js';
 import { describeParameters, expandGrid, setField, type PlannedRun } from './grid.js';
 
@@ -37,93 +39,69 @@ export interface Campaign {
   runs: CampaignRun[];
 }
 
-const FIELD = '^[a-z_]+(\\.[a-z_]+)+$';
+/** A swept field: dotted, as in a scenario file. */
+const FIELD = {
+  pattern: '^[a-z_]+(\\.[a-z_]+)+$',
+  message: '{got} is not a scenario field: write it dotted as in a scenario file, e.g. agents.clients or load.payload_bytes',
+} as const;
+const SWEEP = { type: 'object', propertyNames: FIELD, additionalProperties: { type: 'array', minItems: 1 } } as const;
 
-const campaignSchema = {
+export const campaignSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
   additionalProperties: false,
   required: ['scenario'],
+  message: 'a campaign file is a mapping with at least "scenario: <scenario file>" and a grid, got {got}; see busbench campaign --help',
   properties: {
-    name: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
+    name: NAME,
     scenario: { type: 'string', minLength: 1 },
-    budget: { anyOf: [{ type: 'number', exclusiveMinimum: 0 }, { type: 'string' }] },
-    grid: { type: 'object', propertyNames: { pattern: FIELD }, additionalProperties: { type: 'array', minItems: 1 } },
-    zip: { type: 'object', propertyNames: { pattern: FIELD }, additionalProperties: { type: 'array', minItems: 1 } },
-    exclude: { type: 'array', items: { type: 'object', propertyNames: { pattern: FIELD } } },
+    budget: { anyOf: [{ type: 'number', exclusiveMinimum: 0 }, { type: 'string' }], description: 'a duration: "30m", "14h", or a number of seconds' },
+    grid: SWEEP,
+    zip: SWEEP,
+    exclude: { type: 'array', items: { type: 'object', propertyNames: FIELD } },
   },
 } as const;
 
-const validate = new Ajv({ allErrors: true, strict: false }).compile(campaignSchema);
+/** A campaign file once validated. */
+export type RawCampaign = FromSchema<typeof campaignSchema>;
 
-interface RawCampaign {
-  name?: string;
-  scenario: string;
-  budget?: number | string;
-  grid?: Record<string, unknown[]>;
-  zip?: Record<string, unknown[]>;
-  exclude?: Record<string, unknown>[];
+export class CampaignError extends ConfigError {
+  override readonly name = 'CampaignError';
 }
 
-export class CampaignError extends ScenarioError {}
+const campaigns = defineConfig(campaignSchema, {
+  error: CampaignError,
+  unreadable: (error) => unreadable(error, 'campaign file', 'campaigns/clients-sweep.yaml'),
+});
 
-export async function loadCampaign(file: string): Promise<Campaign> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new CampaignError(file, [{ file, path: '', message: unreadable(error, 'campaign file', 'campaigns/clients-sweep.yaml') }]);
-  }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const at = (path: (string | number)[]): { line?: number; column?: number } => {
-    const node = doc.getIn(path, true) as { range?: [number, number] } | undefined;
-    if (!node?.range) return {};
-    const { line, col } = lines.linePos(node.range[0]);
-    return { line, column: col };
-  };
-  if (doc.errors.length > 0) throw new CampaignError(file, doc.errors.map((e) => ({ file, path: '', message: `YAML: ${e.message.split('\n')[0]}` })));
-  const raw = doc.toJS() as RawCampaign;
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new CampaignError(file, [{ file, path: '', message: `a campaign file is a mapping with at least "scenario: <scenario file>" and a grid, got ${raw === null || raw === undefined ? 'an empty file' : Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}; see busbench campaign --help` }]);
-  }
-  if (!validate(raw)) {
-    throw new CampaignError(
-      file,
-      (validate.errors ?? []).map((e) => {
-        const path = e.instancePath.split('/').slice(1);
-        const message =
-          e.keyword === 'pattern' && e.propertyName
-            ? `"${e.propertyName}" is not a scenario field: write it dotted as in a scenario file, e.g. agents.clients or load.payload_bytes`
-            : e.keyword === 'additionalProperties'
-              ? `unknown field "${String(e.params['additionalProperty'])}" (allowed: name, scenario, budget, grid, zip, exclude)`
-              : `${e.message ?? 'is not valid'}`;
-        return { file, ...at(path), path: path.join('.'), message };
-      }),
-    );
-  }
-  const problems: ScenarioProblem[] = [];
+/** The rules between a campaign's fields: zipped lists as long as each other, a field swept once, exclusions of swept fields, a budget that is a duration. */
+function sweepProblems(raw: RawCampaign, add: AddProblem): void {
   const zipLengths = Object.entries(raw.zip ?? {}).map(([field, values]) => `${field} (${values.length})`);
   if (new Set(Object.values(raw.zip ?? {}).map((v) => v.length)).size > 1) {
-    problems.push({ file, ...at(['zip']), path: 'zip', message: `zipped lists advance together and must be equally long: ${zipLengths.join(', ')}` });
+    add(['zip'], `zipped lists advance together and must be equally long: ${zipLengths.join(', ')}`);
   }
   const swept = new Set([...Object.keys(raw.grid ?? {}), ...Object.keys(raw.zip ?? {})]);
   for (const field of Object.keys(raw.grid ?? {})) {
-    if (raw.zip && field in raw.zip) problems.push({ file, ...at(['zip', field]), path: `zip.${field}`, message: `${field} is in grid already; sweep it in one of them` });
+    if (raw.zip && field in raw.zip) add(['zip', field], `${field} is in grid already; sweep it in one of them`);
   }
   (raw.exclude ?? []).forEach((exclusion, i) => {
     for (const field of Object.keys(exclusion)) {
-      if (!swept.has(field)) problems.push({ file, ...at(['exclude', i, field]), path: `exclude[${i}].${field}`, message: `${field} is not swept by grid or zip, so it excludes nothing` });
+      if (!swept.has(field)) add(['exclude', i, field], `${field} is not swept by grid or zip, so it excludes nothing`);
     }
   });
-  let budgetMs: number | undefined;
   if (raw.budget !== undefined) {
     try {
-      budgetMs = parseDuration(raw.budget);
+      parseDuration(raw.budget);
     } catch (error) {
-      problems.push({ file, ...at(['budget']), path: 'budget', message: (error as Error).message });
+      add(['budget'], (error as Error).message);
     }
   }
-  if (problems.length > 0) throw new CampaignError(file, problems);
+}
+
+export async function loadCampaign(file: string): Promise<Campaign> {
+  const { data: raw, at } = await campaigns.read(file, { check: sweepProblems });
+  const problems: ConfigProblem[] = [];
+  const budgetMs = raw.budget !== undefined ? parseDuration(raw.budget) : undefined;
 
   const scenarioFile = resolvePath(dirname(file), raw.scenario);
   let scenarioText: string;
@@ -145,7 +123,7 @@ export async function loadCampaign(file: string): Promise<Campaign> {
       runs.push({ ...planned, scenario: resolveScenario(scenarioRaw, `${file} run ${planned.id}`) });
     } catch (error) {
       const detail = error instanceof ScenarioError ? error.problems.map((p) => `${p.path}: ${p.message}`).join('; ') : (error as Error).message;
-      problems.push({ file, ...at(['grid']), path: `run ${planned.index + 1} (${describeParameters(planned.parameters)})`, message: detail });
+      problems.push({ file, ...at([raw.grid ? 'grid' : 'zip']), path: `run ${planned.index + 1} (${describeParameters(planned.parameters)})`, message: detail });
     }
   }
   if (problems.length > 0) throw new CampaignError(file, problems);

@@ -6,7 +6,7 @@
  * what lets a campaign skip the runs it has already finished.
  */
 import { createHash } from 'node:crypto';
-import { setField } from '../scenario/fields.js';
+import { setField } from '../config/fields.js';
 
 export { setField };
 

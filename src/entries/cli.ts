@@ -12,7 +12,8 @@ import { progressPrinter } from '../report/progress.js';
 import { summaryText } from '../report/summary.js';
 import { runScenario, type RunOptions } from '../runner/run.js';
 import { parseDuration } from '../scenario/duration.js';
-import { loadScenario, resolveScenario, ScenarioError, type FieldOverride } from '../scenario/load.js';
+import { ConfigError } from '../config/load.js';
+import { loadScenario, resolveScenario, type FieldOverride } from '../scenario/load.js';
 import { parseSize } from '../scenario/size.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -646,7 +647,7 @@ function serverNames(base: string, count: number): string[] {
 
 /** Which exit code an error ends the command with (see EXIT in errors.ts). */
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof ScenarioError || error instanceof UsageError || error instanceof InvalidArgumentError) return EXIT.usage;
+  if (error instanceof ConfigError || error instanceof UsageError || error instanceof InvalidArgumentError) return EXIT.usage;
   if (error instanceof CommanderError) return EXIT.usage;
   if (error instanceof BusUnavailableError) return EXIT.busUnavailable;
   if (error instanceof InterruptedError) return SIGNAL_EXIT[/SIG[A-Z]+/.exec(error.message)?.[0] ?? 'SIGINT'] ?? EXIT.sigint;
@@ -662,8 +663,8 @@ async function main(): Promise<void> {
       process.exitCode = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code) ? EXIT.ok : EXIT.usage;
       return;
     }
-    // Expected failures (bad scenario, broker missing, connection refused) print as one message, no stack.
-    const message = error instanceof ScenarioError ? (error as Error).message : `busbench: ${(error as Error).message ?? String(error)}`;
+    // Expected failures (bad scenario, campaign or inventory file, broker missing, connection refused) print as one message, no stack.
+    const message = error instanceof ConfigError ? (error as Error).message : `busbench: ${(error as Error).message ?? String(error)}`;
     process.stderr.write(`${message}\n`);
     if (process.env['BUSBENCH_DEBUG'] && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     process.exitCode = exitCodeFor(error);

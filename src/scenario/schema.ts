@@ -1,9 +1,13 @@
 /**
  * The JSON schema of a scenario file (snake_case, as users write it).
- * Validated with ajv; defaults here are the defaults everywhere.
+ * Validated with ajv; defaults here are the defaults everywhere. The raw
+ * type of a validated file, RawScenario, is derived from it: every fragment
+ * is `as const`, so the schema is the one description of the format (the
+ * `message` annotations are words for problems, see src/config/load.ts).
  */
 
 import { BUS_KINDS, BUS_PLUGINS } from '../buses/registry.js';
+import type { FromSchema } from 'json-schema-to-ts';
 import { SIZE_PATTERN } from './size.js';
 import { topologySchema } from './topology.js';
 
@@ -13,7 +17,7 @@ const DURATION = {
     { type: 'number', minimum: 0 },
     { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$' },
   ],
-};
+} as const;
 
 const SIZE = {
   description: 'a size: bytes (512), or with a unit: "512B", "4KiB", "1MB", "2MiB"',
@@ -21,27 +25,40 @@ const SIZE = {
     { type: 'integer', minimum: 0 },
     { type: 'string', pattern: SIZE_PATTERN },
   ],
-};
+} as const;
 
-const NAME_PATTERN = '^[A-Za-z0-9_.-]+$';
+/** A name busbench uses in files, queues and results: letters, digits, "_", "." and "-". */
+export const NAME = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9_.-]+$',
+  message: { pattern: 'may contain only letters, digits, "_", "." and "-", got {got}' },
+} as const;
 
 export const PATTERN_STRINGS = ['call/unicast', 'call/anycast', 'cast/unicast', 'cast/anycast', 'cast/multicast', 'call/multicast'] as const;
+
+const ROUTER_INDEX = { type: 'integer', minimum: 0 } as const;
 
 export const scenarioSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
   additionalProperties: false,
   required: ['bus'],
+  message: 'a scenario is a mapping with at least "bus: {kind: rabbitmq}", got {got}',
   properties: {
-    name: { type: 'string', pattern: NAME_PATTERN, description: 'name of the run (results directory prefix); default: the file name' },
+    name: { ...NAME, description: 'name of the run (results directory prefix); default: the file name' },
     bus: {
       type: 'object',
       additionalProperties: false,
       required: ['kind'],
       properties: {
         kind: { enum: [...BUS_KINDS], description: `which bus: ${BUS_PLUGINS.map((plugin) => plugin.summary).join(' or ')}` },
-        url: { type: 'string', pattern: '^(rabbit|amqp|amqps)://', description: 'transport URL of an existing bus; omitted: busbench starts a local RabbitMQ' },
-        exchange: { type: 'string', pattern: NAME_PATTERN, default: 'openstack', description: 'oslo control exchange' },
+        url: {
+          type: 'string',
+          pattern: '^(rabbit|amqp|amqps)://',
+          message: { pattern: 'must be a transport URL starting with rabbit://, amqp:// or amqps://, got {got}' },
+          description: 'transport URL of an existing bus; omitted: busbench starts a local RabbitMQ',
+        },
+        exchange: { ...NAME, default: 'openstack', description: 'oslo control exchange' },
         addressing: { enum: ['routable', 'legacy'], default: 'routable', description: 'amqp1 against routers: oslo address scheme' },
         credit: { type: 'integer', minimum: 1, default: 100, description: 'amqp1: credit window of server and listener links' },
         queues: { enum: ['classic', 'quorum'], default: 'classic', description: "rabbitmq: server and notification queues as classic queues, or as quorum queues replicated over the cluster (oslo's rabbit_quorum_queue)" },
@@ -53,7 +70,7 @@ export const scenarioSchema = {
           properties: {
             routers: { type: 'integer', minimum: 1, maximum: 64 },
             shape: { enum: ['single', 'chain', 'ring', 'star', 'full', 'tree'] },
-            edges: { type: 'array', items: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 2, maxItems: 2 } },
+            edges: { type: 'array', items: { type: 'array', items: [ROUTER_INDEX, ROUTER_INDEX], minItems: 2, additionalItems: false } },
             tree_fanout: { type: 'integer', minimum: 1 },
             flavor: { enum: ['auto', 'qdrouterd', 'skrouterd'], default: 'auto' },
             worker_threads: { type: 'integer', minimum: 1 },
@@ -71,8 +88,8 @@ export const scenarioSchema = {
         clients: { type: 'integer', minimum: 0, default: 0, description: 'RPC client agents' },
         notifiers: { type: 'integer', minimum: 0, default: 0, description: 'notifier agents' },
         listeners: { type: 'integer', minimum: 0, default: 0, description: 'notification listener agents' },
-        topic: { type: 'string', pattern: NAME_PATTERN, default: 'busbench', description: 'RPC topic served by the servers' },
-        notification_topic: { type: 'string', pattern: NAME_PATTERN, default: 'notifications', description: 'notification topic' },
+        topic: { ...NAME, default: 'busbench', description: 'RPC topic served by the servers' },
+        notification_topic: { ...NAME, default: 'notifications', description: 'notification topic' },
         notification_priority: { enum: ['audit', 'debug', 'info', 'warn', 'error', 'critical', 'sample'], default: 'info' },
         shared_connections: { type: 'boolean', default: false, description: 'agents of a worker share connections (one channel each)' },
       },
@@ -88,6 +105,7 @@ export const scenarioSchema = {
           default: ['call/anycast'],
           description: 'the patterns the clients run, with optional weights (see mix)',
           items: {
+            message: 'must be "method/target" (call/unicast, call/anycast, cast/unicast, cast/anycast, cast/multicast) or {method, target}; got {got}',
             anyOf: [
               { enum: [...PATTERN_STRINGS] },
               {
@@ -132,6 +150,7 @@ export const scenarioSchema = {
         method: {
           type: 'string',
           pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+          message: { pattern: 'must be a method name (letters, digits and "_", not starting with a digit), got {got}' },
           default: 'bench',
           description: "the RPC method clients call: bench (busbench's own), echo (ombt's), or any method the servers serve",
         },
@@ -176,3 +195,6 @@ export const scenarioSchema = {
     },
   },
 } as const;
+
+/** A scenario file once validated, with the schema's defaults filled in. */
+export type RawScenario = FromSchema<typeof scenarioSchema>;

@@ -6,6 +6,7 @@
  * validated by the schema below and the rules in `topologyProblems`; this
  * module resolves it into plain data the providers and the runner read.
  */
+import type { FromSchema } from 'json-schema-to-ts';
 import type { Role } from '../metrics/stats.js';
 import type { LinkConstraint } from '../network/plan.js';
 import { parseDuration } from './duration.js';
@@ -49,18 +50,20 @@ export interface Topology {
   partitions: Partition[];
 }
 
-const DURATION = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$' }] };
-const SITE_NAME = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,11}$', description: 'a site name: a lowercase letter, then up to 11 lowercase letters, digits or "-"' };
+const DURATION = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$' }] } as const;
+const SITE_NAME = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,11}$', description: 'a site name: a lowercase letter, then up to 11 lowercase letters, digits or "-"' } as const;
+/** Two sites, the ends of a link. */
+const SITE_PAIR = { type: 'array', items: [SITE_NAME, SITE_NAME], minItems: 2, additionalItems: false } as const;
 const PLACEMENT = {
   description: '"round-robin" (the role\'s count spread over the sites), "per-site" (the count on every site), or {site: count}',
   anyOf: [{ enum: ['round-robin', 'per-site'] }, { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } }],
-};
+} as const;
 const LINK_PROPERTIES = {
   delay: { ...DURATION, description: 'one-way delay' },
   jitter: { ...DURATION, description: 'delay varies uniformly by up to this much' },
   loss: { anyOf: [{ type: 'number', minimum: 0, maximum: 100 }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*%\\s*$' }], description: 'packets lost, percent: 0.5 or "0.5%"' },
   rate: { anyOf: [{ type: 'number', exclusiveMinimum: 0 }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(kbit|mbit|gbit)\\s*$' }], description: 'bandwidth: Mbit/s, or "512kbit", "100mbit", "1gbit"' },
-};
+} as const;
 
 export const topologySchema = {
   type: 'object',
@@ -88,7 +91,7 @@ export const topologySchema = {
         type: 'object',
         additionalProperties: false,
         description: '{between: [a, b]} for both directions, or {from: a, to: b} for one',
-        properties: { between: { type: 'array', items: SITE_NAME, minItems: 2, maxItems: 2 }, from: SITE_NAME, to: SITE_NAME, ...LINK_PROPERTIES },
+        properties: { between: SITE_PAIR, from: SITE_NAME, to: SITE_NAME, ...LINK_PROPERTIES },
       },
     },
     bus: {
@@ -113,7 +116,7 @@ export const topologySchema = {
         type: 'object',
         additionalProperties: false,
         required: ['between', 'every', 'for'],
-        properties: { between: { type: 'array', items: SITE_NAME, minItems: 2, maxItems: 2 }, every: DURATION, for: DURATION, first: DURATION },
+        properties: { between: SITE_PAIR, every: DURATION, for: DURATION, first: DURATION },
       },
     },
     partitions: {
@@ -129,20 +132,8 @@ export const topologySchema = {
   },
 } as const;
 
-type RawPlacement = 'round-robin' | 'per-site' | Record<string, number>;
-type RawLink = { between?: [string, string]; from?: string; to?: string; delay?: string | number; jitter?: string | number; loss?: string | number; rate?: string | number };
-
-export interface RawTopology {
-  provider: ProviderKind;
-  inventory?: string;
-  sites: { name: string; hosts: number }[];
-  links: RawLink[];
-  /** default: every site, or with provider local (one node) the first */
-  bus?: 'all' | string[];
-  placement: Record<'servers' | 'clients' | 'notifiers' | 'listeners', RawPlacement>;
-  dropouts: { between: [string, string]; every: string | number; for: string | number; first?: string | number }[];
-  partitions: { at: string | number; for: string | number; isolate: string[] }[];
-}
+/** The `topology` section once validated, with the schema's defaults (bus has none: every site, or with provider local the first). */
+export type RawTopology = FromSchema<typeof topologySchema>;
 
 const ROLE_FIELDS: Record<Role, 'servers' | 'clients' | 'notifiers' | 'listeners'> = { server: 'servers', client: 'clients', notifier: 'notifiers', listener: 'listeners' };
 

@@ -36,9 +36,10 @@ export type PayloadSizes =
   | { kind: 'uniform'; min: number; max: number }
   | { kind: 'weighted'; choices: { bytes: number; weight: number }[] };
 
-/** Routers busbench deploys on this host for an amqp1 bus. */
+/** Routers busbench deploys for an amqp1 bus: `routers` of them on this host, or with provider netns one per bus site. */
 export interface RouterDeployment {
-  routers: number;
+  /** how many on this host; absent with provider netns, where the bus sites decide */
+  routers?: number;
   /** a named shape, or explicit links between router indexes */
   shape?: 'single' | 'chain' | 'ring' | 'star' | 'full' | 'tree';
   edges?: [number, number][];

@@ -48,6 +48,8 @@ function meshStatistics(mesh: LocalMesh): () => Promise<{ routers: (RouterStatis
 /** `routers` routers on this host, meshed as bus.router shapes them. */
 async function deployLocalMesh(r: RouterDeployment, placement: BusPlacement): Promise<DeployedBus> {
   const [{ site, host }] = placement.sites as [BusPlacement['sites'][number]];
+  // The scenario's rules ask for routers whenever the mesh is on this host (only bus sites go without).
+  if (r.routers === undefined) throw new Error('bus.router.routers is not set: how many routers to deploy on this host');
   const mesh = await startLocalMesh(
     { routers: r.routers, ...(r.shape ? { shape: r.shape } : {}), ...(r.edges ? { edges: r.edges } : {}), ...(r.treeFanout ? { treeFanout: r.treeFanout } : {}) },
     { flavor: r.flavor, ...(r.workerThreads ? { workerThreads: r.workerThreads } : {}), ...(r.linkCapacity ? { linkCapacity: r.linkCapacity } : {}), ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}) },

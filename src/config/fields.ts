@@ -1,4 +1,4 @@
-/** Dotted fields of a scenario document (agents.clients, load.rate): set or removed in place, before validation. */
+/** Dotted fields of a configuration document (agents.clients, load.rate): set or removed in place, before validation. */
 
 export function setField(target: Record<string, unknown>, field: string, value: unknown): void {
   const parts = field.split('.');
