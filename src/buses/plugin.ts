@@ -87,10 +87,30 @@ export interface BusPlacement {
   logsDir?: string;
 }
 
+/** A scenario's bus mapping as validated (snake_case); each kind reads its own fields. */
+export interface RawBus {
+  kind: string;
+  url?: string;
+  [field: string]: unknown;
+}
+
+/**
+ * A kind's rules between fields of the scenario, run for every scenario
+ * whatever its kind (a field of this kind set on another is this kind's to
+ * refuse). `valuesOnly`: only the checks of single values (URLs), as for
+ * the standalone agents' scenarios.
+ */
+export type BusFieldCheck = (bus: RawBus, context: { provider?: string; valuesOnly: boolean }, add: (path: (string | number)[], message: string) => void) => void;
+
 export interface BusPlugin {
   kind: BusConfig['kind'];
   /** one line for the schema and --help: what this kind is */
   summary: string;
+  /** its fields of the scenario's `bus:` mapping, as JSON schema properties (the registry merges every kind's) */
+  fields: Record<string, unknown>;
+  checkBus: BusFieldCheck;
+  /** its fields of a validated bus mapping, as the resolved BusConfig names them */
+  toConfig(bus: RawBus): Partial<BusConfig>;
   /** URL schemes a `bus.url` of this kind may have, and what to write instead of another */
   urlSchemes: RegExp;
   createDriver(config: DriverConfig): BusDriver;

@@ -7,10 +7,21 @@ import { amqp1Bus } from './amqp1/index.js';
 import type { BusDriver } from './driver.js';
 import type { BusPlugin, DriverConfig } from './plugin.js';
 import { rabbitmqBus } from './rabbitmq/index.js';
+import { amqp1BusFields } from './amqp1/schema.js';
+import { rabbitmqBusFields } from './rabbitmq/schema.js';
 
 export type { DriverConfig } from './plugin.js';
 
+/** The first is the default kind (the embedded RabbitMQ). */
 export const BUS_PLUGINS: readonly BusPlugin[] = [rabbitmqBus, amqp1Bus];
+
+/**
+ * Every kind's fields of the scenario's `bus:` mapping, merged into one
+ * mapping (a field of one kind set with another is refused by that kind's
+ * check). Spelled out rather than folded over BUS_PLUGINS so the schema's
+ * TypeScript type, derived from it, keeps every field's literal type.
+ */
+export const BUS_SCHEMA_FIELDS = { ...rabbitmqBusFields, ...amqp1BusFields } as const;
 
 /** The kinds, in the order help texts list them. */
 export const BUS_KINDS: readonly string[] = BUS_PLUGINS.map((plugin) => plugin.kind);

@@ -5,12 +5,12 @@
  * all problems are reported at once.
  */
 import { basename, extname } from 'node:path';
-import { meshEdges } from '../buses/amqp1/router/mesh.js';
+import { BUS_PLUGINS } from '../buses/registry.js';
 import { ConfigError, defineConfig, plainSource, unreadable, type AddProblem, type FieldOverride, type LoadOptions } from '../config/load.js';
 import { parseDuration } from './duration.js';
 import { scenarioSchema, type RawScenario } from './schema.js';
 import { formatSize, largestPayloadBytes, parseSize } from './size.js';
-import type { Faults, PayloadSizes, RpcPattern, Scenario } from './types.js';
+import type { BusConfig, Faults, PayloadSizes, RpcPattern, Scenario } from './types.js';
 import { agentTotals, resolveTopology, topologyProblems } from './topology.js';
 
 export type { FieldOverride };
@@ -44,11 +44,8 @@ function valueProblems(raw: RawScenario, add: AddProblem): void {
   const { load, bus } = raw;
   if (load.duration !== undefined && parseDuration(load.duration) === 0) add(['load', 'duration'], 'must be longer than 0 (e.g. 30s); to run a message count instead, use load.messages');
   if (parseDuration(load.timeout) === 0) add(['load', 'timeout'], 'must be longer than 0 (e.g. 30s): every call would time out at once');
-  // oslo's transport URL scheme names its driver: rabbit:// the AMQP 0-9-1 one, amqp:// the AMQP 1.0 one.
-  if (bus.url !== undefined && bus.kind === 'rabbitmq' && /^amqps?:\/\//.test(bus.url)) {
-    add(['bus', 'url'], `"${bus.url.replace(/\/\/[^@/]*@/, '//…@')}" is an amqp:// URL, which oslo.messaging speaks as AMQP 1.0; for RabbitMQ over AMQP 0-9-1 write rabbit://…, or set bus.kind: amqp1`);
-  }
-  if (bus.kind === 'amqp1' && bus.url !== undefined && !/^amqps?:\/\//.test(bus.url)) add(['bus', 'url'], `an amqp1 bus takes an amqp:// URL (oslo's AMQP 1.0 driver), got "${bus.url.replace(/\/\/[^@/]*@/, '//…@')}"; for RabbitMQ over AMQP 0-9-1 set bus.kind: rabbitmq`);
+  // Each bus kind checks its own values (oslo's URL scheme names its driver).
+  for (const plugin of BUS_PLUGINS) plugin.checkBus(bus, { valuesOnly: true }, add);
 }
 
 function crossFieldProblems(raw: RawScenario, add: AddProblem): void {
@@ -83,33 +80,11 @@ function crossFieldProblems(raw: RawScenario, add: AddProblem): void {
     add(['load', 'duration'], 'give either load.messages or load.duration, not both');
   }
   const bus = raw.bus;
-  if (bus.queues === 'quorum' && bus.kind !== 'rabbitmq') add(['bus', 'queues'], 'quorum queues are RabbitMQ over AMQP 0-9-1 (oslo rabbit_quorum_queue): set bus.kind: rabbitmq, or remove bus.queues');
-  if (bus.router && bus.kind !== 'amqp1') add(['bus', 'router'], 'routers speak AMQP 1.0: set bus.kind: amqp1, or remove bus.router');
-  if (bus.router && bus.url !== undefined) add(['bus', 'router'], 'bus.url uses a running bus and bus.router deploys one: give only one of them');
+  // Each bus kind's rules between its fields and the rest (a kind's field set with another kind is that kind's to refuse).
+  for (const plugin of BUS_PLUGINS) plugin.checkBus(bus, { ...(raw.topology ? { provider: raw.topology.provider } : {}), valuesOnly: false }, add);
   if (raw.topology) {
     for (const problem of topologyProblems(raw.topology, agentCounts(agents))) add(problem.path, problem.message);
     if (bus.url !== undefined) add(['topology', 'bus'], 'bus.url uses a running bus, but a topology places the bus nodes busbench deploys: remove bus.url');
-    if (bus.router && raw.topology.provider === 'ssh') add(['bus', 'router'], 'with provider ssh the bus nodes are one per bus site (topology.bus), and routers are deployed only with provider netns: remove bus.router');
-    if (bus.router && raw.topology.provider === 'netns') {
-      // One router per bus site, linked along topology.links: the mesh fields of provider local do not apply.
-      for (const field of ['routers', 'shape', 'edges', 'tree_fanout'] as const) {
-        if (bus.router[field] !== undefined) {
-          add(['bus', 'router', field], `with provider netns there is one router per bus site (topology.bus), linked along topology.links: remove bus.router.${field}, and list the router sites in topology.bus`);
-        }
-      }
-    }
-  }
-  const sitesDecideRouters = raw.topology !== undefined && raw.topology.provider !== 'local';
-  if (bus.router && !sitesDecideRouters) {
-    const { routers, shape, edges, tree_fanout: treeFanout } = bus.router;
-    if (routers === undefined) add(['bus', 'router'], 'bus.router needs routers: how many routers to deploy on this host (1 … 64)');
-    else {
-      try {
-        meshEdges({ routers, ...(shape ? { shape } : {}), ...(edges ? { edges } : {}), ...(treeFanout ? { treeFanout } : {}) });
-      } catch (error) {
-        add(['bus', 'router'], (error as Error).message);
-      }
-    }
   }
 }
 
@@ -117,18 +92,6 @@ function toPayload(raw: RawPayload): PayloadSizes {
   if (Array.isArray(raw)) return { kind: 'weighted', choices: raw.map((c) => ({ bytes: parseSize(c.bytes), weight: c.weight })) };
   if (typeof raw === 'object') return { kind: 'uniform', min: parseSize(raw.min), max: parseSize(raw.max) };
   return { kind: 'fixed', bytes: parseSize(raw) };
-}
-
-function toRouterDeployment(router: NonNullable<RawScenario['bus']['router']>): NonNullable<Scenario['bus']['router']> {
-  return {
-    ...(router.routers !== undefined ? { routers: router.routers } : {}),
-    ...(router.shape ? { shape: router.shape } : {}),
-    ...(router.edges ? { edges: router.edges } : {}),
-    ...(router.tree_fanout ? { treeFanout: router.tree_fanout } : {}),
-    flavor: router.flavor,
-    ...(router.worker_threads ? { workerThreads: router.worker_threads } : {}),
-    ...(router.link_capacity ? { linkCapacity: router.link_capacity } : {}),
-  };
 }
 
 function toScenario(raw: RawScenario, source: string): Scenario {
@@ -145,11 +108,8 @@ function toScenario(raw: RawScenario, source: string): Scenario {
       kind: raw.bus.kind,
       ...(raw.bus.url !== undefined ? { url: raw.bus.url } : {}),
       exchange: raw.bus.exchange,
-      addressing: raw.bus.addressing,
-      credit: raw.bus.credit,
-      management: raw.bus.management,
-      queues: raw.bus.queues,
-      ...(raw.bus.router ? { router: toRouterDeployment(raw.bus.router) } : {}),
+      // Every kind's fields, as each kind resolves them (defaults filled in for all).
+      ...(Object.assign({}, ...BUS_PLUGINS.map((plugin) => plugin.toConfig(raw.bus))) as Omit<BusConfig, 'kind' | 'url' | 'exchange'>),
     },
     agents: {
       servers: totals.server,

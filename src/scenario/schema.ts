@@ -6,7 +6,7 @@
  * `message` annotations are words for problems, see src/config/load.ts).
  */
 
-import { BUS_KINDS, BUS_PLUGINS } from '../buses/registry.js';
+import { BUS_KINDS, BUS_PLUGINS, BUS_SCHEMA_FIELDS } from '../buses/registry.js';
 import type { FromSchema } from 'json-schema-to-ts';
 import { SIZE_PATTERN } from './size.js';
 import { topologySchema } from './topology.js';
@@ -36,8 +36,6 @@ export const NAME = {
 
 export const PATTERN_STRINGS = ['call/unicast', 'call/anycast', 'cast/unicast', 'cast/anycast', 'cast/multicast', 'call/multicast'] as const;
 
-const ROUTER_INDEX = { type: 'integer', minimum: 0 } as const;
-
 export const scenarioSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
@@ -59,24 +57,8 @@ export const scenarioSchema = {
           description: 'transport URL of an existing bus; omitted: busbench starts a local RabbitMQ',
         },
         exchange: { ...NAME, default: 'openstack', description: 'oslo control exchange' },
-        addressing: { enum: ['routable', 'legacy'], default: 'routable', description: 'amqp1 against routers: oslo address scheme' },
-        credit: { type: 'integer', minimum: 1, default: 100, description: 'amqp1: credit window of server and listener links' },
-        queues: { enum: ['classic', 'quorum'], default: 'classic', description: "rabbitmq: server and notification queues as classic queues, or as quorum queues replicated over the cluster (oslo's rabbit_quorum_queue)" },
-        management: { type: 'boolean', default: false, description: "deployed RabbitMQ: enable its management plugin and sample queues, messages, connections and channels from it every second (it costs the broker some memory and CPU)" },
-        router: {
-          type: 'object',
-          additionalProperties: false,
-          description: 'amqp1: routers busbench deploys: `routers` of them on this host, or with topology provider netns one per bus site (then without routers, shape, edges, tree_fanout)',
-          properties: {
-            routers: { type: 'integer', minimum: 1, maximum: 64 },
-            shape: { enum: ['single', 'chain', 'ring', 'star', 'full', 'tree'] },
-            edges: { type: 'array', items: { type: 'array', items: [ROUTER_INDEX, ROUTER_INDEX], minItems: 2, additionalItems: false } },
-            tree_fanout: { type: 'integer', minimum: 1 },
-            flavor: { enum: ['auto', 'qdrouterd', 'skrouterd'], default: 'auto' },
-            worker_threads: { type: 'integer', minimum: 1 },
-            link_capacity: { type: 'integer', minimum: 1 },
-          },
-        },
+        // Each kind's own fields (rabbitmq: queues, management; amqp1: addressing, credit, router), from its plugin folder.
+        ...BUS_SCHEMA_FIELDS,
       },
     },
     agents: {

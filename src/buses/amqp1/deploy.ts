@@ -16,7 +16,7 @@ import { describeEdges, describeSiteMesh, startSiteRouters } from './router/site
 export const MESH_MIN_WARMUP_MS = 2000;
 
 export async function deployAmqp1(bus: BusConfig, placement: BusPlacement): Promise<DeployedBus> {
-  if (!bus.router) return deployRabbit(bus, placement);
+  if (!bus.router) return deployRabbit(bus, placement, 'amqp-1.0');
   if (!placement.sites.every((s) => s.host.thisMachine)) {
     throw new Error('routers are deployed on this machine only (provider local or netns): routers over ssh are not supported yet; remove bus.router, or use provider netns');
   }

@@ -14,9 +14,12 @@ import type { ManagementEndpoint } from './management.js';
 import { startLocalRabbit, type LocalRabbit } from './node.js';
 import { startRemoteBusNode, type RemoteBusNode } from '../remote-node.js';
 
-/** The plugins a deployed broker needs: AMQP 1.0 for an amqp1 bus, management when asked for. */
-export function brokerPlugins(bus: BusConfig): string[] {
-  return [...(bus.kind === 'amqp1' ? ['rabbitmq_amqp1_0'] : []), ...(bus.management ? ['rabbitmq_management'] : [])];
+/** The protocol agents speak to the nodes: RabbitMQ's own, or AMQP 1.0 through its plugin (the amqp1 bus without routers). */
+export type RabbitProtocol = 'amqp-0-9-1' | 'amqp-1.0';
+
+/** The plugins a deployed broker needs: AMQP 1.0 when agents speak it, management when asked for. */
+export function brokerPlugins(bus: BusConfig, protocol: RabbitProtocol): string[] {
+  return [...(protocol === 'amqp-1.0' ? ['rabbitmq_amqp1_0'] : []), ...(bus.management ? ['rabbitmq_management'] : [])];
 }
 
 /** A node's management API, as the resource sampler reads it (guest may log in from any address: loopback_users is none). */
@@ -57,18 +60,18 @@ function remoteNode(node: RemoteBusNode, url: string): BusNode {
   };
 }
 
-export async function deployRabbit(bus: BusConfig, placement: BusPlacement): Promise<DeployedBus> {
+export async function deployRabbit(bus: BusConfig, placement: BusPlacement, protocol: RabbitProtocol = 'amqp-0-9-1'): Promise<DeployedBus> {
   const here = placement.sites.filter((s) => s.host.thisMachine);
-  if (here.length === placement.sites.length) return placement.topology ? deployOnNamespaces(bus, placement) : deployEmbedded(bus, placement);
-  if (here.length === 0) return deployRemote(bus, placement);
+  if (here.length === placement.sites.length) return placement.topology ? deployOnNamespaces(bus, placement, protocol) : deployEmbedded(bus, placement, protocol);
+  if (here.length === 0) return deployRemote(bus, placement, protocol);
   throw new Error(`the bus sites ${here.map((s) => s.site).join(', ')} are on this machine and the others are not: a RabbitMQ cluster is deployed one way, on hosts of one provider`);
 }
 
 /** The embedded default: one node on this host's loopback. */
-async function deployEmbedded(bus: BusConfig, placement: BusPlacement): Promise<DeployedBus> {
-  const amqp1 = bus.kind === 'amqp1';
+async function deployEmbedded(bus: BusConfig, placement: BusPlacement, protocol: RabbitProtocol): Promise<DeployedBus> {
+  const amqp1 = protocol === 'amqp-1.0';
   const [{ site, host }] = placement.sites as [{ site: string; host: BusHost }];
-  const broker = await startLocalRabbit({ ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}), plugins: brokerPlugins(bus), address: host.address });
+  const broker = await startLocalRabbit({ ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}), plugins: brokerPlugins(bus, protocol), address: host.address });
   const url = amqp1 ? broker.amqp1Url : broker.transportUrl;
   return {
     urls: [url],
@@ -82,11 +85,11 @@ async function deployEmbedded(bus: BusConfig, placement: BusPlacement): Promise<
 }
 
 /** A node per bus site in the namespace of the site's host, clustered. */
-async function deployOnNamespaces(bus: BusConfig, placement: BusPlacement): Promise<DeployedBus> {
-  const amqp1 = bus.kind === 'amqp1';
+async function deployOnNamespaces(bus: BusConfig, placement: BusPlacement, protocol: RabbitProtocol): Promise<DeployedBus> {
+  const amqp1 = protocol === 'amqp-1.0';
   const nodes = placement.sites.map(({ site, host }) => ({ site, host: host.name, netns: host.thisMachine!.netns ?? '', address: host.address }));
   if (nodes.some((n) => !n.netns)) throw new Error('a RabbitMQ cluster on this machine needs a network namespace per node (provider netns)');
-  const cluster = await startRabbitCluster(nodes, { plugins: brokerPlugins(bus), ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}) });
+  const cluster = await startRabbitCluster(nodes, { plugins: brokerPlugins(bus, protocol), ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}) });
   const urlOf = (n: LocalRabbit): string => (amqp1 ? n.amqp1Url : n.transportUrl);
   const endpoints = Object.fromEntries(nodes.map((n, i) => [n.site, urlOf(cluster.nodes[i]!)]));
   const busSites = nodes.map((n) => n.site);
@@ -103,13 +106,13 @@ async function deployOnNamespaces(bus: BusConfig, placement: BusPlacement): Prom
 }
 
 /** A node per bus site under the bus node entry on the site's host; the first boots alone, the others join it. */
-async function deployRemote(bus: BusConfig, placement: BusPlacement): Promise<DeployedBus> {
+async function deployRemote(bus: BusConfig, placement: BusPlacement, protocol: RabbitProtocol): Promise<DeployedBus> {
   const nodes = placement.sites;
   const busSites = nodes.map((n) => n.site);
   if (new Set(nodes.map((n) => n.host.address)).size !== nodes.length) {
     throw new Error(`each RabbitMQ cluster node needs a machine of its own (the nodes are rabbit@<address>, and share one epmd port): bus sites ${busSites.join(', ')} have hosts at the same address; give them hosts of their own in the inventory, or list one bus site`);
   }
-  const plugins = brokerPlugins(bus);
+  const plugins = brokerPlugins(bus, protocol);
   const baseFlags = (address: string): string[] => ['--address', address, ...(plugins.length > 0 ? ['--plugins', plugins.join(',')] : [])];
   const started: RemoteBusNode[] = [];
   const stopAll = async (list: RemoteBusNode[]): Promise<void> => void (await Promise.all(list.map((n) => n.stop())));
@@ -136,7 +139,7 @@ async function deployRemote(bus: BusConfig, placement: BusPlacement): Promise<De
     await stopAll(started);
     throw error;
   }
-  const amqp1 = bus.kind === 'amqp1';
+  const amqp1 = protocol === 'amqp-1.0';
   const urlOf = (n: RemoteBusNode): string => (amqp1 ? n.report.amqp1Url : n.report.transportUrl);
   const endpoints = Object.fromEntries(started.map((n) => [n.site, urlOf(n)]));
   const version = started[0]!.report.version;

@@ -2,11 +2,15 @@
 import type { BusPlugin } from '../plugin.js';
 import { deployRabbit } from './deploy.js';
 import { RabbitDriver } from './driver.js';
+import { checkRabbitBus, rabbitmqBusConfig, rabbitmqBusFields } from './schema.js';
 
 export const rabbitmqBus: BusPlugin = {
   kind: 'rabbitmq',
   summary: 'rabbitmq (AMQP 0-9-1)',
   urlSchemes: /^rabbit:\/\//,
+  fields: rabbitmqBusFields,
+  checkBus: checkRabbitBus,
+  toConfig: rabbitmqBusConfig,
   createDriver: (config) => new RabbitDriver({ url: config.url, exchange: config.exchange, ...(config.quorumQueues ? { quorumQueues: true } : {}) }),
-  deploy: deployRabbit,
+  deploy: (bus, placement) => deployRabbit(bus, placement),
 };

@@ -1,0 +1,34 @@
+/**
+ * RabbitMQ's part of a scenario's `bus:` mapping (snake_case, as users
+ * write it) and its rules between fields. The fields merge into the one
+ * `bus` mapping of src/scenario/schema.ts through the registry.
+ */
+import type { BusFieldCheck } from '../plugin.js';
+
+export const rabbitmqBusFields = {
+  queues: { enum: ['classic', 'quorum'], default: 'classic', description: "rabbitmq: server and notification queues as classic queues, or as quorum queues replicated over the cluster (oslo's rabbit_quorum_queue)" },
+  management: {
+    type: 'boolean',
+    default: false,
+    description: 'deployed RabbitMQ: enable its management plugin and sample queues, messages, connections and channels from it every second (it costs the broker some memory and CPU)',
+  },
+} as const;
+
+/** A transport URL with its password hidden, for a problem message. */
+export function hidePassword(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//…@');
+}
+
+export const checkRabbitBus: BusFieldCheck = (bus, context, add) => {
+  // oslo's transport URL scheme names its driver: rabbit:// the AMQP 0-9-1 one, amqp:// the AMQP 1.0 one.
+  if (bus.kind === 'rabbitmq' && bus.url !== undefined && /^amqps?:\/\//.test(bus.url)) {
+    add(['bus', 'url'], `"${hidePassword(bus.url)}" is an amqp:// URL, which oslo.messaging speaks as AMQP 1.0; for RabbitMQ over AMQP 0-9-1 write rabbit://…, or set bus.kind: amqp1`);
+  }
+  if (context.valuesOnly) return;
+  if (bus['queues'] === 'quorum' && bus.kind !== 'rabbitmq') add(['bus', 'queues'], 'quorum queues are RabbitMQ over AMQP 0-9-1 (oslo rabbit_quorum_queue): set bus.kind: rabbitmq, or remove bus.queues');
+};
+
+/** The scenario's bus fields RabbitMQ reads, camelCased for the resolved BusConfig. */
+export function rabbitmqBusConfig(bus: Record<string, unknown>): { queues: 'classic' | 'quorum'; management: boolean } {
+  return { queues: bus['queues'] as 'classic' | 'quorum', management: bus['management'] as boolean };
+}
