@@ -9,7 +9,8 @@
  * kept beside it as the service time.
  */
 import { NotSentError, RpcTimeoutError, type BusConnection, type RpcTarget } from '../src/buses/driver.js';
-import { AgentRecorder, LEG_CORRECTED, LEG_PROCESSING, LEG_REPLY, PATTERN_INDEX, countNotSent, type PatternName } from '../src/metrics/stats.js';
+import { AgentRecorder, LEG_CORRECTED, LEG_PROCESSING, LEG_REPLY, PATTERN_INDEX, countNotSent } from '../src/metrics/stats.js';
+import type { PatternName } from '../src/model/index.js';
 import { WeightedChoice } from './draw.js';
 import type { PayloadSource } from './payload.js';
 import { CLIENT_KEY, LoadPhase, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, burnCpu, epochMs, sleep, yieldToEventLoop } from './phase.js';

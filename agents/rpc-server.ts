@@ -16,8 +16,9 @@
  * from the scenario.
  */
 import type { IncomingRequest, Subscription, BusConnection } from '../src/buses/driver.js';
-import { ReceiptLog, type ExportedReceipts } from '../src/metrics/accounting.js';
-import { AgentRecorder, PATTERNS, PATTERN_INDEX, type PatternName } from '../src/metrics/stats.js';
+import { ReceiptLog } from '../src/metrics/accounting.js';
+import { PATTERNS, type ExportedReceipts, type PatternName } from '../src/model/index.js';
+import { AgentRecorder, PATTERN_INDEX } from '../src/metrics/stats.js';
 import type { Faults } from '../src/scenario/types.js';
 import { CLIENT_KEY, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, burnCpu, epochMs } from './phase.js';
 

@@ -5,11 +5,8 @@
  * are published as JSON schemas generated from these types (schemas/,
  * `npm run schemas`).
  */
-import type { LatencySummary } from '../metrics/histogram.js';
-import type { Counters, LegName, PatternName, Role } from '../metrics/stats.js';
-import type { DeliveryAccount } from '../metrics/accounting.js';
+import type { LatencySummary, Counters, LegName, PatternName, Role, DeliveryAccount, WorkerClock } from '../model/index.js';
 import type { GeneratorLoad, IncidentTotals } from '../../agents/control.js';
-import type { WorkerClock } from '../runner/clock-sync.js';
 import type { Scenario } from '../scenario/types.js';
 import type { MeasuredLink } from '../network/measure.js';
 import type { CutRecord } from '../network/cut-schedule.js';

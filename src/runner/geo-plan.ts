@@ -9,7 +9,7 @@
 import type { ClientSpec, WorkerInit } from '../../agents/control.js';
 import type { RelaySpec } from '../../agents/host-protocol.js';
 import type { DriverConfig } from '../buses/registry.js';
-import type { Role } from '../metrics/stats.js';
+import type { Role } from '../model/index.js';
 import type { NetworkPlan } from '../network/plan.js';
 import { busSiteFor, type Topology } from '../scenario/topology.js';
 import type { Scenario } from '../scenario/types.js';

@@ -4,7 +4,7 @@
  */
 import type { ClientRoute, ClientSpec, WorkerInit } from '../../agents/control.js';
 import type { DriverConfig } from '../buses/registry.js';
-import type { PatternName, Role } from '../metrics/stats.js';
+import type { PatternName, Role } from '../model/index.js';
 import type { RpcPattern, Scenario } from '../scenario/types.js';
 
 export function patternName(pattern: RpcPattern): PatternName {

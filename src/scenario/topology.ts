@@ -7,7 +7,7 @@
  * module resolves it into plain data the providers and the runner read.
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import type { Role } from '../metrics/stats.js';
+import type { Role } from '../model/index.js';
 import type { LinkConstraint } from '../network/plan.js';
 import { parseDuration } from './duration.js';
 

@@ -1,0 +1,7 @@
+/**
+ * busbench's data model: the types of scenarios, results, limit searches,
+ * campaigns and the control protocol between coordinator and workers, with
+ * the few constants they are derived from. Nothing here imports anything of
+ * busbench outside src/model; everything else imports these from here.
+ */
+export * from './metrics.js';
