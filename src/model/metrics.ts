@@ -1,8 +1,9 @@
 /**
  * What busbench measures, as data: the roles and traffic patterns of its
  * groups, their counters and latency summaries, the per-message delivery
- * account, and the workers' clock offsets. The code that records, merges
- * and judges these figures is in src/metrics/.
+ * account, the workers' clock offsets, and what the bus and agent processes
+ * cost in resources. The code that records, merges, samples and judges these
+ * figures is in src/metrics/.
  */
 
 // The header above documents this file: the first declaration carries a doc
@@ -140,4 +141,83 @@ export interface ClockOffset {
 
 export interface WorkerClock extends ClockOffset {
   worker: number;
+}
+
+// What the processes cost: the resource sampler's report (src/metrics/resources.ts).
+
+export interface WatchedProcess {
+  name: string;
+  kind: 'broker' | 'router' | 'agents' | 'coordinator' | 'other';
+  host: string;
+  pid: number;
+}
+
+export interface ResourceFigures {
+  /** CPU time used per wall-clock time since the previous sample: 1 = one core busy */
+  cpuCores: number;
+  rssBytes: number;
+  tcpConnections: number;
+}
+
+export interface ResourceSample extends ResourceFigures {
+  /** ms since the sampler started */
+  t: number;
+}
+
+export interface ProcessResources extends WatchedProcess {
+  samples: ResourceSample[];
+  peak: ResourceFigures;
+  mean: ResourceFigures;
+  /** ms since the sampler started when it was first found exited; it is not read again, since its pid may be reused */
+  goneAt?: number;
+}
+
+export interface HostResources {
+  host: string;
+  /** its processes' samples of each tick, summed */
+  samples: ResourceSample[];
+  peak: ResourceFigures;
+  mean: ResourceFigures;
+}
+
+export interface RabbitFigures {
+  queues: number;
+  /** summed over the node's queues */
+  messagesReady: number;
+  messagesUnacknowledged: number;
+  connections: number;
+  channels: number;
+}
+
+export interface RabbitSample extends RabbitFigures {
+  /** ms since the sampler started, when the request left */
+  t: number;
+}
+
+export interface RabbitResources {
+  name: string;
+  samples: RabbitSample[];
+  peak: RabbitFigures;
+  /** requests that failed or timed out */
+  errors: number;
+  lastError?: string;
+}
+
+export interface ResourceReport {
+  intervalMs: number;
+  processes: ProcessResources[];
+  hosts: HostResources[];
+  rabbitmq: RabbitResources[];
+  /** distinct failures other than exited processes and management requests (processes() throwing, a /proc file not readable) */
+  errors: string[];
+}
+
+export interface ResourceRow {
+  name: string;
+  kind: WatchedProcess['kind'] | 'host';
+  host: string;
+  peakCpuCores: number;
+  meanCpuCores: number;
+  peakRssMiB: number;
+  peakTcpConnections: number;
 }

@@ -10,9 +10,9 @@ import type { IntervalSnapshot, WorkerToMain } from '../../../agents/control.js'
 import type { Deployment } from '../../../deploy/deploy.js';
 import { InterruptedError } from '../../errors.js';
 import { decodeHistogram, newHistogram, type Histogram } from '../../metrics/histogram.js';
-import { startResourceSampler, type ResourceReport } from '../../metrics/resources.js';
+import { startResourceSampler } from '../../metrics/resources.js';
 import { addCounters, emptyCounters } from '../../metrics/stats.js';
-import type { Counters } from '../../model/index.js';
+import type { Counters, ResourceReport } from '../../model/index.js';
 import { startCutSchedule, type CutRecord } from '../../network/cut-schedule.js';
 import { cutWindows } from '../../network/cuts.js';
 import type { ConnectionLoss, TimeSeriesPoint } from '../../results/model.js';
