@@ -6,7 +6,7 @@
  */
 import type { BusHost } from '../../src/buses/host.js';
 import type { HostExecutor } from '../../src/network/apply.js';
-import type { MeasuredLink } from '../../src/network/measure.js';
+import type { MeasuredLink } from '../../src/model/index.js';
 import type { Mechanism, NetworkPlan } from '../../src/network/plan.js';
 import type { ProcessReader } from '../../src/metrics/resources.js';
 import type { ProviderKind, Topology } from '../../src/scenario/topology.js';

@@ -5,3 +5,4 @@
  * busbench outside src/model; everything else imports these from here.
  */
 export * from './metrics.js';
+export * from './network.js';

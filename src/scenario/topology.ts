@@ -7,8 +7,7 @@
  * module resolves it into plain data the providers and the runner read.
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import type { Role } from '../model/index.js';
-import type { LinkConstraint } from '../network/plan.js';
+import type { Role, LinkConstraint } from '../model/index.js';
 import { parseDuration } from './duration.js';
 
 /** Where hosts come from: this host alone, network namespaces on it, or real hosts over ssh. */
