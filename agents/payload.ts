@@ -7,7 +7,7 @@
  */
 import { largestPayloadBytes } from '../src/scenario/size.js';
 import type { PayloadSizes } from '../src/scenario/types.js';
-import { WeightedChoice } from './draw.js';
+import { WeightedChoice } from '../src/util/draw.js';
 
 /** The filler: printable, no characters JSON must escape, not one repeated byte (some transports compress runs). */
 const PATTERN = 'abcdefghijklmnopqrstuvwxyz0123456789';

@@ -11,7 +11,7 @@
 import { NotSentError, RpcTimeoutError, type BusConnection, type RpcTarget } from '../src/buses/driver.js';
 import { AgentRecorder, LEG_CORRECTED, LEG_PROCESSING, LEG_REPLY, PATTERN_INDEX, countNotSent } from '../src/metrics/stats.js';
 import type { PatternName } from '../src/model/index.js';
-import { WeightedChoice } from './draw.js';
+import { WeightedChoice } from '../src/util/draw.js';
 import type { PayloadSource } from './payload.js';
 import { CLIENT_KEY, LoadPhase, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, burnCpu, epochMs, sleep, yieldToEventLoop } from './phase.js';
 

@@ -15,7 +15,7 @@ import { addIncidents, type AgentFailure, type GeneratorLoad, type IncidentTotal
 import { ListenerAgent } from '../../agents/listener.js';
 import { NotifierAgent } from '../../agents/notifier.js';
 import { LoadPhase, clock, epochMs, sleep } from '../../agents/phase.js';
-import { seededRandom } from '../../agents/draw.js';
+import { seededRandom } from '../util/draw.js';
 import { PayloadSource } from '../../agents/payload.js';
 import { RpcClientAgent } from '../../agents/rpc-client.js';
 import { RpcServerAgent } from '../../agents/rpc-server.js';
