@@ -12,7 +12,7 @@ export type { FieldOverride, ResolveOptions } from './scenario/load.js';
 export { ConfigError, formatProblem } from './config/load.js';
 export type { ConfigProblem } from './config/load.js';
 export type { Scenario, BusConfig, BusKind, LoadConfig, PayloadSizes, RouterDeployment } from './scenario/types.js';
-export type { Topology } from './scenario/topology.js';
+export type { Topology } from './model/index.js';
 
 // Running: one run, a limit search, a campaign.
 export { runScenario, explainConnectError } from './runner/run.js';

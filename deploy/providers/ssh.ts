@@ -17,8 +17,7 @@ import { startReaderHost, type ReaderHost } from '../../src/metrics/resources.js
 import { applyNetworkPlan, detectKernel, type AppliedPlan, type HostExecutor } from '../../src/network/apply.js';
 import { measureLinks } from '../../src/network/measure.js';
 import { buildNetworkPlan, type KernelCapabilities, type NetworkHost, type NetworkPlan } from '../../src/network/plan.js';
-import type { LinkConstraint } from '../../src/model/index.js';
-import type { Topology } from '../../src/scenario/topology.js';
+import type { LinkConstraint, Topology } from '../../src/model/index.js';
 import { loadInventory } from './inventory.js';
 import { installedEntry } from '../../src/util/entries.js';
 import type { AppliedNetwork, ProvidedHost, Provider } from './provider.js';

@@ -6,3 +6,4 @@
  */
 export * from './metrics.js';
 export * from './network.js';
+export * from './topology.js';

@@ -7,9 +7,8 @@
  * deletes the table. Overlapping cuts have tables of their own and do
  * not undo each other.
  */
-import type { Dropout, Partition } from '../scenario/topology.js';
 import type { PlannedCommand } from './plan.js';
-import type { CutWindow } from '../model/index.js';
+import type { CutWindow, Dropout, Partition } from '../model/index.js';
 
 export interface CutHost {
   name: string;
