@@ -4,8 +4,7 @@
  */
 import type { DriverConfig } from '../src/buses/registry.js';
 import type { QueueBacklog } from '../src/buses/driver.js';
-import type { Counters, GroupSnapshot, PatternName } from '../src/model/index.js';
-import type { Faults, PayloadSizes } from '../src/scenario/types.js';
+import type { Counters, GroupSnapshot, PatternName, Faults, PayloadSizes } from '../src/model/index.js';
 import type { SentRange } from './rpc-client.js';
 import type { ServerReceipts } from './rpc-server.js';
 

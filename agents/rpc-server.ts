@@ -17,9 +17,8 @@
  */
 import type { IncomingRequest, Subscription, BusConnection } from '../src/buses/driver.js';
 import { ReceiptLog } from '../src/metrics/accounting.js';
-import { PATTERNS, type ExportedReceipts, type PatternName } from '../src/model/index.js';
+import { PATTERNS, type ExportedReceipts, type PatternName, type Faults } from '../src/model/index.js';
 import { AgentRecorder, PATTERN_INDEX } from '../src/metrics/stats.js';
-import type { Faults } from '../src/scenario/types.js';
 import { CLIENT_KEY, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, burnCpu, epochMs } from './phase.js';
 
 /** [isCall][via] → pattern index, so the hot path does no string work. */

@@ -11,8 +11,7 @@ export { loadScenario, parseScenario, resolveScenario, ScenarioError } from './s
 export type { FieldOverride, ResolveOptions } from './scenario/load.js';
 export { ConfigError, formatProblem } from './config/load.js';
 export type { ConfigProblem } from './config/load.js';
-export type { Scenario, BusConfig, BusKind, LoadConfig, PayloadSizes, RouterDeployment } from './scenario/types.js';
-export type { Topology } from './model/index.js';
+export type { Scenario, BusConfig, BusKind, LoadConfig, PayloadSizes, RouterDeployment, Topology } from './model/index.js';
 
 // Running: one run, a limit search, a campaign.
 export { runScenario, explainConnectError } from './runner/run.js';

@@ -4,7 +4,7 @@
  * statistics and its part of the scenario schema; registry.ts lists the
  * kinds, and nothing else in busbench names one.
  */
-import type { BusConfig } from '../scenario/types.js';
+import type { BusConfig } from '../model/index.js';
 import type { BusDriver } from './driver.js';
 import type { BusHost } from './host.js';
 import type { ManagementEndpoint } from './rabbitmq/management.js';

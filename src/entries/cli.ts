@@ -25,7 +25,7 @@ import { findLimit } from '../limit/find-limit.js';
 import { DEFAULT_OBJECTIVE, parseObjective, type Objective } from '../limit/objective.js';
 import type { SearchSettings } from '../limit/search.js';
 import { limitProgressPrinter, limitSummaryText } from '../report/limit-summary.js';
-import type { Scenario } from '../scenario/types.js';
+import type { Scenario } from '../model/index.js';
 import { BUSBENCH_VERSION } from '../version.js';
 import { BUS_KINDS, BUS_PLUGINS } from '../buses/registry.js';
 import { addBusCommands } from '../bus/bus-commands.js';

@@ -13,7 +13,7 @@ import { createRunDirectory, writeJsonAtomic } from '../results/write.js';
 import { deploy, type Deployment } from '../../deploy/deploy.js';
 import { runScenario, type RunEvent } from '../runner/run.js';
 import { redactUrl } from '../util/url.js';
-import type { Scenario } from '../scenario/types.js';
+import type { Scenario } from '../model/index.js';
 import { BUSBENCH_VERSION } from '../version.js';
 import { judge, type Objective, type Verdict } from './objective.js';
 import { RateSearch, type SearchEnd, type SearchSettings } from './search.js';

@@ -9,10 +9,9 @@
 import type { ClientSpec, WorkerInit } from '../../agents/control.js';
 import type { RelaySpec } from '../../agents/host-protocol.js';
 import type { DriverConfig } from '../buses/registry.js';
-import type { Role, Topology } from '../model/index.js';
+import type { Role, Topology, Scenario } from '../model/index.js';
 import type { NetworkPlan } from '../network/plan.js';
 import { busSiteFor } from '../scenario/topology.js';
-import type { Scenario } from '../scenario/types.js';
 import { planWorkers } from './plan.js';
 
 export interface PlacedHost {

@@ -4,8 +4,7 @@
  */
 import type { ClientRoute, ClientSpec, WorkerInit } from '../../agents/control.js';
 import type { DriverConfig } from '../buses/registry.js';
-import type { PatternName, Role } from '../model/index.js';
-import type { RpcPattern, Scenario } from '../scenario/types.js';
+import type { PatternName, Role, RpcPattern, Scenario } from '../model/index.js';
 
 export function patternName(pattern: RpcPattern): PatternName {
   return `${pattern.method}-${pattern.target}` as PatternName;

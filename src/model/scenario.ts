@@ -5,7 +5,7 @@
  * a bare number of seconds.
  */
 
-import type { Topology } from '../model/index.js';
+import type { Topology } from './topology.js';
 
 /**
  * Which bus busbench talks to, and so which driver speaks to it:
