@@ -2,9 +2,7 @@
  * The control protocol between the main thread and its agent workers. It
  * travels over the workers' MessagePorts, never over the bus under test.
  */
-import type { DriverConfig } from '../src/buses/registry.js';
-import type { QueueBacklog } from '../src/buses/driver.js';
-import type { Counters, GroupSnapshot, PatternName, Faults, PayloadSizes } from '../src/model/index.js';
+import type { Counters, GroupSnapshot, PatternName, Faults, PayloadSizes, DriverConfig, QueueBacklog } from '../src/model/index.js';
 import type { SentRange } from './rpc-client.js';
 import type { ServerReceipts } from './rpc-server.js';
 

@@ -32,9 +32,10 @@ export type { AppliedNetwork, ProvidedHost, Provider } from '../deploy/providers
 
 // Buses: the registry of kinds, their drivers (oslo.messaging's wire), their deployed nodes.
 export { BUS_KINDS, BUS_PLUGINS, busPlugin, createDriver } from './buses/registry.js';
-export type { BusNode, BusPlacement, BusPlugin, DeployedBus, DriverConfig } from './buses/plugin.js';
+export type { BusNode, BusPlacement, BusPlugin, DeployedBus } from './buses/plugin.js';
+export type { Delivery, DriverConfig, QueueBacklog } from './model/index.js';
 export type { BusHost, HostProcess, HostSpawner } from './buses/host.js';
-export type { BusConnection, BusDriver, BusInfo, ConnectOptions, Delivery, IncomingNotification, IncomingRequest, QueueBacklog, RpcContext, RpcTarget, Subscription } from './buses/driver.js';
+export type { BusConnection, BusDriver, BusInfo, ConnectOptions, IncomingNotification, IncomingRequest, RpcContext, RpcTarget, Subscription } from './buses/driver.js';
 export { BusError, NotSentError, RemoteError, RpcTimeoutError } from './buses/driver.js';
 
 // Results: the format of result.json and friends, and its versions.

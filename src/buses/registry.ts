@@ -5,10 +5,9 @@
  */
 import { amqp1Bus } from './amqp1/index.js';
 import type { BusDriver } from './driver.js';
-import type { BusPlugin, DriverConfig } from './plugin.js';
+import type { BusPlugin } from './plugin.js';
+import type { DriverConfig } from '../model/index.js';
 import { rabbitmqBus } from './rabbitmq/index.js';
-
-export type { DriverConfig } from './plugin.js';
 
 export const BUS_PLUGINS: readonly BusPlugin[] = [rabbitmqBus, amqp1Bus];
 

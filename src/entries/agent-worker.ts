@@ -6,11 +6,11 @@
 import { performance as perf, type EventLoopUtilization } from 'node:perf_hooks';
 import { GeneratorMonitor } from '../metrics/generator-verdict.js';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { BusConnection, QueueBacklog } from '../buses/driver.js';
+import type { BusConnection } from '../buses/driver.js';
 import { createDriver } from '../buses/registry.js';
 import { IntervalRecorder } from '../metrics/interval.js';
 import { mergeRecorders, totalCounters, type AgentRecorder } from '../metrics/stats.js';
-import { PATTERNS } from '../model/index.js';
+import { PATTERNS, type QueueBacklog } from '../model/index.js';
 import { addIncidents, type AgentFailure, type GeneratorLoad, type IncidentTotals, type MainToWorker, type WorkerInit, type WorkerToMain } from '../../agents/control.js';
 import { ListenerAgent } from '../../agents/listener.js';
 import { NotifierAgent } from '../../agents/notifier.js';

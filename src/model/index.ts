@@ -8,3 +8,4 @@ export * from './metrics.js';
 export * from './network.js';
 export * from './topology.js';
 export * from './scenario.js';
+export * from './bus.js';

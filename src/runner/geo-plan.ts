@@ -8,8 +8,7 @@
  */
 import type { ClientSpec, WorkerInit } from '../../agents/control.js';
 import type { RelaySpec } from '../../agents/host-protocol.js';
-import type { DriverConfig } from '../buses/registry.js';
-import type { Role, Topology, Scenario } from '../model/index.js';
+import type { Role, Topology, Scenario, DriverConfig } from '../model/index.js';
 import type { NetworkPlan } from '../network/plan.js';
 import { busSiteFor } from '../scenario/topology.js';
 import { planWorkers } from './plan.js';

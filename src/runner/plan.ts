@@ -3,8 +3,7 @@
  * the messages. Pure data in, data out, so it is tested without a bus.
  */
 import type { ClientRoute, ClientSpec, WorkerInit } from '../../agents/control.js';
-import type { DriverConfig } from '../buses/registry.js';
-import type { PatternName, Role, RpcPattern, Scenario } from '../model/index.js';
+import type { PatternName, Role, RpcPattern, Scenario, DriverConfig } from '../model/index.js';
 
 export function patternName(pattern: RpcPattern): PatternName {
   return `${pattern.method}-${pattern.target}` as PatternName;

@@ -5,8 +5,7 @@
  * stop (undelivered, not lost).
  */
 import type { WorkerInit } from '../../../agents/control.js';
-import type { QueueBacklog } from '../../buses/driver.js';
-import { PATTERNS, type Counters } from '../../model/index.js';
+import { PATTERNS, type Counters, type QueueBacklog } from '../../model/index.js';
 import type { AgentsUp } from './start-agents.js';
 import { sleep, type RunContext } from './context.js';
 import { sumTotals, type LoadOutcome } from './load.js';

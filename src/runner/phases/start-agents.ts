@@ -7,9 +7,8 @@
 import { availableParallelism } from 'node:os';
 import type { AgentFailure, WorkerInit } from '../../../agents/control.js';
 import type { Deployment } from '../../../deploy/deploy.js';
-import type { DriverConfig } from '../../buses/plugin.js';
 import { BusUnavailableError, InterruptedError } from '../../errors.js';
-import type { Role, WatchedProcess } from '../../model/index.js';
+import type { Role, WatchedProcess, DriverConfig } from '../../model/index.js';
 import { redactUrl } from '../../util/url.js';
 import { startAgentHost, type AgentHost } from '../agent-hosts.js';
 import { planHosts } from '../geo-plan.js';
