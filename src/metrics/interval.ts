@@ -7,8 +7,7 @@
  */
 import { encodeHistogram, newRecordingHistogram, recordMs, type Histogram } from './histogram.js';
 import { groupKey } from './stats.js';
-import { PATTERNS, type Counters, type Role } from '../model/index.js';
-import type { IntervalSnapshot } from '../../agents/control.js';
+import { PATTERNS, type Counters, type Role, type IntervalSnapshot } from '../model/index.js';
 
 export class IntervalRecorder {
   private histograms = new Map<string, Histogram>();

@@ -9,3 +9,4 @@ export * from './network.js';
 export * from './topology.js';
 export * from './scenario.js';
 export * from './bus.js';
+export * from './control.js';

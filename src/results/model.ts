@@ -5,8 +5,7 @@
  * are published as JSON schemas generated from these types (schemas/,
  * `npm run schemas`).
  */
-import type { LatencySummary, Counters, LegName, PatternName, Role, DeliveryAccount, WorkerClock, ResourceReport, ResourceRow, MeasuredLink, CutRecord, Scenario, QueueBacklog } from '../model/index.js';
-import type { GeneratorLoad, IncidentTotals } from '../../agents/control.js';
+import type { LatencySummary, Counters, LegName, PatternName, Role, DeliveryAccount, WorkerClock, ResourceReport, ResourceRow, MeasuredLink, CutRecord, Scenario, QueueBacklog, GeneratorLoad, IncidentTotals } from '../model/index.js';
 import type { RunOutcome } from './outcome.js';
 
 /** 3: delivery counts per message and per delivery, undelivered at stop, unsent, drain phase, connection losses, outcome */

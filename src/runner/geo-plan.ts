@@ -6,9 +6,7 @@
  * handed out by site as the topology says and round-robin over each site's
  * hosts.
  */
-import type { ClientSpec, WorkerInit } from '../../agents/control.js';
-import type { RelaySpec } from '../../agents/host-protocol.js';
-import type { Role, Topology, Scenario, DriverConfig } from '../model/index.js';
+import type { Role, Topology, Scenario, DriverConfig, ClientSpec, WorkerInit, RelaySpec } from '../model/index.js';
 import type { NetworkPlan } from '../network/plan.js';
 import { busSiteFor } from '../scenario/topology.js';
 import { planWorkers } from './plan.js';

@@ -4,12 +4,10 @@
  * in words, provenance, the outcome.
  */
 import { arch, cpus, hostname, platform, release, totalmem } from 'node:os';
-import { addIncidents, type IncidentTotals } from '../../../agents/control.js';
-import type { SentRange } from '../../../agents/rpc-client.js';
-import type { ServerReceipts } from '../../../agents/rpc-server.js';
+import { addIncidents } from '../../../agents/control.js';
 import type { Deployment } from '../../../deploy/deploy.js';
 import { accountDeliveries, attributeBacklog } from '../../metrics/accounting.js';
-import { PATTERNS, type DeliveryAccount, type GroupSnapshot, type PatternName, type Role, type WorkerClock, type PayloadSizes, type Scenario, type QueueBacklog } from '../../model/index.js';
+import { PATTERNS, type DeliveryAccount, type GroupSnapshot, type PatternName, type Role, type WorkerClock, type PayloadSizes, type Scenario, type QueueBacklog, type IncidentTotals, type SentRange, type ServerReceipts } from '../../model/index.js';
 import { judgeGenerator } from '../../metrics/generator-verdict.js';
 import { summarizeResources } from '../../metrics/resources.js';
 import { mergeByRole, mergeGroups } from '../../results/aggregate.js';

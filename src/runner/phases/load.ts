@@ -6,13 +6,12 @@
  * and the per-second series, and resources and scheduled outages run over
  * the measured phase.
  */
-import type { IntervalSnapshot, WorkerToMain } from '../../../agents/control.js';
 import type { Deployment } from '../../../deploy/deploy.js';
 import { InterruptedError } from '../../errors.js';
 import { decodeHistogram, newHistogram, type Histogram } from '../../metrics/histogram.js';
 import { startResourceSampler } from '../../metrics/resources.js';
 import { addCounters, emptyCounters } from '../../metrics/stats.js';
-import type { Counters, ResourceReport, CutRecord } from '../../model/index.js';
+import type { Counters, ResourceReport, CutRecord, IntervalSnapshot, WorkerToMain } from '../../model/index.js';
 import { startCutSchedule } from '../../network/cut-schedule.js';
 import { cutWindows } from '../../network/cuts.js';
 import type { ConnectionLoss, TimeSeriesPoint } from '../../results/model.js';

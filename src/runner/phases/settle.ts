@@ -4,8 +4,7 @@
  * consumers stop, and what the bus still holds is read as the backlog at
  * stop (undelivered, not lost).
  */
-import type { WorkerInit } from '../../../agents/control.js';
-import { PATTERNS, type Counters, type QueueBacklog } from '../../model/index.js';
+import { PATTERNS, type Counters, type QueueBacklog, type WorkerInit } from '../../model/index.js';
 import type { AgentsUp } from './start-agents.js';
 import { sleep, type RunContext } from './context.js';
 import { sumTotals, type LoadOutcome } from './load.js';
