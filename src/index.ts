@@ -39,8 +39,8 @@ export type { BusConnection, BusDriver, BusInfo, ConnectOptions, IncomingNotific
 export { BusError, NotSentError, RemoteError, RpcTimeoutError } from './buses/driver.js';
 
 // Results: the format of result.json and friends, and its versions.
-export { CAMPAIGN_INDEX_SCHEMA_VERSION, DONE_SCHEMA_VERSION, LIMIT_SCHEMA_VERSION, RESULT_SCHEMA_VERSION } from './results/model.js';
-export type { ConnectionLoss, GroupResult, RunResult, TimeSeriesPoint } from './results/model.js';
+export { CAMPAIGN_INDEX_SCHEMA_VERSION, DONE_SCHEMA_VERSION, LIMIT_SCHEMA_VERSION, RESULT_SCHEMA_VERSION } from './model/index.js';
+export type { ConnectionLoss, GroupResult, RunResult, TimeSeriesPoint } from './model/index.js';
 
 // Errors and exit codes, as the CLI maps them.
 export { BusUnavailableError, EXIT, EXIT_CODE_TABLE, InterruptedError, UsageError } from './errors.js';

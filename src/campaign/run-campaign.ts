@@ -9,7 +9,7 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
-import { CAMPAIGN_INDEX_SCHEMA_VERSION, DONE_SCHEMA_VERSION, type RunResult } from '../results/model.js';
+import { CAMPAIGN_INDEX_SCHEMA_VERSION, DONE_SCHEMA_VERSION, type RunResult } from '../model/index.js';
 import { writeJsonAtomic } from '../results/write.js';
 import { runScenario } from '../runner/run.js';
 import { BUSBENCH_VERSION } from '../version.js';

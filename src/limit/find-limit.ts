@@ -8,12 +8,11 @@
  * the figures would be busbench's, not the bus's.
  */
 import { join } from 'node:path';
-import { LIMIT_SCHEMA_VERSION, type RunResult } from '../results/model.js';
 import { createRunDirectory, writeJsonAtomic } from '../results/write.js';
 import { deploy, type Deployment } from '../../deploy/deploy.js';
 import { runScenario, type RunEvent } from '../runner/run.js';
 import { redactUrl } from '../util/url.js';
-import type { Scenario } from '../model/index.js';
+import { LIMIT_SCHEMA_VERSION, type Scenario, type RunResult } from '../model/index.js';
 import { BUSBENCH_VERSION } from '../version.js';
 import { judge, type Objective, type Verdict } from './objective.js';
 import { RateSearch, type SearchEnd, type SearchSettings } from './search.js';

@@ -3,7 +3,7 @@
  * Clauses: pNN<time (any percentile, e.g. p50, p99.9), max<time,
  * timeouts=N, errors=N, lost=N (at most N over a step).
  */
-import type { GroupResult, RunResult } from '../results/model.js';
+import type { GroupResult, RunResult } from '../model/index.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import { parseDuration } from '../scenario/duration.js';
 

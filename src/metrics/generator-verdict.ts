@@ -5,8 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
-import type { RunResult } from '../results/model.js';
-import type { Scenario, GeneratorLoad } from '../model/index.js';
+import type { Scenario, GeneratorLoad, RunResult } from '../model/index.js';
 
 /** The event-loop delay monitor's sampling interval. */
 export const LOOP_DELAY_RESOLUTION_MS = 10;

@@ -10,3 +10,4 @@ export * from './topology.js';
 export * from './scenario.js';
 export * from './bus.js';
 export * from './control.js';
+export * from './results.js';

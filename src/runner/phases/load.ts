@@ -11,10 +11,9 @@ import { InterruptedError } from '../../errors.js';
 import { decodeHistogram, newHistogram, type Histogram } from '../../metrics/histogram.js';
 import { startResourceSampler } from '../../metrics/resources.js';
 import { addCounters, emptyCounters } from '../../metrics/stats.js';
-import type { Counters, ResourceReport, CutRecord, IntervalSnapshot, WorkerToMain } from '../../model/index.js';
+import type { Counters, ResourceReport, CutRecord, IntervalSnapshot, WorkerToMain, ConnectionLoss, TimeSeriesPoint } from '../../model/index.js';
 import { startCutSchedule } from '../../network/cut-schedule.js';
 import { cutWindows } from '../../network/cuts.js';
-import type { ConnectionLoss, TimeSeriesPoint } from '../../results/model.js';
 import type { AgentsUp } from './start-agents.js';
 import { sleepUnless, waitAbort, type RunContext } from './context.js';
 

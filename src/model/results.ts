@@ -5,8 +5,11 @@
  * are published as JSON schemas generated from these types (schemas/,
  * `npm run schemas`).
  */
-import type { LatencySummary, Counters, LegName, PatternName, Role, DeliveryAccount, WorkerClock, ResourceReport, ResourceRow, MeasuredLink, CutRecord, Scenario, QueueBacklog, GeneratorLoad, IncidentTotals } from '../model/index.js';
-import type { RunOutcome } from './outcome.js';
+import type { LatencySummary, Counters, LegName, PatternName, Role, DeliveryAccount, WorkerClock, ResourceReport, ResourceRow } from './metrics.js';
+import type { GeneratorLoad, IncidentTotals } from './control.js';
+import type { Scenario } from './scenario.js';
+import type { MeasuredLink, CutRecord } from './network.js';
+import type { QueueBacklog } from './bus.js';
 
 /** 3: delivery counts per message and per delivery, undelivered at stop, unsent, drain phase, connection losses, outcome */
 export const RESULT_SCHEMA_VERSION = 3;
@@ -65,6 +68,12 @@ export interface ConnectionLoss {
   atMs: number;
   phase: 'warmup' | 'measure';
   error: string;
+}
+
+export interface RunOutcome {
+  /** false: the run measured a failure of the bus (or of its own set-up), not the bus's performance */
+  ok: boolean;
+  problems: string[];
 }
 
 export interface RunResult {
