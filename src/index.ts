@@ -17,9 +17,10 @@ export type { Scenario, BusConfig, BusKind, LoadConfig, PayloadSizes, RouterDepl
 export { runScenario, explainConnectError } from './runner/run.js';
 export type { RunEvent, RunOptions } from './runner/run.js';
 export { findLimit } from './limit/find-limit.js';
-export type { LimitEvent, LimitOptions, LimitResult, LimitStep } from './limit/find-limit.js';
+export type { LimitEvent, LimitOptions } from './limit/find-limit.js';
+export type { LimitResult, LimitStep } from './model/index.js';
 export { parseObjective } from './limit/objective.js';
-export type { Objective, Verdict } from './limit/objective.js';
+export type { Objective, Verdict } from './model/index.js';
 export { loadCampaign, CampaignError } from './campaign/file.js';
 export type { Campaign, CampaignRun } from './campaign/file.js';
 export { runCampaign } from './campaign/run-campaign.js';

@@ -11,3 +11,4 @@ export * from './scenario.js';
 export * from './bus.js';
 export * from './control.js';
 export * from './results.js';
+export * from './limit.js';

@@ -13,7 +13,7 @@ import type { QueueBacklog } from './bus.js';
 
 /** 3: delivery counts per message and per delivery, undelivered at stop, unsent, drain phase, connection losses, outcome */
 export const RESULT_SCHEMA_VERSION = 3;
-/** limit.json (LimitResult in limit/find-limit.ts). 1: the first versioned format */
+/** limit.json (LimitResult in limit.ts). 1: the first versioned format */
 export const LIMIT_SCHEMA_VERSION = 1;
 /** a campaign's runs.json (CampaignIndex in campaign/run-campaign.ts). 1: the first versioned format */
 export const CAMPAIGN_INDEX_SCHEMA_VERSION = 1;
