@@ -27,8 +27,8 @@ export interface PublishedSchema {
 export const PUBLISHED_SCHEMAS: readonly PublishedSchema[] = [
   { file: 'result.schema.json', type: 'RunResult', source: 'src/model/results.ts', describes: "a run's result.json" },
   { file: 'limit.schema.json', type: 'LimitResult', source: 'src/model/limit.ts', describes: "a limit search's limit.json (and `busbench limit --json`)" },
-  { file: 'campaign-runs.schema.json', type: 'CampaignIndex', source: 'src/campaign/run-campaign.ts', describes: "a campaign's runs.json" },
-  { file: 'campaign-done.schema.json', type: 'DoneRecord', source: 'src/campaign/run-campaign.ts', describes: "a campaign run's runs/<id>/done.json" },
+  { file: 'campaign-runs.schema.json', type: 'CampaignIndex', source: 'src/model/campaign.ts', describes: "a campaign's runs.json" },
+  { file: 'campaign-done.schema.json', type: 'DoneRecord', source: 'src/model/campaign.ts', describes: "a campaign run's runs/<id>/done.json" },
 ];
 
 /** Each schema's file name → its text, as schemas/ should hold it. */

@@ -24,7 +24,8 @@ export type { Objective, Verdict } from './model/index.js';
 export { loadCampaign, CampaignError } from './campaign/file.js';
 export type { Campaign, CampaignRun } from './campaign/file.js';
 export { runCampaign } from './campaign/run-campaign.js';
-export type { CampaignEvent, CampaignIndex, CampaignOptions, CampaignOutcome, DoneRecord } from './campaign/run-campaign.js';
+export type { CampaignEvent, CampaignOptions, CampaignOutcome } from './campaign/run-campaign.js';
+export type { CampaignIndex, DoneRecord } from './model/index.js';
 
 // Deploying: hosts from a provider, the network between sites, the bus on the hosts.
 export { deploy } from '../deploy/deploy.js';

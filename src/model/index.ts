@@ -12,3 +12,4 @@ export * from './bus.js';
 export * from './control.js';
 export * from './results.js';
 export * from './limit.js';
+export * from './campaign.js';

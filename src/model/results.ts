@@ -15,9 +15,9 @@ import type { QueueBacklog } from './bus.js';
 export const RESULT_SCHEMA_VERSION = 3;
 /** limit.json (LimitResult in limit.ts). 1: the first versioned format */
 export const LIMIT_SCHEMA_VERSION = 1;
-/** a campaign's runs.json (CampaignIndex in campaign/run-campaign.ts). 1: the first versioned format */
+/** a campaign's runs.json (CampaignIndex in campaign.ts). 1: the first versioned format */
 export const CAMPAIGN_INDEX_SCHEMA_VERSION = 1;
-/** a campaign run's runs/<id>/done.json (DoneRecord in campaign/run-campaign.ts). 1: the first versioned format; records without a version, from older busbench, are version 1 */
+/** a campaign run's runs/<id>/done.json (DoneRecord in campaign.ts). 1: the first versioned format; records without a version, from older busbench, are version 1 */
 export const DONE_SCHEMA_VERSION = 1;
 
 export interface GroupResult {
