@@ -1,19 +1,21 @@
 /**
  * The direction of busbench's layers, checked in `npm test` (npm run lint):
  *   model ← buses ← agents ← orchestration ← CLI
- * model (src/model, src/util, errors, version) imports nothing of busbench;
- * the bus plugins and the measurement and network services (src/buses,
- * src/metrics, src/network, src/scenario, src/results) import only model and
- * each other; the agent runtime (agents/) imports those; deployment
- * (deploy/) and orchestration (src/runner, src/limit, src/campaign, src/bus,
- * src/report) import anything below; only the CLI and the library entry
- * (src/cli.ts, src/index.ts) import orchestration freely. No cycles at all.
+ * model (src/model, src/util, errors, version, cleanup) imports nothing of
+ * busbench; the bus plugins, the configuration loader and the measurement
+ * and network services (src/buses, src/config, src/metrics, src/network,
+ * src/scenario, src/results) import only model and each other; the agent
+ * runtime (agents/) imports those; deployment (deploy/) and orchestration
+ * (src/runner, src/limit, src/campaign, src/bus, src/report) import anything
+ * below; the process entry points (src/entries), the library entry
+ * (src/index.ts) and scripts/ sit on top. Every file is in a layer, and no
+ * cycles at all.
  */
-const MODEL = '^src/(model|util)/|^src/(errors|version)\\.ts$';
-const SERVICES = '^src/(buses|metrics|network|scenario|results)/';
+const MODEL = '^src/(model|util)/|^src/(errors|version|cleanup)\\.ts$';
+const SERVICES = '^src/(buses|config|metrics|network|scenario|results)/';
 const AGENTS = '^agents/';
 const ORCHESTRATION = '^deploy/|^src/(runner|limit|campaign|bus|report)/';
-const ENTRY = '^src/(cli|index)\\.ts$';
+const ENTRY = '^src/entries/|^src/index\\.ts$|^scripts/';
 
 module.exports = {
   forbidden: [
@@ -21,6 +23,7 @@ module.exports = {
     { name: 'model-imports-nothing', severity: 'error', comment: 'the model is the bottom layer: it imports no other part of busbench', from: { path: MODEL }, to: { path: `${SERVICES}|${AGENTS}|${ORCHESTRATION}|${ENTRY}` } },
     { name: 'services-below-agents', severity: 'error', comment: 'buses, metrics, network, scenario and results must not import the agents, deployment, orchestration or the CLI', from: { path: SERVICES }, to: { path: `${AGENTS}|${ORCHESTRATION}|${ENTRY}` } },
     { name: 'agents-below-orchestration', severity: 'error', comment: 'the agent runtime must not import deployment, orchestration or the CLI', from: { path: AGENTS }, to: { path: `${ORCHESTRATION}|${ENTRY}` } },
+    { name: 'in-a-layer', severity: 'error', comment: 'every module belongs to a layer: add its folder to one in .dependency-cruiser.cjs', from: { path: '^(src|agents|deploy|scripts)/', pathNot: `${MODEL}|${SERVICES}|${AGENTS}|${ORCHESTRATION}|${ENTRY}` }, to: {} },
     { name: 'orchestration-below-cli', severity: 'error', comment: 'deployment and orchestration must not import the CLI or the library entry', from: { path: ORCHESTRATION }, to: { path: ENTRY } },
   ],
   options: {

@@ -6,7 +6,7 @@
 import type { BusConnection, IncomingNotification, Subscription } from '../src/buses/driver.js';
 import { ReceiptLog } from '../src/metrics/accounting.js';
 import { AgentRecorder, PATTERN_INDEX } from '../src/metrics/stats.js';
-import type { ServerReceipts } from './rpc-server.js';
+import type { ServerReceipts } from '../src/model/index.js';
 import { CLIENT_KEY, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, epochMs } from './phase.js';
 
 const NOTIFY = PATTERN_INDEX['notify'];

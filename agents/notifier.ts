@@ -6,7 +6,7 @@
 import { NotSentError, type BusConnection } from '../src/buses/driver.js';
 import { AgentRecorder, PATTERN_INDEX, countNotSent } from '../src/metrics/stats.js';
 import type { PayloadSource } from './payload.js';
-import type { SentRange } from './rpc-client.js';
+import type { SentRange } from '../src/model/index.js';
 import { CLIENT_KEY, LoadPhase, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, epochMs, sleep, yieldToEventLoop } from './phase.js';
 
 export interface NotifierPlan {

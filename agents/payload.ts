@@ -6,8 +6,8 @@
  * without copying the characters. Sizes are in bytes: the payload is ASCII.
  */
 import { largestPayloadBytes } from '../src/scenario/size.js';
-import type { PayloadSizes } from '../src/scenario/types.js';
-import { WeightedChoice } from './draw.js';
+import type { PayloadSizes } from '../src/model/index.js';
+import { WeightedChoice } from '../src/util/draw.js';
 
 /** The filler: printable, no characters JSON must escape, not one repeated byte (some transports compress runs). */
 const PATTERN = 'abcdefghijklmnopqrstuvwxyz0123456789';

@@ -9,8 +9,9 @@
  * kept beside it as the service time.
  */
 import { NotSentError, RpcTimeoutError, type BusConnection, type RpcTarget } from '../src/buses/driver.js';
-import { AgentRecorder, LEG_CORRECTED, LEG_PROCESSING, LEG_REPLY, PATTERN_INDEX, countNotSent, type PatternName } from '../src/metrics/stats.js';
-import { WeightedChoice } from './draw.js';
+import { AgentRecorder, LEG_CORRECTED, LEG_PROCESSING, LEG_REPLY, PATTERN_INDEX, countNotSent } from '../src/metrics/stats.js';
+import type { PatternName, SentRange } from '../src/model/index.js';
+import { WeightedChoice } from '../src/util/draw.js';
 import type { PayloadSource } from './payload.js';
 import { CLIENT_KEY, LoadPhase, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, burnCpu, epochMs, sleep, yieldToEventLoop } from './phase.js';
 
@@ -54,15 +55,6 @@ export interface ClientPlan {
   burnMs?: number;
   /** open loop: called per measured send with how late it started behind its schedule (ms), less the waits on `concurrency` */
   scheduleLag?: (lateMs: number) => void;
-}
-
-/** What the client sent in the measured phase, for the loss / duplicate accounting. */
-export interface SentRange {
-  client: number;
-  pattern: PatternName;
-  /** sequence number of the first measured message */
-  firstSeq: number;
-  count: number;
 }
 
 const STOP = 0;

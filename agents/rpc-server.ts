@@ -16,9 +16,9 @@
  * from the scenario.
  */
 import type { IncomingRequest, Subscription, BusConnection } from '../src/buses/driver.js';
-import { ReceiptLog, type ExportedReceipts } from '../src/metrics/accounting.js';
-import { AgentRecorder, PATTERNS, PATTERN_INDEX, type PatternName } from '../src/metrics/stats.js';
-import type { Faults } from '../src/scenario/types.js';
+import { ReceiptLog } from '../src/metrics/accounting.js';
+import { PATTERNS, type Faults, type ServerReceipts } from '../src/model/index.js';
+import { AgentRecorder, PATTERN_INDEX } from '../src/metrics/stats.js';
 import { CLIENT_KEY, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, burnCpu, epochMs } from './phase.js';
 
 /** [isCall][via] → pattern index, so the hot path does no string work. */
@@ -52,13 +52,6 @@ function answerKind(method: string): Answer {
 
 /** A reply that carries the arrival and departure stamps (REPLIED_AT_FIELD is filled in as it leaves). */
 type Stamped = Record<string, unknown> & { [REPLIED_AT_FIELD]: number };
-
-/** What one server received per pattern, by (client, sequence). */
-export interface ServerReceipts {
-  server: string;
-  pattern: PatternName;
-  receipts: ExportedReceipts;
-}
 
 export class RpcServerAgent {
   readonly recorder = new AgentRecorder('server');

@@ -9,7 +9,7 @@ import { onCleanup } from '../src/cleanup.js';
 import { BusUnavailableError } from '../src/errors.js';
 import type { DeployedBus } from '../src/buses/plugin.js';
 import { busPlugin } from '../src/buses/registry.js';
-import type { Scenario } from '../src/scenario/types.js';
+import type { Scenario } from '../src/model/index.js';
 import { redactUrl } from '../src/util/url.js';
 import { LOCAL_SITE, startLocalProvider } from './providers/local.js';
 import type { AppliedNetwork, ProvidedHost, Provider } from './providers/provider.js';

@@ -3,7 +3,7 @@
  * generated from the TypeScript types the writing code is checked against:
  * schemas/ is the published contract, and test/result-schema.test.ts fails
  * when it and the types drift apart. Run `npm run schemas` after changing
- * one of these types (and bump its version in src/results/model.ts when the
+ * one of these types (and bump its version in src/model/results.ts when the
  * change is incompatible), then commit schemas/.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -25,10 +25,10 @@ export interface PublishedSchema {
 }
 
 export const PUBLISHED_SCHEMAS: readonly PublishedSchema[] = [
-  { file: 'result.schema.json', type: 'RunResult', source: 'src/results/model.ts', describes: "a run's result.json" },
-  { file: 'limit.schema.json', type: 'LimitResult', source: 'src/limit/find-limit.ts', describes: "a limit search's limit.json (and `busbench limit --json`)" },
-  { file: 'campaign-runs.schema.json', type: 'CampaignIndex', source: 'src/campaign/run-campaign.ts', describes: "a campaign's runs.json" },
-  { file: 'campaign-done.schema.json', type: 'DoneRecord', source: 'src/campaign/run-campaign.ts', describes: "a campaign run's runs/<id>/done.json" },
+  { file: 'result.schema.json', type: 'RunResult', source: 'src/model/results.ts', describes: "a run's result.json" },
+  { file: 'limit.schema.json', type: 'LimitResult', source: 'src/model/limit.ts', describes: "a limit search's limit.json (and `busbench limit --json`)" },
+  { file: 'campaign-runs.schema.json', type: 'CampaignIndex', source: 'src/model/campaign.ts', describes: "a campaign's runs.json" },
+  { file: 'campaign-done.schema.json', type: 'DoneRecord', source: 'src/model/campaign.ts', describes: "a campaign run's runs/<id>/done.json" },
 ];
 
 /** Each schema's file name → its text, as schemas/ should hold it. */

@@ -11,20 +11,21 @@ export { loadScenario, parseScenario, resolveScenario, ScenarioError } from './s
 export type { FieldOverride, ResolveOptions } from './scenario/load.js';
 export { ConfigError, formatProblem } from './config/load.js';
 export type { ConfigProblem } from './config/load.js';
-export type { Scenario, BusConfig, BusKind, LoadConfig, PayloadSizes, RouterDeployment } from './scenario/types.js';
-export type { Topology } from './scenario/topology.js';
+export type { Scenario, BusConfig, BusKind, LoadConfig, PayloadSizes, RouterDeployment, Topology } from './model/index.js';
 
 // Running: one run, a limit search, a campaign.
 export { runScenario, explainConnectError } from './runner/run.js';
 export type { RunEvent, RunOptions } from './runner/run.js';
 export { findLimit } from './limit/find-limit.js';
-export type { LimitEvent, LimitOptions, LimitResult, LimitStep } from './limit/find-limit.js';
+export type { LimitEvent, LimitOptions } from './limit/find-limit.js';
+export type { LimitResult, LimitStep } from './model/index.js';
 export { parseObjective } from './limit/objective.js';
-export type { Objective, Verdict } from './limit/objective.js';
+export type { Objective, Verdict } from './model/index.js';
 export { loadCampaign, CampaignError } from './campaign/file.js';
 export type { Campaign, CampaignRun } from './campaign/file.js';
 export { runCampaign } from './campaign/run-campaign.js';
-export type { CampaignEvent, CampaignIndex, CampaignOptions, CampaignOutcome, DoneRecord } from './campaign/run-campaign.js';
+export type { CampaignEvent, CampaignOptions, CampaignOutcome } from './campaign/run-campaign.js';
+export type { CampaignIndex, DoneRecord } from './model/index.js';
 
 // Deploying: hosts from a provider, the network between sites, the bus on the hosts.
 export { deploy } from '../deploy/deploy.js';
@@ -33,14 +34,15 @@ export type { AppliedNetwork, ProvidedHost, Provider } from '../deploy/providers
 
 // Buses: the registry of kinds, their drivers (oslo.messaging's wire), their deployed nodes.
 export { BUS_KINDS, BUS_PLUGINS, busPlugin, createDriver } from './buses/registry.js';
-export type { BusNode, BusPlacement, BusPlugin, DeployedBus, DriverConfig } from './buses/plugin.js';
+export type { BusNode, BusPlacement, BusPlugin, DeployedBus } from './buses/plugin.js';
+export type { Delivery, DriverConfig, QueueBacklog } from './model/index.js';
 export type { BusHost, HostProcess, HostSpawner } from './buses/host.js';
-export type { BusConnection, BusDriver, BusInfo, ConnectOptions, Delivery, IncomingNotification, IncomingRequest, QueueBacklog, RpcContext, RpcTarget, Subscription } from './buses/driver.js';
+export type { BusConnection, BusDriver, BusInfo, ConnectOptions, IncomingNotification, IncomingRequest, RpcContext, RpcTarget, Subscription } from './buses/driver.js';
 export { BusError, NotSentError, RemoteError, RpcTimeoutError } from './buses/driver.js';
 
 // Results: the format of result.json and friends, and its versions.
-export { CAMPAIGN_INDEX_SCHEMA_VERSION, DONE_SCHEMA_VERSION, LIMIT_SCHEMA_VERSION, RESULT_SCHEMA_VERSION } from './results/model.js';
-export type { ConnectionLoss, GroupResult, RunResult, TimeSeriesPoint } from './results/model.js';
+export { CAMPAIGN_INDEX_SCHEMA_VERSION, DONE_SCHEMA_VERSION, LIMIT_SCHEMA_VERSION, RESULT_SCHEMA_VERSION } from './model/index.js';
+export type { ConnectionLoss, GroupResult, RunResult, TimeSeriesPoint } from './model/index.js';
 
 // Errors and exit codes, as the CLI maps them.
 export { BusUnavailableError, EXIT, EXIT_CODE_TABLE, InterruptedError, UsageError } from './errors.js';

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ReceiptLog, accountDeliveries, type ExportedReceipts } from '../src/metrics/accounting.js';
+import { ReceiptLog, accountDeliveries } from '../src/metrics/accounting.js';
+import type { ExportedReceipts } from '../src/model/index.js';
 
 function receive(log: ReceiptLog, sender: number, seqs: Iterable<number>): void {
   for (const seq of seqs) log.record(sender, seq);

@@ -12,7 +12,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { LimitResult } from '../src/index.js';
 import { parseObjective } from '../src/index.js';
-import { RateSearch, roundRate, type SearchSettings } from '../src/limit/search.js';
+import { RateSearch, roundRate } from '../src/limit/search.js';
+import type { SearchSettings } from '../src/model/index.js';
 import { busbench } from './helpers/cli.js';
 
 const execFileAsync = promisify(execFile);

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildNetworkPlan, type LinkConstraint, type NetworkHost } from '../src/network/plan.js';
+import { buildNetworkPlan, type NetworkHost } from '../src/network/plan.js';
+import type { LinkConstraint } from '../src/model/index.js';
 
 const hosts: NetworkHost[] = [
   { name: 'a1', site: 'a', device: 'eth0', address: '10.0.1.1' },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WeightedChoice, seededRandom } from '../agents/draw.js';
+import { WeightedChoice, seededRandom } from '../src/util/draw.js';
 import { PayloadSource } from '../agents/payload.js';
 import { meanPayloadBytes } from '../src/scenario/size.js';
 

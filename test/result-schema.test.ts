@@ -85,7 +85,7 @@ describe('published result schemas', () => {
       const line = e.findIndex((text, i) => text !== a[i]);
       assert.fail(
         `schemas/${schema.file} is not what ${schema.type} (${schema.source}) generates: run \`npm run schemas\` and commit schemas/ ` +
-          `(and bump the format's version in src/results/model.ts if the change is incompatible).\n` +
+          `(and bump the format's version in src/model/results.ts if the change is incompatible).\n` +
           `first difference, line ${line + 1}:\n  committed: ${a[line] ?? '(end of file)'}\n  generated: ${e[line] ?? '(end of file)'}`,
       );
     }

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { GeneratorLoad } from '../agents/control.js';
+import type { GeneratorLoad } from '../src/model/index.js';
 import { startLocalRabbit, type LocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { GeneratorMonitor, judgeGenerator } from '../src/metrics/generator-verdict.js';
 import type { RunResult } from '../src/index.js';

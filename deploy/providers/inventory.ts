@@ -15,7 +15,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { ConfigError, defineConfig, type ConfigProblem, type Loaded } from '../../src/config/load.js';
-import type { Topology } from '../../src/scenario/topology.js';
+import type { Topology } from '../../src/model/index.js';
 
 export interface InventoryHost {
   /** `<site>-<n>`, the nth host of its site, as the netns provider names them */

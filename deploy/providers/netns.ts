@@ -15,7 +15,7 @@ import { measureLinks } from '../../src/network/measure.js';
 import { createSiteNamespaces } from '../../src/network/netns-sites.js';
 import { buildNetworkPlan } from '../../src/network/plan.js';
 import { AGENT_HOST_ENTRY } from '../../src/runner/agent-hosts.js';
-import type { Topology } from '../../src/scenario/topology.js';
+import type { Topology } from '../../src/model/index.js';
 import type { AppliedNetwork, ProvidedHost, Provider } from './provider.js';
 
 export async function startNetnsProvider(topology: Topology, options: { tag?: string } = {}): Promise<Provider> {

@@ -6,10 +6,9 @@
  */
 import type { BusHost } from '../../src/buses/host.js';
 import type { HostExecutor } from '../../src/network/apply.js';
-import type { MeasuredLink } from '../../src/network/measure.js';
+import type { MeasuredLink, ProviderKind, Topology } from '../../src/model/index.js';
 import type { Mechanism, NetworkPlan } from '../../src/network/plan.js';
 import type { ProcessReader } from '../../src/metrics/resources.js';
-import type { ProviderKind, Topology } from '../../src/scenario/topology.js';
 
 export interface ProvidedHost extends BusHost {
   /** the argv that starts a busbench agent host there (node and the entry, as installed on that host) */

@@ -1,6 +1,6 @@
 /** The provider a topology names. */
 import { dirname, resolve } from 'node:path';
-import type { Topology } from '../../src/scenario/topology.js';
+import type { Topology } from '../../src/model/index.js';
 import { startNetnsProvider } from './netns.js';
 import type { Provider } from './provider.js';
 import { startSshProvider } from './ssh.js';

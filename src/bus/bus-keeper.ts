@@ -19,7 +19,7 @@ import { processAlive } from '../util/process.js';
 import { installSignalHandlers } from '../cleanup.js';
 import { runCommand } from '../network/command.js';
 import { deploy } from '../../deploy/deploy.js';
-import type { Scenario } from '../scenario/types.js';
+import type { Scenario } from '../model/index.js';
 import { UsageError } from '../errors.js';
 
 export interface BusState {

@@ -4,6 +4,7 @@
  * (OpenMessaging Benchmark's shape: the framework does not know which bus
  * it drives).
  */
+import type { Delivery, QueueBacklog } from '../model/index.js';
 
 /** Where an RPC goes: oslo's Target reduced to what travels on the wire. */
 export interface RpcTarget {
@@ -13,9 +14,6 @@ export interface RpcTarget {
   /** oslo control exchange override; default is the driver's */
   exchange?: string;
 }
-
-/** How a request reached a server: which of its three subscriptions it came through. */
-export type Delivery = 'unicast' | 'anycast' | 'multicast';
 
 /** oslo's request context, flattened key → value (oslo sends it as `_context_<key>`). */
 export type RpcContext = Record<string, unknown>;
@@ -53,15 +51,6 @@ export interface BusInfo {
   version: string;
   /** the protocol spoken, e.g. "AMQP 0-9-1" */
   protocol: string;
-}
-
-/** Messages a bus still holds for a subscription: delivered to no consumer yet. */
-export interface QueueBacklog {
-  /** the bus's name for where they wait (a RabbitMQ queue) */
-  queue: string;
-  /** which delivery the queue serves: an RPC server's three, or a notification pool */
-  via: Delivery | 'notify';
-  messages: number;
 }
 
 export interface Subscription {

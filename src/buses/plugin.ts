@@ -4,23 +4,10 @@
  * statistics and its part of the scenario schema; registry.ts lists the
  * kinds, and nothing else in busbench names one.
  */
-import type { BusConfig } from '../scenario/types.js';
+import type { BusConfig, DriverConfig } from '../model/index.js';
 import type { BusDriver } from './driver.js';
 import type { BusHost } from './host.js';
 import type { ManagementEndpoint } from './rabbitmq/management.js';
-
-export interface DriverConfig {
-  kind: BusConfig['kind'];
-  /** one transport URL, or one per endpoint (the routers of a mesh) */
-  url: string | string[];
-  exchange: string;
-  /** AMQP 1.0 against routers: oslo's routable (default) or legacy addresses */
-  addressing?: 'routable' | 'legacy';
-  /** AMQP 1.0: credit window of server and listener links */
-  serverCredit?: number;
-  /** RabbitMQ: server and notification queues as quorum queues */
-  quorumQueues?: boolean;
-}
 
 /**
  * One process of a deployed bus (a broker node, a router), with the

@@ -5,12 +5,11 @@
  */
 import { amqp1Bus } from './amqp1/index.js';
 import type { BusDriver } from './driver.js';
-import type { BusPlugin, DriverConfig } from './plugin.js';
+import type { BusPlugin } from './plugin.js';
+import type { DriverConfig } from '../model/index.js';
 import { rabbitmqBus } from './rabbitmq/index.js';
 import { amqp1BusFields } from './amqp1/schema.js';
 import { rabbitmqBusFields } from './rabbitmq/schema.js';
-
-export type { DriverConfig } from './plugin.js';
 
 /** The first is the default kind (the embedded RabbitMQ). */
 export const BUS_PLUGINS: readonly BusPlugin[] = [rabbitmqBus, amqp1Bus];

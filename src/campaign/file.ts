@@ -24,7 +24,7 @@ import { ConfigError, defineConfig, unreadable, type AddProblem, type ConfigProb
 import { parseDuration } from '../scenario/duration.js';
 import { parseScenario, resolveScenario, ScenarioError } from '../scenario/load.js';
 import { NAME } from '../scenario/schema.js';
-import type { Scenario } from '../scenario/types.js';
+import type { Scenario } from '../model/index.js';
 import { describeParameters, expandGrid, setField, type PlannedRun } from './grid.js';
 
 export interface CampaignRun extends PlannedRun {

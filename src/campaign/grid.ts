@@ -7,11 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { setField } from '../config/fields.js';
+import type { Parameters } from '../model/index.js';
 
 export { setField };
-
-/** Dotted scenario field (as in the file: agents.clients, load.payload_bytes) → value. */
-export type Parameters = Record<string, unknown>;
 
 export interface GridSpec {
   grid?: Record<string, unknown[]>;

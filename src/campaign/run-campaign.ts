@@ -9,38 +9,11 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
-import { CAMPAIGN_INDEX_SCHEMA_VERSION, DONE_SCHEMA_VERSION, type RunResult } from '../results/model.js';
+import { CAMPAIGN_INDEX_SCHEMA_VERSION, DONE_SCHEMA_VERSION, type CampaignIndex, type DoneRecord, type RunResult } from '../model/index.js';
 import { writeJsonAtomic } from '../results/write.js';
 import { runScenario } from '../runner/run.js';
 import { BUSBENCH_VERSION } from '../version.js';
 import type { Campaign, CampaignRun } from './file.js';
-import type { Parameters } from './grid.js';
-
-/** runs/<id>/done.json: written once the run's results are, it is what makes the run finished */
-export interface DoneRecord {
-  schemaVersion: typeof DONE_SCHEMA_VERSION;
-  id: string;
-  index: number;
-  parameters: Parameters;
-  /** the run's results directory, relative to the campaign directory */
-  results: string;
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  /** the figures a sweep is usually read for: per client group, throughput and latency */
-  summary: { role: string; pattern: string; throughputPerSec: number; p50Us?: number; p99Us?: number; timeouts: number; errors: number }[];
-}
-
-/** runs.json: every finished run, in campaign order, rewritten at the end of each invocation */
-export interface CampaignIndex {
-  schemaVersion: typeof CAMPAIGN_INDEX_SCHEMA_VERSION;
-  name: string;
-  /** runs in the campaign */
-  total: number;
-  /** runs finished so far, this invocation or before */
-  finished: number;
-  runs: DoneRecord[];
-}
 
 export type CampaignEvent =
   | { type: 'plan'; total: number; done: number; directory: string }

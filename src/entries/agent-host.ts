@@ -2,7 +2,7 @@
  * Entry of an agent host: the process that runs a host's agent worker
  * threads when the coordinator is elsewhere (another network namespace, a
  * host reached over ssh). It speaks frames (util/frames.ts, the protocol in
- * agents/host-protocol.ts) on stdin/stdout and
+ * model/control.ts) on stdin/stdout and
  * relays every control message to its workers unchanged. Where the kernel
  * cannot delay a link, it also runs the delay relays between its agents and
  * the bus of another site. When stdin closes, the coordinator is gone:
@@ -11,8 +11,7 @@
 import { localEntry } from '../util/entries.js';
 import { Worker } from 'node:worker_threads';
 import { startDelayRelay, type DelayRelay } from '../network/delay-relay.js';
-import type { WorkerInit, WorkerToMain } from '../../agents/control.js';
-import type { CoordinatorToHost, HostToCoordinator, RelaySpec } from '../../agents/host-protocol.js';
+import type { WorkerInit, WorkerToMain, CoordinatorToHost, HostToCoordinator, RelaySpec } from '../model/index.js';
 import { readFrames, writeFrame } from '../util/frames.js';
 
 const WORKER_ENTRY = localEntry('agentWorker');

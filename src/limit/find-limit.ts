@@ -8,15 +8,14 @@
  * the figures would be busbench's, not the bus's.
  */
 import { join } from 'node:path';
-import { LIMIT_SCHEMA_VERSION, type RunResult } from '../results/model.js';
 import { createRunDirectory, writeJsonAtomic } from '../results/write.js';
 import { deploy, type Deployment } from '../../deploy/deploy.js';
 import { runScenario, type RunEvent } from '../runner/run.js';
 import { redactUrl } from '../util/url.js';
-import type { Scenario } from '../scenario/types.js';
+import { LIMIT_SCHEMA_VERSION, type Scenario, type RunResult, type Objective, type SearchSettings, type LimitResult, type LimitStep } from '../model/index.js';
 import { BUSBENCH_VERSION } from '../version.js';
-import { judge, type Objective, type Verdict } from './objective.js';
-import { RateSearch, type SearchEnd, type SearchSettings } from './search.js';
+import { judge } from './objective.js';
+import { RateSearch } from './search.js';
 
 export interface LimitOptions {
   objective: Objective;
@@ -35,47 +34,6 @@ export type LimitEvent =
   | { type: 'step-start'; step: number; ratePerSec: number; ratePerSender: number }
   | { type: 'step-done'; step: LimitStep }
   | { type: 'run'; event: RunEvent };
-
-export interface LimitStep {
-  step: number;
-  /** total offered messages/s, and per sender */
-  ratePerSec: number;
-  ratePerSender: number;
-  /** what the senders did send, per second of the measured phase */
-  sentPerSec: number;
-  /** completed messages per second (answered calls, sent casts) */
-  completedPerSec: number;
-  held: boolean;
-  verdict: Verdict;
-  generatorSaturated: boolean;
-  generatorReasons: string[];
-  /** this step's run directory */
-  directory?: string;
-}
-
-/** limit.json, and what `busbench limit --json` prints */
-export interface LimitResult {
-  schemaVersion: typeof LIMIT_SCHEMA_VERSION;
-  kind: 'limit';
-  busbench: string;
-  scenario: string;
-  source: string;
-  objective: string;
-  /** highest total rate that held the objective (undefined: none did) */
-  limitPerSec?: number;
-  /** lowest total rate that failed it (undefined: none did) */
-  failingPerSec?: number;
-  /** how the search ended ('in-progress' while it runs: limit.json is rewritten after every step) */
-  end: SearchEnd | 'generator-saturated' | 'in-progress';
-  /** one sentence: what was found */
-  conclusion: string;
-  settings: { search: SearchSettings; stepDurationMs: number; warmupMs: number };
-  bus: { description: string; urls: string[] };
-  startedAt: string;
-  endedAt: string;
-  steps: LimitStep[];
-  directory?: string;
-}
 
 function senders(scenario: Scenario): number {
   return scenario.agents.clients + scenario.agents.notifiers;

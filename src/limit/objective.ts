@@ -3,18 +3,9 @@
  * Clauses: pNN<time (any percentile, e.g. p50, p99.9), max<time,
  * timeouts=N, errors=N, lost=N (at most N over a step).
  */
-import type { GroupResult, RunResult } from '../results/model.js';
+import type { GroupResult, Objective, RunResult, Verdict } from '../model/index.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import { parseDuration } from '../scenario/duration.js';
-
-export interface Objective {
-  /** the text it was read from, normalized */
-  text: string;
-  latency: { percentile: number; maxMs: number }[];
-  maxTimeouts?: number;
-  maxErrors?: number;
-  maxLost?: number;
-}
 
 export const DEFAULT_OBJECTIVE = 'p99<50ms,timeouts=0,errors=0';
 
@@ -61,17 +52,6 @@ export function parseObjective(text: string): Objective {
 function countText(name: string, max: number | undefined): string[] {
   if (max === undefined) return [];
   return [max === 0 ? `${name}=0` : `${name}<=${max}`];
-}
-
-export interface Verdict {
-  passed: boolean;
-  /** why it failed, one line per clause missed */
-  misses: string[];
-  /** per latency clause: the worst pattern's value */
-  latency: { percentile: number; maxMs: number; worstMs: number; pattern: string }[];
-  timeouts: number;
-  errors: number;
-  lost: number;
 }
 
 /**

@@ -4,26 +4,7 @@
  * the start, then halve the gap between the best rate that held and the
  * lowest that failed until it is within the precision asked for.
  */
-
-export interface SearchSettings {
-  /** total messages/s of the first step */
-  startRate: number;
-  /** growth (and shrink) factor before the limit is bracketed, > 1 */
-  factor: number;
-  /** stop when (lowest failing - highest holding) / highest holding is at most this */
-  precision: number;
-  /** never offer more than this */
-  maxRate?: number;
-  /** never offer less than this: below it the objective "fails everywhere" */
-  minRate: number;
-  maxSteps: number;
-}
-
-export type SearchEnd =
-  | 'bracketed' // the limit lies between `holding` and `failing`, within the precision
-  | 'held-at-max-rate' // the objective held at --max-rate: the limit is above it
-  | 'failed-at-min-rate' // the objective failed even at the lowest rate tried
-  | 'out-of-steps'; // ran out of steps before the precision was reached
+import type { SearchEnd, SearchSettings } from '../model/index.js';
 
 export class RateSearch {
   /** highest rate that held the objective */

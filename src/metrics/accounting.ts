@@ -8,23 +8,9 @@
  * reached. Nothing is inferred from totals, so nothing is silently dropped:
  * receipts no sender accounts for are counted as unexpected.
  */
+import type { DeliveryAccount, ExportedReceipts, SenderReceipts } from '../model/index.js';
 
 export type ReceiptOutcome = 'new' | 'duplicate';
-
-/** One receiver's receipts from one sender, as exported: bit i of `bits` (LSB first) is sequence number base + i. */
-export interface SenderReceipts {
-  base: number;
-  bits: Uint8Array;
-  /** distinct sequence numbers received (the set bits) */
-  received: number;
-  /** receipts of a sequence number already received */
-  duplicates: number;
-  /** first receipts of a sequence number below the highest already received */
-  reordered: number;
-}
-
-/** What one receiver got, by sender id (as a string: a plain object survives postMessage). */
-export type ExportedReceipts = Record<string, SenderReceipts>;
 
 /**
  * A runaway sequence number would otherwise allocate gigabytes; 2^28
@@ -124,47 +110,6 @@ export interface SentRecord {
   count: number;
   /** 1 for unicast and anycast; the number of servers for multicast */
   expectedReceivers: number;
-}
-
-/**
- * Two units, never mixed in one sum. Per message: sent = complete +
- * partial + reached none (delivered = complete + partial). Per delivery (a
- * message × one expected receiver; the same as per message except for
- * multicast): expectedDeliveries = receivedDeliveries + undeliveredAtStop
- * + lost. Duplicates and unexpected receipts are extra deliveries, outside
- * those sums.
- */
-export interface DeliveryAccount {
-  /** messages: the sum of the senders' counts */
-  sent: number;
-  /** messages that reached at least one receiver */
-  delivered: number;
-  /** deliveries: each message × the receivers it should reach (every server for multicast, else one) */
-  expectedDeliveries: number;
-  /** deliveries: distinct expected receivers each message reached, at most the expected number per message */
-  receivedDeliveries: number;
-  /**
-   * deliveries still held by the bus when the run stopped (its queue depths
-   * after the consumers stopped): not lost, just not consumed in time
-   */
-  undeliveredAtStop: number;
-  /** deliveries missing with nothing left in the bus to explain them (expected − received − undelivered at stop) */
-  lost: number;
-  /** whether the bus reported what it still held: without, `lost` also includes whatever was still queued or in flight */
-  backlogReported: boolean;
-  /**
-   * extra copies: the same receiver again (every repeat a receiver logged, in
-   * range or not), plus distinct receivers beyond the expected number
-   */
-  duplicated: number;
-  /** arrivals behind a later message of the same sender, at the same receiver */
-  reordered: number;
-  /** distinct (receiver, sender, seq) receipts outside every sent range (warm-up leftovers, a sender that reported nothing) */
-  unexpected: number;
-  /** messages that reached every expected receiver */
-  complete: number;
-  /** when any sender expects more than one receiver: how many of those senders' messages reached k distinct receivers, k = 0, 1, … */
-  receiversPerMessage?: number[];
 }
 
 /** set bits per byte value */

@@ -1,3 +1,5 @@
+import type { ClockOffset } from '../model/index.js';
+
 /**
  * NTP-style clock offset: the coordinator sends a probe at its time t0, the
  * other process answers with its own reading t1, the answer arrives at t2.
@@ -13,19 +15,6 @@ export interface ClockSample {
   t1: number;
   /** coordinator's clock when the answer arrived, ms */
   t2: number;
-}
-
-export interface ClockOffset {
-  /** the other clock minus the coordinator's, ms */
-  offsetMs: number;
-  /** the true offset is within ± this of offsetMs, ms */
-  uncertaintyMs: number;
-  /** samples given */
-  samples: number;
-  /** samples kept (the lowest-delay quarter, at least one) */
-  used: number;
-  /** the quickest round trip, ms */
-  minDelayMs: number;
 }
 
 function median(sorted: number[]): number {

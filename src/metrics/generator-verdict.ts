@@ -5,9 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
-import type { GeneratorLoad } from '../../agents/control.js';
-import type { RunResult } from '../results/model.js';
-import type { Scenario } from '../scenario/types.js';
+import type { Scenario, GeneratorLoad, RunResult } from '../model/index.js';
 
 /** The event-loop delay monitor's sampling interval. */
 export const LOOP_DELAY_RESOLUTION_MS = 10;

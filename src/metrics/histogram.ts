@@ -8,6 +8,7 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
+import type { LatencySummary } from '../model/index.js';
 
 export type { Histogram };
 
@@ -60,17 +61,6 @@ export function mergeEncoded(encoded: Iterable<string | undefined>): Histogram |
     merged.add(histogram);
   }
   return merged;
-}
-
-export interface LatencySummary {
-  count: number;
-  minUs: number;
-  meanUs: number;
-  p50Us: number;
-  p90Us: number;
-  p99Us: number;
-  p999Us: number;
-  maxUs: number;
 }
 
 export function summarize(histogram: Histogram | undefined): LatencySummary | undefined {

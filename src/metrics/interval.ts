@@ -6,8 +6,8 @@
  * instead of disappearing into the run's percentiles.
  */
 import { encodeHistogram, newRecordingHistogram, recordMs, type Histogram } from './histogram.js';
-import { groupKey, PATTERNS, type Counters, type Role } from './stats.js';
-import type { IntervalSnapshot } from '../../agents/control.js';
+import { groupKey } from './stats.js';
+import { PATTERNS, type Counters, type Role, type IntervalSnapshot } from '../model/index.js';
 
 export class IntervalRecorder {
   private histograms = new Map<string, Histogram>();

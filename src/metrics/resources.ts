@@ -13,14 +13,8 @@ import { readFrames, writeFrame } from '../util/frames.js';
 import { performance } from 'node:perf_hooks';
 import type { HostSpawner } from '../buses/host.js';
 import { EstablishedSockets, readProcess, type ProcessReading } from './process-stats.js';
-import { DEFAULT_MANAGEMENT_TIMEOUT_MS, fetchRabbitFigures, type ManagementEndpoint, type RabbitFigures } from '../buses/rabbitmq/management.js';
-
-export interface WatchedProcess {
-  name: string;
-  kind: 'broker' | 'router' | 'agents' | 'coordinator' | 'other';
-  host: string;
-  pid: number;
-}
+import { DEFAULT_MANAGEMENT_TIMEOUT_MS, fetchRabbitFigures, type ManagementEndpoint } from '../buses/rabbitmq/management.js';
+import type { RabbitSample, ResourceFigures, ResourceReport, ResourceRow, ResourceSample, WatchedProcess } from '../model/index.js';
 
 /** What reading one pid gave: its figures, undefined when it has exited, or why it could not be read (no permission). */
 export type PidReading = ProcessReading | { error: string } | undefined;
@@ -128,70 +122,9 @@ export interface ResourceSamplerOptions {
   management?: ({ name: string } & ManagementEndpoint)[];
 }
 
-export interface ResourceFigures {
-  /** CPU time used per wall-clock time since the previous sample: 1 = one core busy */
-  cpuCores: number;
-  rssBytes: number;
-  tcpConnections: number;
-}
-
-export interface ResourceSample extends ResourceFigures {
-  /** ms since the sampler started */
-  t: number;
-}
-
-export interface ProcessResources extends WatchedProcess {
-  samples: ResourceSample[];
-  peak: ResourceFigures;
-  mean: ResourceFigures;
-  /** ms since the sampler started when it was first found exited; it is not read again, since its pid may be reused */
-  goneAt?: number;
-}
-
-export interface HostResources {
-  host: string;
-  /** its processes' samples of each tick, summed */
-  samples: ResourceSample[];
-  peak: ResourceFigures;
-  mean: ResourceFigures;
-}
-
-export interface RabbitSample extends RabbitFigures {
-  /** ms since the sampler started, when the request left */
-  t: number;
-}
-
-export interface RabbitResources {
-  name: string;
-  samples: RabbitSample[];
-  peak: RabbitFigures;
-  /** requests that failed or timed out */
-  errors: number;
-  lastError?: string;
-}
-
-export interface ResourceReport {
-  intervalMs: number;
-  processes: ProcessResources[];
-  hosts: HostResources[];
-  rabbitmq: RabbitResources[];
-  /** distinct failures other than exited processes and management requests (processes() throwing, a /proc file not readable) */
-  errors: string[];
-}
-
 export interface ResourceSampler {
   /** Takes one last sample and reports everything; the same report on every call. */
   stop(): Promise<ResourceReport>;
-}
-
-export interface ResourceRow {
-  name: string;
-  kind: WatchedProcess['kind'] | 'host';
-  host: string;
-  peakCpuCores: number;
-  meanCpuCores: number;
-  peakRssMiB: number;
-  peakTcpConnections: number;
 }
 
 const MiB = 1024 * 1024;

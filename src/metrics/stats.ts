@@ -3,35 +3,10 @@
  * what a worker merges and sends to the main thread, what results hold.
  */
 import { encodeHistogram, newHistogram, newRecordingHistogram, recordMs, type Histogram } from './histogram.js';
+import { LEGS, PATTERNS, type Counters, type GroupSnapshot, type LegName, type PatternName, type Role } from '../model/index.js';
 
-export type Role = 'client' | 'server' | 'notifier' | 'listener';
-
-/**
- * Pattern names as they appear in results: "call-anycast", "cast-multicast", "notify".
- * The order is fixed so agents can index arrays by pattern instead of hashing strings.
- */
-export const PATTERNS = ['call-unicast', 'call-anycast', 'cast-unicast', 'cast-anycast', 'cast-multicast', 'notify'] as const;
-export type PatternName = (typeof PATTERNS)[number];
+/** Each pattern's index in PATTERNS (src/model/metrics.ts). */
 export const PATTERN_INDEX: Record<PatternName, number> = Object.fromEntries(PATTERNS.map((p, i) => [p, i])) as Record<PatternName, number>;
-
-export interface Counters {
-  /** messages sent (clients, notifiers) */
-  sent: number;
-  /** calls answered, or messages received (servers, listeners) */
-  ok: number;
-  /** calls answered with a failure or lost in flight, or casts the bus refused after taking them */
-  errors: number;
-  /** calls without a reply within their timeout */
-  timeouts: number;
-  /** messages the bus never took (the connection was closed or lost before the send): not in `sent` */
-  unsent: number;
-  /** payload bytes sent (clients, notifiers) or received (servers, listeners) */
-  bytes: number;
-  /** epoch ms of the first measured send or receipt (0: none): with lastAt, the window throughput is computed over */
-  firstAt: number;
-  /** epoch ms of the last measured completion or receipt */
-  lastAt: number;
-}
 
 export function emptyCounters(): Counters {
   return { sent: 0, ok: 0, errors: 0, timeouts: 0, unsent: 0, bytes: 0, firstAt: 0, lastAt: 0 };
@@ -71,30 +46,10 @@ function activeWindowMs(counters: Counters, fallbackWindowMs: number): number {
   return counters.lastAt > counters.firstAt && counters.firstAt > 0 ? counters.lastAt - counters.firstAt : fallbackWindowMs;
 }
 
-/**
- * Latencies besides each group's primary one (round trip at clients, one-way
- * at receivers): at clients of calls, the open-loop latency counted from the
- * intended send time, the server's processing time and the reply's one-way
- * trip (from the reply's timestamps).
- */
-export const LEGS = ['corrected', 'processing', 'reply'] as const;
-export type LegName = (typeof LEGS)[number];
+/** Indexes of the legs in LEGS (src/model/metrics.ts). */
 export const LEG_CORRECTED = 0;
 export const LEG_PROCESSING = 1;
 export const LEG_REPLY = 2;
-
-/** What crosses the thread boundary and lands in results: counters plus encoded histograms. */
-export interface GroupSnapshot {
-  role: Role;
-  pattern: PatternName;
-  counters: Counters;
-  /** HDR compressed base64, microseconds; absent when nothing was recorded */
-  histogram?: string;
-  /** the other legs, encoded likewise, when recorded */
-  legs?: Partial<Record<LegName, string>>;
-  /** agents of this role that contributed */
-  agents: number;
-}
 
 export function groupKey(role: Role, pattern: PatternName): string {
   return `${role}/${pattern}`;

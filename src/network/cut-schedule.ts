@@ -8,19 +8,8 @@
  */
 import { onCleanup } from '../cleanup.js';
 import type { HostExecutor } from './apply.js';
-import { cutCommands, type CutHost, type CutWindow } from './cuts.js';
-
-export interface CutRecord {
-  kind: CutWindow['kind'];
-  label: string;
-  pairs: [string, string][];
-  plannedAtMs: number;
-  plannedForMs: number;
-  /** when the cut was in place and when it was lifted, ms into the measured phase */
-  startedAtMs?: number;
-  endedAtMs?: number;
-  error?: string;
-}
+import { cutCommands, type CutHost } from './cuts.js';
+import type { CutRecord, CutWindow } from '../model/index.js';
 
 export interface CutSchedule {
   stop(): Promise<CutRecord[]>;

@@ -7,23 +7,13 @@
  * deletes the table. Overlapping cuts have tables of their own and do
  * not undo each other.
  */
-import type { Dropout, Partition } from '../scenario/topology.js';
 import type { PlannedCommand } from './plan.js';
+import type { CutWindow, Dropout, Partition } from '../model/index.js';
 
 export interface CutHost {
   name: string;
   site: string;
   address: string;
-}
-
-/** A cut while it is planned: which site pairs go down, when (ms into the measured phase), for how long. */
-export interface CutWindow {
-  kind: 'dropout' | 'partition';
-  /** what the scenario called it: "a↔b", or "isolate c" */
-  label: string;
-  pairs: [string, string][];
-  atMs: number;
-  forMs: number;
 }
 
 const TABLE = /^[a-z][a-z0-9_]{0,30}$/;

@@ -8,7 +8,7 @@
  * `maxHeldBytes`, so a fast sender is slowed instead of filling memory.
  */
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
-import { seededRandom } from '../../agents/draw.js';
+import { seededRandom } from '../util/draw.js';
 
 export interface DelayRelayOptions {
   /** where the relay listens (default 127.0.0.1, any free port) */

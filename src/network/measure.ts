@@ -5,18 +5,8 @@
  * it sees netem, htb and nft; a delay added by a user-space relay is not on
  * that path, and the result says so rather than report it as missing.
  */
-import type { LinkConstraint, NetworkPlan } from './plan.js';
-
-export interface MeasuredLink {
-  from: string;
-  to: string;
-  /** asked for, one way */
-  requested: { delayMs?: number; jitterMs?: number; lossPercent?: number; rateMbit?: number };
-  /** ping's figures over `probes` echoes: round trip (both directions' delays), loss of the round trip */
-  measured: { probes: number; rttAvgMs: number | undefined; rttMdevMs: number | undefined; lossPercent: number };
-  /** the part of the delay ping cannot see, as it is added in user space on bus connections */
-  relayedDelayMs: number;
-}
+import type { NetworkPlan } from './plan.js';
+import type { LinkConstraint, MeasuredLink } from '../model/index.js';
 
 /** Runs ping on a host and returns its output (stdout). */
 export type PingRunner = (fromHost: string, argv: string[]) => Promise<string>;

@@ -14,6 +14,7 @@
  * Pure: values are validated, commands are argument arrays (never shell
  * strings), and each host's commands come with the ones that undo them.
  */
+import type { LinkConstraint } from '../model/index.js';
 
 export interface NetworkHost {
   name: string;
@@ -22,16 +23,6 @@ export interface NetworkHost {
   device: string;
   /** IPv4 address other hosts reach it at */
   address: string;
-}
-
-/** One direction between two sites: what traffic from `from` to `to` suffers. */
-export interface LinkConstraint {
-  from: string;
-  to: string;
-  delayMs?: number;
-  jitterMs?: number;
-  lossPercent?: number;
-  rateMbit?: number;
 }
 
 export interface KernelCapabilities {

@@ -1,6 +1,7 @@
 /** The console side of a limit search: a line per step as it goes, a table of steps and the conclusion at the end. */
 import Table from 'cli-table3';
-import type { LimitEvent, LimitResult, LimitStep } from '../limit/find-limit.js';
+import type { LimitEvent } from '../limit/find-limit.js';
+import type { LimitResult, LimitStep } from '../model/index.js';
 
 function rate(n: number): string {
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);

@@ -1,6 +1,6 @@
 /** What the bus and the agents cost over the measured phase: a row per process and per host, and RabbitMQ's own figures. */
 import Table from 'cli-table3';
-import type { RunResult } from '../results/model.js';
+import type { RunResult } from '../model/index.js';
 
 export function resourceLines(result: RunResult): string[] {
   const resources = result.resources;

@@ -1,6 +1,6 @@
 /** The console summary of a run: one row per (role, pattern), then per role overall. */
 import Table from 'cli-table3';
-import type { GroupResult, RunResult } from '../results/model.js';
+import type { GroupResult, RunResult } from '../model/index.js';
 import { topologyLines } from './topology-summary.js';
 import { resourceLines } from './resources-summary.js';
 

@@ -1,5 +1,5 @@
 /** The sites of a run in a few lines: hosts and bus nodes, each link as asked, carried and measured, and the outages. */
-import type { RunResult } from '../results/model.js';
+import type { RunResult } from '../model/index.js';
 
 function ms(value: number | undefined): string {
   return value === undefined ? '-' : `${value < 10 ? value.toFixed(2) : value.toFixed(0)} ms`;

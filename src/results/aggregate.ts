@@ -1,7 +1,7 @@
 /** Merging workers' group snapshots into results: per (role, pattern), per role, per worker. */
 import { encodeHistogram, newHistogram, summarize, decodeHistogram, type Histogram } from '../metrics/histogram.js';
-import { addCounters, emptyCounters, groupKey, LEGS, PATTERN_INDEX, payloadBytesPerSec, throughputPerSec, type GroupSnapshot, type LegName, type Role } from '../metrics/stats.js';
-import type { GroupResult } from './model.js';
+import { addCounters, emptyCounters, groupKey, PATTERN_INDEX, payloadBytesPerSec, throughputPerSec } from '../metrics/stats.js';
+import { LEGS, type GroupSnapshot, type LegName, type Role, type GroupResult } from '../model/index.js';
 
 const ROLE_ORDER: Record<Role, number> = { client: 0, server: 1, notifier: 2, listener: 3 };
 

@@ -3,13 +3,7 @@
  * not look like a success: this verdict decides the exit code, and its
  * problems are printed and stored with the result.
  */
-import type { RunResult } from './model.js';
-
-export interface RunOutcome {
-  /** false: the run measured a failure of the bus (or of its own set-up), not the bus's performance */
-  ok: boolean;
-  problems: string[];
-}
+import type { RunOutcome, RunResult } from '../model/index.js';
 
 export function judgeOutcome(result: Pick<RunResult, 'groups' | 'agents' | 'connectionsLost' | 'connectionLosses' | 'stoppedEarly' | 'firstErrors'>): RunOutcome {
   const problems: string[] = [];

@@ -3,7 +3,7 @@ import { mkdir, rename, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { decodeHistogram } from '../metrics/histogram.js';
-import type { RunResult } from './model.js';
+import type { RunResult } from '../model/index.js';
 
 /** Write to a temp file in the same directory, then rename over the target (atomic on POSIX). */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {

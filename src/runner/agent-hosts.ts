@@ -8,9 +8,8 @@
 import { EventEmitter } from 'node:events';
 import { localEntry } from '../util/entries.js';
 import type { HostSpawner } from '../buses/host.js';
-import type { MainToWorker, WorkerInit } from '../../agents/control.js';
+import type { MainToWorker, WorkerInit, CoordinatorToHost, HostToCoordinator, RelaySpec } from '../model/index.js';
 import { readFrames, writeFrame } from '../util/frames.js';
-import type { CoordinatorToHost, HostToCoordinator, RelaySpec } from '../../agents/host-protocol.js';
 
 /** What the pool needs of a worker, thread or remote. */
 export interface WorkerHandle {

@@ -6,12 +6,9 @@
  * the control path's round trip; across hosts (the ssh provider) the same
  * exchange runs over the control connection.
  */
-import { estimateClockOffset, type ClockOffset, type ClockSample } from '../metrics/clock-offset.js';
+import { estimateClockOffset, type ClockSample } from '../metrics/clock-offset.js';
+import type { WorkerClock } from '../model/index.js';
 import type { AgentWorkerPool } from './worker-pool.js';
-
-export interface WorkerClock extends ClockOffset {
-  worker: number;
-}
 
 function coordinatorNow(): number {
   return performance.timeOrigin + performance.now();

@@ -1,8 +1,6 @@
 /** What a run reports while it runs, and what its caller can ask of it. */
 import type { Deployment } from '../../deploy/deploy.js';
-import type { AgentFailure } from '../../agents/control.js';
-import type { Counters } from '../metrics/stats.js';
-import type { WorkerClock } from './clock-sync.js';
+import type { Counters, WorkerClock, AgentFailure } from '../model/index.js';
 
 export type RunEvent =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }

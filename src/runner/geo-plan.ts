@@ -6,13 +6,9 @@
  * handed out by site as the topology says and round-robin over each site's
  * hosts.
  */
-import type { ClientSpec, WorkerInit } from '../../agents/control.js';
-import type { RelaySpec } from '../../agents/host-protocol.js';
-import type { DriverConfig } from '../buses/registry.js';
-import type { Role } from '../metrics/stats.js';
+import type { Role, Topology, Scenario, DriverConfig, ClientSpec, WorkerInit, RelaySpec } from '../model/index.js';
 import type { NetworkPlan } from '../network/plan.js';
-import { busSiteFor, type Topology } from '../scenario/topology.js';
-import type { Scenario } from '../scenario/types.js';
+import { busSiteFor } from '../scenario/topology.js';
 import { planWorkers } from './plan.js';
 
 export interface PlacedHost {

@@ -2,10 +2,7 @@
  * Placement: which agents run in which worker thread, with what share of
  * the messages. Pure data in, data out, so it is tested without a bus.
  */
-import type { ClientRoute, ClientSpec, WorkerInit } from '../../agents/control.js';
-import type { DriverConfig } from '../buses/registry.js';
-import type { PatternName, Role } from '../metrics/stats.js';
-import type { RpcPattern, Scenario } from '../scenario/types.js';
+import type { PatternName, Role, RpcPattern, Scenario, DriverConfig, ClientRoute, ClientSpec, WorkerInit } from '../model/index.js';
 
 export function patternName(pattern: RpcPattern): PatternName {
   return `${pattern.method}-${pattern.target}` as PatternName;

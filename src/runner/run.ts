@@ -8,9 +8,8 @@
  */
 import { join } from 'node:path';
 import { deploy, type Deployment } from '../../deploy/deploy.js';
-import type { RunResult } from '../results/model.js';
 import { createRunDirectory, RunLog, writeResult } from '../results/write.js';
-import type { Scenario } from '../scenario/types.js';
+import type { Scenario, RunResult } from '../model/index.js';
 import { synchronizeWorkerClocks } from './clock-sync.js';
 import type { RunOptions } from './events.js';
 import { ensureFileLimit } from './fd-limit.js';

@@ -4,7 +4,7 @@
  */
 import { localEntry } from '../util/entries.js';
 import { Worker } from 'node:worker_threads';
-import type { MainToWorker, WorkerInit, WorkerToMain } from '../../agents/control.js';
+import type { MainToWorker, WorkerInit, WorkerToMain } from '../model/index.js';
 import type { WorkerHandle } from './agent-hosts.js';
 
 const WORKER_ENTRY = localEntry('agentWorker');

@@ -10,7 +10,7 @@ import { ConfigError, defineConfig, plainSource, unreadable, type AddProblem, ty
 import { parseDuration } from './duration.js';
 import { scenarioSchema, type RawScenario } from './schema.js';
 import { formatSize, largestPayloadBytes, parseSize } from './size.js';
-import type { BusConfig, Faults, PayloadSizes, RpcPattern, Scenario } from './types.js';
+import type { BusConfig, Faults, PayloadSizes, RpcPattern, Scenario } from '../model/index.js';
 import { agentTotals, resolveTopology, topologyProblems } from './topology.js';
 
 export type { FieldOverride };

@@ -1,4 +1,4 @@
-import type { PayloadSizes } from './types.js';
+import type { PayloadSizes } from '../model/index.js';
 
 /** Sizes as people write them in scenarios and flags: 512, "512B", "4KiB", "1.5MB", "2MiB". */
 

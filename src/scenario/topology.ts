@@ -7,48 +7,8 @@
  * module resolves it into plain data the providers and the runner read.
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import type { Role } from '../metrics/stats.js';
-import type { LinkConstraint } from '../network/plan.js';
+import type { LinkConstraint, Role, Topology } from '../model/index.js';
 import { parseDuration } from './duration.js';
-
-/** Where hosts come from: this host alone, network namespaces on it, or real hosts over ssh. */
-export type ProviderKind = 'local' | 'netns' | 'ssh';
-
-export interface Site {
-  name: string;
-  /** hosts of the site: namespaces (netns), inventory entries (ssh) */
-  hosts: number;
-}
-
-/** A link that goes down on a schedule: down for `forMs` every `everyMs`, first at `firstMs` into the measured phase. */
-export interface Dropout {
-  sites: [string, string];
-  everyMs: number;
-  forMs: number;
-  firstMs: number;
-}
-
-/** At `atMs` into the measured phase the listed sites lose every other site for `forMs`. */
-export interface Partition {
-  atMs: number;
-  forMs: number;
-  isolate: string[];
-}
-
-export interface Topology {
-  provider: ProviderKind;
-  /** ssh: the inventory file naming each site's hosts */
-  inventory?: string;
-  sites: Site[];
-  /** one per constrained direction */
-  links: LinkConstraint[];
-  /** sites with a bus node, on their first host, in this order */
-  busSites: string[];
-  /** agents per role per site (every site listed, zeros included) */
-  agentsBySite: Record<Role, Record<string, number>>;
-  dropouts: Dropout[];
-  partitions: Partition[];
-}
 
 const DURATION = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$' }] } as const;
 const SITE_NAME = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,11}$', description: 'a site name: a lowercase letter, then up to 11 lowercase letters, digits or "-"' } as const;

@@ -5,7 +5,7 @@
  * site's host, linked along the site links); without, RabbitMQ with its
  * AMQP 1.0 plugin.
  */
-import type { BusConfig, RouterDeployment } from '../../scenario/types.js';
+import type { BusConfig, RouterDeployment } from '../../model/index.js';
 import type { BusNode, BusPlacement, DeployedBus } from '../plugin.js';
 import { deployRabbit } from '../rabbitmq/deploy.js';
 import { routerStatistics, type RouterStatistics } from './router/management.js';

@@ -20,13 +20,13 @@ import {
   type BusDriver,
   type BusInfo,
   type ConnectOptions,
-  type Delivery as Via,
   type NotificationHandler,
   type RequestHandler,
   type RpcContext,
   type RpcTarget,
   type Subscription,
 } from '../driver.js';
+import type { Delivery as Via } from '../../model/index.js';
 import { addressPlan, peerKind, type AddressPlan, type Addressing, type Amqp1Peer } from './addresses.js';
 import { HexIdGenerator, deserializeFailure, pythonUtcTimestamp, randomHex32, serializeFailure, ENVELOPE_VERSION } from '../oslo-wire.js';
 import { PendingCalls } from '../pending-calls.js';

@@ -4,7 +4,7 @@
  * the routers busbench deploys. The fields merge into the one `bus` mapping
  * of src/scenario/schema.ts through the registry.
  */
-import type { RouterDeployment } from '../../scenario/types.js';
+import type { RouterDeployment } from '../../model/index.js';
 import type { BusFieldCheck } from '../plugin.js';
 import { hidePassword } from '../rabbitmq/schema.js';
 import { meshEdges } from './router/mesh.js';

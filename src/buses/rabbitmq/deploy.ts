@@ -6,7 +6,7 @@
  * the same nodes with the AMQP 1.0 plugin, reached by amqp:// URLs.
  */
 import { randomBytes } from 'node:crypto';
-import type { BusConfig } from '../../scenario/types.js';
+import type { BusConfig } from '../../model/index.js';
 import type { BusHost } from '../host.js';
 import type { BusNode, BusPlacement, DeployedBus } from '../plugin.js';
 import { discoveryNodes, startRabbitCluster } from './cluster.js';

@@ -16,14 +16,13 @@ import {
   type BusDriver,
   type BusInfo,
   type ConnectOptions,
-  type Delivery,
   type NotificationHandler,
-  type QueueBacklog,
   type RequestHandler,
   type RpcContext,
   type RpcTarget,
   type Subscription,
 } from '../driver.js';
+import type { Delivery, QueueBacklog } from '../../model/index.js';
 import {
   HexIdGenerator,
   decodeEnvelope,

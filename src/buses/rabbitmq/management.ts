@@ -6,21 +6,13 @@
  * The API refreshes these statistics every few seconds (5 s by default), so
  * a figure lags the broker by up to that much.
  */
+import type { RabbitFigures } from '../../model/index.js';
 
 export interface ManagementEndpoint {
   /** the API's base, e.g. http://127.0.0.1:15672/ */
   url: string;
   user: string;
   password: string;
-}
-
-export interface RabbitFigures {
-  queues: number;
-  /** summed over the node's queues */
-  messagesReady: number;
-  messagesUnacknowledged: number;
-  connections: number;
-  channels: number;
 }
 
 /** The fields read from /api/queues; a queue whose statistics have not been emitted yet has no message counts. */

@@ -4,23 +4,17 @@
  * in words, provenance, the outcome.
  */
 import { arch, cpus, hostname, platform, release, totalmem } from 'node:os';
-import { addIncidents, type IncidentTotals } from '../../../agents/control.js';
-import type { SentRange } from '../../../agents/rpc-client.js';
-import type { ServerReceipts } from '../../../agents/rpc-server.js';
+import { addIncidents } from '../../../agents/control.js';
 import type { Deployment } from '../../../deploy/deploy.js';
-import type { QueueBacklog } from '../../buses/driver.js';
-import { accountDeliveries, attributeBacklog, type DeliveryAccount } from '../../metrics/accounting.js';
+import { accountDeliveries, attributeBacklog } from '../../metrics/accounting.js';
+import { PATTERNS, RESULT_SCHEMA_VERSION, type DeliveryAccount, type GroupSnapshot, type PatternName, type Role, type WorkerClock, type PayloadSizes, type Scenario, type QueueBacklog, type IncidentTotals, type SentRange, type ServerReceipts, type RunResult } from '../../model/index.js';
 import { judgeGenerator } from '../../metrics/generator-verdict.js';
 import { summarizeResources } from '../../metrics/resources.js';
-import { PATTERNS, type GroupSnapshot, type PatternName, type Role } from '../../metrics/stats.js';
 import { mergeByRole, mergeGroups } from '../../results/aggregate.js';
-import { RESULT_SCHEMA_VERSION, type RunResult } from '../../results/model.js';
 import { judgeOutcome } from '../../results/outcome.js';
 import { meanPayloadBytes } from '../../scenario/size.js';
-import type { PayloadSizes, Scenario } from '../../scenario/types.js';
 import { redactUrl } from '../../util/url.js';
 import { BUSBENCH_VERSION } from '../../version.js';
-import type { WorkerClock } from '../clock-sync.js';
 import type { Collected } from './collect.js';
 import type { RunContext } from './context.js';
 import { finishSeries, type LoadOutcome } from './load.js';

@@ -2,7 +2,7 @@
  * Phase: collect. Every worker hands over its statistics and the bus what
  * it counted; then the agents are shut down, the bus left as it is.
  */
-import type { WorkerToMain } from '../../../agents/control.js';
+import type { WorkerToMain } from '../../model/index.js';
 import type { Deployment } from '../../../deploy/deploy.js';
 import type { AgentsUp } from './start-agents.js';
 import type { RunContext } from './context.js';

@@ -4,8 +4,7 @@
  */
 import type { RunEvent, RunOptions } from '../events.js';
 import type { RunLog } from '../../results/write.js';
-import type { Scenario } from '../../scenario/types.js';
-import type { Role } from '../../metrics/stats.js';
+import type { Role, Scenario } from '../../model/index.js';
 
 export interface RunContext {
   scenario: Scenario;

@@ -6,15 +6,14 @@
  * and the per-second series, and resources and scheduled outages run over
  * the measured phase.
  */
-import type { IntervalSnapshot, WorkerToMain } from '../../../agents/control.js';
 import type { Deployment } from '../../../deploy/deploy.js';
 import { InterruptedError } from '../../errors.js';
 import { decodeHistogram, newHistogram, type Histogram } from '../../metrics/histogram.js';
-import { startResourceSampler, type ResourceReport } from '../../metrics/resources.js';
-import { addCounters, emptyCounters, type Counters } from '../../metrics/stats.js';
-import { startCutSchedule, type CutRecord } from '../../network/cut-schedule.js';
+import { startResourceSampler } from '../../metrics/resources.js';
+import { addCounters, emptyCounters } from '../../metrics/stats.js';
+import type { Counters, ResourceReport, CutRecord, IntervalSnapshot, WorkerToMain, ConnectionLoss, TimeSeriesPoint } from '../../model/index.js';
+import { startCutSchedule } from '../../network/cut-schedule.js';
 import { cutWindows } from '../../network/cuts.js';
-import type { ConnectionLoss, TimeSeriesPoint } from '../../results/model.js';
 import type { AgentsUp } from './start-agents.js';
 import { sleepUnless, waitAbort, type RunContext } from './context.js';
 

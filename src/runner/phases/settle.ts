@@ -4,9 +4,7 @@
  * consumers stop, and what the bus still holds is read as the backlog at
  * stop (undelivered, not lost).
  */
-import type { WorkerInit } from '../../../agents/control.js';
-import type { QueueBacklog } from '../../buses/driver.js';
-import { PATTERNS, type Counters } from '../../metrics/stats.js';
+import { PATTERNS, type Counters, type QueueBacklog, type WorkerInit } from '../../model/index.js';
 import type { AgentsUp } from './start-agents.js';
 import { sleep, type RunContext } from './context.js';
 import { sumTotals, type LoadOutcome } from './load.js';

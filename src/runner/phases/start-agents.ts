@@ -5,12 +5,9 @@
  * failed, and fails the run when none could.
  */
 import { availableParallelism } from 'node:os';
-import type { AgentFailure, WorkerInit } from '../../../agents/control.js';
 import type { Deployment } from '../../../deploy/deploy.js';
-import type { DriverConfig } from '../../buses/plugin.js';
 import { BusUnavailableError, InterruptedError } from '../../errors.js';
-import type { WatchedProcess } from '../../metrics/resources.js';
-import type { Role } from '../../metrics/stats.js';
+import type { Role, WatchedProcess, DriverConfig, AgentFailure, WorkerInit } from '../../model/index.js';
 import { redactUrl } from '../../util/url.js';
 import { startAgentHost, type AgentHost } from '../agent-hosts.js';
 import { planHosts } from '../geo-plan.js';

@@ -5,25 +5,19 @@
  * are published as JSON schemas generated from these types (schemas/,
  * `npm run schemas`).
  */
-import type { LatencySummary } from '../metrics/histogram.js';
-import type { Counters, LegName, PatternName, Role } from '../metrics/stats.js';
-import type { DeliveryAccount } from '../metrics/accounting.js';
-import type { GeneratorLoad, IncidentTotals } from '../../agents/control.js';
-import type { WorkerClock } from '../runner/clock-sync.js';
-import type { Scenario } from '../scenario/types.js';
-import type { MeasuredLink } from '../network/measure.js';
-import type { CutRecord } from '../network/cut-schedule.js';
-import type { ResourceReport, ResourceRow } from '../metrics/resources.js';
-import type { QueueBacklog } from '../buses/driver.js';
-import type { RunOutcome } from './outcome.js';
+import type { LatencySummary, Counters, LegName, PatternName, Role, DeliveryAccount, WorkerClock, ResourceReport, ResourceRow } from './metrics.js';
+import type { GeneratorLoad, IncidentTotals } from './control.js';
+import type { Scenario } from './scenario.js';
+import type { MeasuredLink, CutRecord } from './network.js';
+import type { QueueBacklog } from './bus.js';
 
 /** 3: delivery counts per message and per delivery, undelivered at stop, unsent, drain phase, connection losses, outcome */
 export const RESULT_SCHEMA_VERSION = 3;
-/** limit.json (LimitResult in limit/find-limit.ts). 1: the first versioned format */
+/** limit.json (LimitResult in limit.ts). 1: the first versioned format */
 export const LIMIT_SCHEMA_VERSION = 1;
-/** a campaign's runs.json (CampaignIndex in campaign/run-campaign.ts). 1: the first versioned format */
+/** a campaign's runs.json (CampaignIndex in campaign.ts). 1: the first versioned format */
 export const CAMPAIGN_INDEX_SCHEMA_VERSION = 1;
-/** a campaign run's runs/<id>/done.json (DoneRecord in campaign/run-campaign.ts). 1: the first versioned format; records without a version, from older busbench, are version 1 */
+/** a campaign run's runs/<id>/done.json (DoneRecord in campaign.ts). 1: the first versioned format; records without a version, from older busbench, are version 1 */
 export const DONE_SCHEMA_VERSION = 1;
 
 export interface GroupResult {
@@ -74,6 +68,12 @@ export interface ConnectionLoss {
   atMs: number;
   phase: 'warmup' | 'measure';
   error: string;
+}
+
+export interface RunOutcome {
+  /** false: the run measured a failure of the bus (or of its own set-up), not the bus's performance */
+  ok: boolean;
+  problems: string[];
 }
 
 export interface RunResult {
