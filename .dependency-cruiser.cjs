@@ -19,12 +19,48 @@ const ENTRY = '^src/entries/|^src/index\\.ts$|^scripts/';
 
 module.exports = {
   forbidden: [
-    { name: 'no-circular', severity: 'error', comment: 'a cycle ties modules together: break it by moving the shared part down a layer', from: {}, to: { circular: true } },
-    { name: 'model-imports-nothing', severity: 'error', comment: 'the model is the bottom layer: it imports no other part of busbench', from: { path: MODEL }, to: { path: `${SERVICES}|${AGENTS}|${ORCHESTRATION}|${ENTRY}` } },
-    { name: 'services-below-agents', severity: 'error', comment: 'buses, metrics, network, scenario and results must not import the agents, deployment, orchestration or the CLI', from: { path: SERVICES }, to: { path: `${AGENTS}|${ORCHESTRATION}|${ENTRY}` } },
-    { name: 'agents-below-orchestration', severity: 'error', comment: 'the agent runtime must not import deployment, orchestration or the CLI', from: { path: AGENTS }, to: { path: `${ORCHESTRATION}|${ENTRY}` } },
-    { name: 'in-a-layer', severity: 'error', comment: 'every module belongs to a layer: add its folder to one in .dependency-cruiser.cjs', from: { path: '^(src|agents|deploy|scripts)/', pathNot: `${MODEL}|${SERVICES}|${AGENTS}|${ORCHESTRATION}|${ENTRY}` }, to: {} },
-    { name: 'orchestration-below-cli', severity: 'error', comment: 'deployment and orchestration must not import the CLI or the library entry', from: { path: ORCHESTRATION }, to: { path: ENTRY } },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'a cycle ties modules together: break it by moving the shared part down a layer',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'model-imports-nothing',
+      severity: 'error',
+      comment: 'the model is the bottom layer: it imports no other part of busbench',
+      from: { path: MODEL },
+      to: { path: `${SERVICES}|${AGENTS}|${ORCHESTRATION}|${ENTRY}` },
+    },
+    {
+      name: 'services-below-agents',
+      severity: 'error',
+      comment: 'buses, metrics, network, scenario and results must not import the agents, deployment, orchestration or the CLI',
+      from: { path: SERVICES },
+      to: { path: `${AGENTS}|${ORCHESTRATION}|${ENTRY}` },
+    },
+    {
+      name: 'agents-below-orchestration',
+      severity: 'error',
+      comment: 'the agent runtime must not import deployment, orchestration or the CLI',
+      from: { path: AGENTS },
+      to: { path: `${ORCHESTRATION}|${ENTRY}` },
+    },
+    {
+      name: 'in-a-layer',
+      severity: 'error',
+      comment: 'every module belongs to a layer: add its folder to one in .dependency-cruiser.cjs',
+      from: { path: '^(src|agents|deploy|scripts)/', pathNot: `${MODEL}|${SERVICES}|${AGENTS}|${ORCHESTRATION}|${ENTRY}` },
+      to: {},
+    },
+    {
+      name: 'orchestration-below-cli',
+      severity: 'error',
+      comment: 'deployment and orchestration must not import the CLI or the library entry',
+      from: { path: ORCHESTRATION },
+      to: { path: ENTRY },
+    },
   ],
   options: {
     tsPreCompilationDeps: true,

@@ -13,7 +13,19 @@ import { AgentRecorder, LEG_CORRECTED, LEG_PROCESSING, LEG_REPLY, PATTERN_INDEX,
 import type { PatternName, SentRange } from '../src/model/index.js';
 import { WeightedChoice } from '../src/util/draw.js';
 import type { PayloadSource } from './payload.js';
-import { CLIENT_KEY, LoadPhase, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, burnCpu, epochMs, sleep, yieldToEventLoop } from './phase.js';
+import {
+  CLIENT_KEY,
+  LoadPhase,
+  RECEIVED_AT_FIELD,
+  REPLIED_AT_FIELD,
+  SENT_AT_KEY,
+  SEQ_KEY,
+  WARMUP_KEY,
+  burnCpu,
+  epochMs,
+  sleep,
+  yieldToEventLoop,
+} from './phase.js';
 
 /** A pattern this client sends and where to. */
 export interface ClientRoutePlan {
@@ -112,7 +124,12 @@ export class RpcClientAgent {
     // Measured messages are the last ones sent on each route: after the warm-up, until the phase stops.
     return this.routes
       .filter((route) => route.firstMeasuredSeq >= 0)
-      .map((route) => ({ client: this.plan.id, pattern: route.plan.pattern, firstSeq: route.firstMeasuredSeq, count: Math.max(0, route.seq - route.firstMeasuredSeq - route.unsent) }));
+      .map((route) => ({
+        client: this.plan.id,
+        pattern: route.plan.pattern,
+        firstSeq: route.firstMeasuredSeq,
+        count: Math.max(0, route.seq - route.firstMeasuredSeq - route.unsent),
+      }));
   }
 
   private route(): Route {
@@ -201,7 +218,8 @@ export class RpcClientAgent {
       const payload = this.plan.payload.next();
       bytes = payload.length;
       // ombt's echo and noop(data, timestamp, msgid): an ombt or oslo endpoint takes no other keyword.
-      args = this.plan.method === 'echo' || this.plan.method === 'noop' ? { data: payload, timestamp: sentAt / 1000, msgid: `${this.plan.id}-${seq}` } : { payload };
+      args =
+        this.plan.method === 'echo' || this.plan.method === 'noop' ? { data: payload, timestamp: sentAt / 1000, msgid: `${this.plan.id}-${seq}` } : { payload };
     }
     const counters = measured ? this.recorder.countersFor(patternIndex) : undefined;
     if (counters) {

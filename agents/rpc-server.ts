@@ -29,7 +29,6 @@ const PATTERN_BY_DELIVERY = {
 
 const NEVER = new Promise<never>(() => undefined);
 
-
 /** How a method is answered (see the file's doc comment). */
 const BENCH = 0;
 const ECHO = 1;

@@ -57,8 +57,31 @@ const CLI = fileURLToPath(new URL('../src/entries/cli.js', import.meta.url));
 async function cliRun(kind: 'rabbitmq' | 'amqp1', url: string, clients: number): Promise<RunResult> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [CLI, 'run', '--bus', kind, '--url', url, '--clients', String(clients), '--servers', String(SERVERS), '--duration', `${measureMs / 1000}s`,
-      '--warmup', `${WARMUP_MS / 1000}s`, '--payload-bytes', String(PAYLOAD), '--workers', '1', '--no-results', '--no-progress', '--json', '--topic', `side_${kind}`],
+    [
+      CLI,
+      'run',
+      '--bus',
+      kind,
+      '--url',
+      url,
+      '--clients',
+      String(clients),
+      '--servers',
+      String(SERVERS),
+      '--duration',
+      `${measureMs / 1000}s`,
+      '--warmup',
+      `${WARMUP_MS / 1000}s`,
+      '--payload-bytes',
+      String(PAYLOAD),
+      '--workers',
+      '1',
+      '--no-results',
+      '--no-progress',
+      '--json',
+      '--topic',
+      `side_${kind}`,
+    ],
     { maxBuffer: 64 * 1024 * 1024 },
   );
   return JSON.parse(stdout) as RunResult;
@@ -84,7 +107,9 @@ async function main(): Promise<void> {
   }
   const amqp1Url = mesh?.routers[0]!.url ?? values.url ?? broker!.amqp1Url;
   try {
-    console.log(`1. rpc-call anycast over AMQP 1.0 at ${amqp1Url.replace(/\/\/.*@/, '//')}: ${SERVERS} servers, ${PAYLOAD} B, ${rounds} rounds of ${measureMs / 1000} s, alternating raw rhea / busbench`);
+    console.log(
+      `1. rpc-call anycast over AMQP 1.0 at ${amqp1Url.replace(/\/\/.*@/, '//')}: ${SERVERS} servers, ${PAYLOAD} B, ${rounds} rounds of ${measureMs / 1000} s, alternating raw rhea / busbench`,
+    );
     const modes = values.bookkeeping === 'both' ? [false, true] : [values.bookkeeping !== 'off'];
     for (const clients of values.clients.split(',').map(Number)) {
       const raw: LoopResult[] = [];
@@ -107,10 +132,15 @@ async function main(): Promise<void> {
     }
     if (broker) {
       const clients = 16;
-      console.log(`2. the same scenario (${clients} clients, ${SERVERS} servers) on RabbitMQ ${broker.version}, AMQP 0-9-1 vs AMQP 1.0, one busbench process each, ${rounds} rounds`);
+      console.log(
+        `2. the same scenario (${clients} clients, ${SERVERS} servers) on RabbitMQ ${broker.version}, AMQP 0-9-1 vs AMQP 1.0, one busbench process each, ${rounds} rounds`,
+      );
       const rows: Record<string, { rate: number[]; p50: number[]; p99: number[]; cpuPerCall: number[]; cores: number[]; rss: number[] }> = {};
       for (let round = 0; round < rounds; round++) {
-        for (const [kind, url] of [['rabbitmq', broker.transportUrl], ['amqp1', broker.amqp1Url]] as const) {
+        for (const [kind, url] of [
+          ['rabbitmq', broker.transportUrl],
+          ['amqp1', broker.amqp1Url],
+        ] as const) {
           const result = await cliRun(kind, url, clients);
           const calls = result.groups.find((g) => g.role === 'client')!;
           const row = (rows[kind] ??= { rate: [], p50: [], p99: [], cpuPerCall: [], cores: [], rss: [] });
@@ -131,7 +161,9 @@ async function main(): Promise<void> {
       }
       const a = rows['amqp1']!;
       const z = rows['rabbitmq']!;
-      console.log(`  ratio AMQP 1.0 / 0-9-1: throughput ${(med(a.rate) / med(z.rate)).toFixed(3)}×, harness CPU/call ${(med(a.cpuPerCall) / med(z.cpuPerCall)).toFixed(3)}×, peak RSS ${(med(a.rss) / med(z.rss)).toFixed(3)}×`);
+      console.log(
+        `  ratio AMQP 1.0 / 0-9-1: throughput ${(med(a.rate) / med(z.rate)).toFixed(3)}×, harness CPU/call ${(med(a.cpuPerCall) / med(z.cpuPerCall)).toFixed(3)}×, peak RSS ${(med(a.rss) / med(z.rss)).toFixed(3)}×`,
+      );
     }
   } finally {
     await broker?.stop();

@@ -12,7 +12,13 @@ export const WARMUP_MS = 3000;
 export const PAYLOAD = 64;
 
 /** busbench rpc-call anycast with its agents on one worker thread; CPU of the whole process over the measured phase. */
-export async function busbenchLoop(options: { kind: 'rabbitmq' | 'amqp1'; url: string; clients: number; measureMs: number; bookkeeping?: boolean }): Promise<LoopResult & { rssBytes: number }> {
+export async function busbenchLoop(options: {
+  kind: 'rabbitmq' | 'amqp1';
+  url: string;
+  clients: number;
+  measureMs: number;
+  bookkeeping?: boolean;
+}): Promise<LoopResult & { rssBytes: number }> {
   const { url, clients, measureMs } = options;
   const scenario = resolveScenario(
     {
@@ -68,7 +74,6 @@ export function figures(runs: LoopResult[]): Figures {
     p50Us: median(runs.map((r) => r.p50Us)),
   };
 }
-
 
 /** The options every A/B comparison takes; spread into parseArgs, overriding a default where a bench needs another. */
 export const COMPARISON_OPTIONS = {

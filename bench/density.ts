@@ -85,7 +85,9 @@ async function main(): Promise<void> {
     const brokerRss = beam ? rssOf(beam) : undefined;
     await pool.shutdown(60_000);
     const perAgent = (loaded - withWorkers) / Math.max(1, started);
-    console.log(`agents started: ${started} of ${agents} (${failed} failed${failed ? `: ${ready.flatMap((r) => r.failures)[0]?.error}` : ''}) in ${inits.length} worker(s)`);
+    console.log(
+      `agents started: ${started} of ${agents} (${failed} failed${failed ? `: ${ready.flatMap((r) => r.failures)[0]?.error}` : ''}) in ${inits.length} worker(s)`,
+    );
     console.log(`start-up: ${(elapsedMs / 1000).toFixed(2)} s, ${((started / elapsedMs) * 1000).toFixed(0)} agents/s (goal ≥ 500)`);
     console.log(
       `harness RSS: baseline ${(baseline / 2 ** 20).toFixed(1)} MiB, with empty workers ${(withWorkers / 2 ** 20).toFixed(1)} MiB, ` +
@@ -93,7 +95,10 @@ async function main(): Promise<void> {
         `${((loaded - baseline) / Math.max(1, started) / 1024).toFixed(1)} KiB including the workers`,
     );
     console.log(`ratio to the seed's Python agent (76 MiB each): ${((76 * 2 ** 20) / perAgent).toFixed(0)}× less memory per agent`);
-    if (brokerRss) console.log(`broker RSS with ${started} connections: ${(brokerRss / 2 ** 20).toFixed(0)} MiB (${(brokerRss / Math.max(1, started) / 1024).toFixed(0)} KiB per connection)`);
+    if (brokerRss)
+      console.log(
+        `broker RSS with ${started} connections: ${(brokerRss / 2 ** 20).toFixed(0)} MiB (${(brokerRss / Math.max(1, started) / 1024).toFixed(0)} KiB per connection)`,
+      );
   } finally {
     await broker?.stop();
   }

@@ -101,7 +101,10 @@ async function bareRouter(path: string, flavor: string): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-bare-router-'));
   const port = await freePort();
   const config = join(dir, 'router.conf');
-  await writeFile(config, `router {\n    mode: interior\n    id: bare\n}\nlistener {\n    host: 127.0.0.1\n    port: ${port}\n    role: normal\n    authenticatePeer: no\n    saslMechanisms: ANONYMOUS\n}\n`);
+  await writeFile(
+    config,
+    `router {\n    mode: interior\n    id: bare\n}\nlistener {\n    host: 127.0.0.1\n    port: ${port}\n    role: normal\n    authenticatePeer: no\n    saslMechanisms: ANONYMOUS\n}\n`,
+  );
   const router = spawn(path, ['-c', config], { detached: true, stdio: 'ignore' });
   try {
     await untilAccepts(port, router, flavor);
@@ -118,7 +121,10 @@ async function busbenchDeploy(bus: unknown): Promise<void> {
 }
 
 async function busbenchCluster(): Promise<void> {
-  const scenario = resolveScenario({ bus: { kind: 'rabbitmq' }, agents: { servers: 1, clients: 1 }, topology: { provider: 'netns', sites: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] } }, 'bench/deploy-overhead');
+  const scenario = resolveScenario(
+    { bus: { kind: 'rabbitmq' }, agents: { servers: 1, clients: 1 }, topology: { provider: 'netns', sites: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] } },
+    'bench/deploy-overhead',
+  );
   const deployment = await deploy(scenario);
   await deployment.destroy();
 }
@@ -134,14 +140,29 @@ async function main(): Promise<void> {
   installSignalHandlers();
   if (!findRabbitServer()) throw new Error('rabbitmq-server is not installed (apt-get install rabbitmq-server)');
   const cases: Case[] = [
-    { name: 'embedded RabbitMQ', goalSeconds: 10, baseline: { name: 'bare rabbitmq-server', run: bareRabbit }, busbench: () => busbenchDeploy({ kind: 'rabbitmq' }) },
+    {
+      name: 'embedded RabbitMQ',
+      goalSeconds: 10,
+      baseline: { name: 'bare rabbitmq-server', run: bareRabbit },
+      busbench: () => busbenchDeploy({ kind: 'rabbitmq' }),
+    },
   ];
   if (process.getuid?.() === 0) {
-    cases.push({ name: '3-node RabbitMQ cluster in namespaces', goalSeconds: 10, baseline: { name: 'bare rabbitmq-server (one node)', run: bareRabbit }, busbench: busbenchCluster });
+    cases.push({
+      name: '3-node RabbitMQ cluster in namespaces',
+      goalSeconds: 10,
+      baseline: { name: 'bare rabbitmq-server (one node)', run: bareRabbit },
+      busbench: busbenchCluster,
+    });
   } else console.log('3-node cluster: skipped (network namespaces need root)');
   const router = findRouter('auto');
   if (router) {
-    cases.push({ name: `one ${router.flavor} router`, goalSeconds: 1, baseline: { name: `bare ${router.flavor}`, run: () => bareRouter(router.path, router.flavor) }, busbench: () => busbenchDeploy({ kind: 'amqp1', router: { routers: 1 } }) });
+    cases.push({
+      name: `one ${router.flavor} router`,
+      goalSeconds: 1,
+      baseline: { name: `bare ${router.flavor}`, run: () => bareRouter(router.path, router.flavor) },
+      busbench: () => busbenchDeploy({ kind: 'amqp1', router: { routers: 1 } }),
+    });
   } else console.log('router: skipped (neither qdrouterd nor skrouterd is on PATH)');
 
   console.log(`deploy + teardown per run, median of ${rounds} rounds, alternating with a bare baseline`);

@@ -25,7 +25,14 @@ function open(host: string, port: number, user?: string, password?: string): Pro
   });
 }
 
-export async function rawRheaLoop(options: { url: string; clients: number; servers: number; warmupMs: number; measureMs: number; payloadBytes: number }): Promise<LoopResult> {
+export async function rawRheaLoop(options: {
+  url: string;
+  clients: number;
+  servers: number;
+  warmupMs: number;
+  measureMs: number;
+  payloadBytes: number;
+}): Promise<LoopResult> {
   const match = /^amqp:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^:/]+):(\d+)/.exec(options.url);
   if (!match) throw new Error(`not an amqp:// URL: ${options.url}`);
   const [user, password, host, port] = [match[1], match[2], match[3]!, Number(match[4])];
@@ -91,7 +98,10 @@ export async function rawRheaLoop(options: { url: string; clients: number; serve
             message_id: id,
             reply_to: replyTo,
             ttl: 30_000,
-            body: JSON.stringify({ request: { method: 'bench', args: { payload, seq }, version: '1.0' }, context: { busbench_sent: performance.timeOrigin + started } }),
+            body: JSON.stringify({
+              request: { method: 'bench', args: { payload, seq }, version: '1.0' },
+              context: { busbench_sent: performance.timeOrigin + started },
+            }),
           });
           await answered;
           if (measuring) {

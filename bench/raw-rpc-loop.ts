@@ -30,7 +30,14 @@ function unwrap(body: Buffer): Record<string, unknown> {
   return JSON.parse((JSON.parse(body.toString()) as { 'oslo.message': string })['oslo.message']) as Record<string, unknown>;
 }
 
-export async function rawRpcLoop(options: { url: string; clients: number; servers: number; warmupMs: number; measureMs: number; payloadBytes: number }): Promise<LoopResult> {
+export async function rawRpcLoop(options: {
+  url: string;
+  clients: number;
+  servers: number;
+  warmupMs: number;
+  measureMs: number;
+  payloadBytes: number;
+}): Promise<LoopResult> {
   const url = options.url.replace(/^rabbit:/, 'amqp:');
   const topic = `rawloop_${randomBytes(4).toString('hex')}`;
   const models: ChannelModel[] = [];
@@ -50,7 +57,13 @@ export async function rawRpcLoop(options: { url: string; clients: number; server
       if (!msg) return;
       ch.ack(msg);
       const request = unwrap(msg.content);
-      const reply = { result: { server: `s${s}`, seq: (request['args'] as { seq: number }).seq }, failure: null, ending: true, _msg_id: request['_msg_id'], _unique_id: `${s}-${n++}` };
+      const reply = {
+        result: { server: `s${s}`, seq: (request['args'] as { seq: number }).seq },
+        failure: null,
+        ending: true,
+        _msg_id: request['_msg_id'],
+        _unique_id: `${s}-${n++}`,
+      };
       ch.publish('', request['_reply_q'] as string, envelope(reply), { ...PROPS, mandatory: true });
     });
   }

@@ -18,7 +18,8 @@ const { values } = parseArgs({ options: { ...COMPARISON_OPTIONS, rounds: { type:
 
 await compareOnRabbit({
   values,
-  header: (measureMs, rounds) => `rpc-call anycast, ${SERVERS} servers, ${PAYLOAD} B payload, ${rounds} rounds of ${measureMs / 1000} s each, alternating raw / busbench`,
+  header: (measureMs, rounds) =>
+    `rpc-call anycast, ${SERVERS} servers, ${PAYLOAD} B payload, ${rounds} rounds of ${measureMs / 1000} s each, alternating raw / busbench`,
   first: (url, clients, measureMs) => rawRpcLoop({ url, clients, servers: SERVERS, warmupMs: WARMUP_MS, measureMs, payloadBytes: PAYLOAD }),
   second: (url, clients, measureMs) => busbenchLoop({ kind: 'rabbitmq', url, clients, measureMs }),
   report: (clients, r, b) => {

@@ -45,7 +45,10 @@ export async function deploy(scenario: Scenario, options: DeployOptions = {}): P
   const sited = topology !== undefined && topology.provider !== 'local';
   if (sited) say('info', `provider ${topology.provider}: ${topology.sites.map((s) => `${s.name} (${s.hosts} host${s.hosts > 1 ? 's' : ''})`).join(', ')}`);
   const provider = sited
-    ? await startProvider(topology, { scenarioFile: scenario.source, ...(options.insecureAcceptUnknownHostKeys ? { insecureAcceptUnknownHostKeys: true } : {}) })
+    ? await startProvider(topology, {
+        scenarioFile: scenario.source,
+        ...(options.insecureAcceptUnknownHostKeys ? { insecureAcceptUnknownHostKeys: true } : {}),
+      })
     : startLocalProvider(topology?.busSites[0] ?? LOCAL_SITE);
   let bus: DeployedBus | undefined;
   let destroyed: Promise<void> | undefined;
@@ -65,7 +68,10 @@ export async function deploy(scenario: Scenario, options: DeployOptions = {}): P
       network = await provider.constrain(topology);
       for (const m of network.mechanisms) say('info', `link ${m.from} → ${m.to}: ${m.property} ${m.value} by ${m.mechanism}`);
       for (const m of network.measured) {
-        say('info', `measured ${m.from} → ${m.to}: rtt ${m.measured.rttAvgMs?.toFixed(2) ?? '-'} ms, loss ${m.measured.lossPercent} %${m.relayedDelayMs ? ` (+${m.relayedDelayMs} ms round trip in user space on bus connections)` : ''}`);
+        say(
+          'info',
+          `measured ${m.from} → ${m.to}: rtt ${m.measured.rttAvgMs?.toFixed(2) ?? '-'} ms, loss ${m.measured.lossPercent} %${m.relayedDelayMs ? ` (+${m.relayedDelayMs} ms round trip in user space on bus connections)` : ''}`,
+        );
       }
     }
     const busSites = sited ? topology.busSites : [provider.hosts[0]!.site];

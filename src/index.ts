@@ -37,7 +37,17 @@ export { BUS_KINDS, BUS_PLUGINS, busPlugin, createDriver } from './buses/registr
 export type { BusNode, BusPlacement, BusPlugin, DeployedBus } from './buses/plugin.js';
 export type { Delivery, DriverConfig, QueueBacklog } from './model/index.js';
 export type { BusHost, HostProcess, HostSpawner } from './buses/host.js';
-export type { BusConnection, BusDriver, BusInfo, ConnectOptions, IncomingNotification, IncomingRequest, RpcContext, RpcTarget, Subscription } from './buses/driver.js';
+export type {
+  BusConnection,
+  BusDriver,
+  BusInfo,
+  ConnectOptions,
+  IncomingNotification,
+  IncomingRequest,
+  RpcContext,
+  RpcTarget,
+  Subscription,
+} from './buses/driver.js';
 export { BusError, NotSentError, RemoteError, RpcTimeoutError } from './buses/driver.js';
 
 // Results: the format of result.json and friends, and its versions.

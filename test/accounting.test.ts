@@ -27,7 +27,10 @@ describe('ReceiptLog', () => {
     assert.equal(log.record(2, 12), 'new'); // senders are independent
     const r = log.export();
     assert.deepEqual(Object.keys(r).sort(), ['1', '2']);
-    assert.deepEqual({ received: r['1']!.received, duplicates: r['1']!.duplicates, reordered: r['1']!.reordered }, { received: 4, duplicates: 2, reordered: 2 });
+    assert.deepEqual(
+      { received: r['1']!.received, duplicates: r['1']!.duplicates, reordered: r['1']!.reordered },
+      { received: 4, duplicates: 2, reordered: 2 },
+    );
     assert.equal(r['2']!.received, 1);
   });
 
@@ -72,7 +75,19 @@ describe('accountDeliveries', () => {
     const log = new ReceiptLog();
     receive(log, 1, range(100, 1100));
     const account = accountDeliveries([{ sender: 1, firstSeq: 100, count: 1000, expectedReceivers: 1 }], [log.export()]);
-    assert.deepEqual(account, { sent: 1000, delivered: 1000, expectedDeliveries: 1000, receivedDeliveries: 1000, undeliveredAtStop: 0, lost: 0, backlogReported: false, duplicated: 0, reordered: 0, unexpected: 0, complete: 1000 });
+    assert.deepEqual(account, {
+      sent: 1000,
+      delivered: 1000,
+      expectedDeliveries: 1000,
+      receivedDeliveries: 1000,
+      undeliveredAtStop: 0,
+      lost: 0,
+      backlogReported: false,
+      duplicated: 0,
+      reordered: 0,
+      unexpected: 0,
+      complete: 1000,
+    });
   });
 
   it('counts every tenth message lost exactly', () => {
@@ -92,8 +107,16 @@ describe('accountDeliveries', () => {
   it('counts a message lost only if no receiver of an anycast got it', () => {
     const a = new ReceiptLog();
     const b = new ReceiptLog();
-    receive(a, 1, range(0, 100).filter((seq) => seq % 2 === 0));
-    receive(b, 1, range(0, 100).filter((seq) => seq % 2 === 1 && seq !== 51));
+    receive(
+      a,
+      1,
+      range(0, 100).filter((seq) => seq % 2 === 0),
+    );
+    receive(
+      b,
+      1,
+      range(0, 100).filter((seq) => seq % 2 === 1 && seq !== 51),
+    );
     const account = accountDeliveries([{ sender: 1, firstSeq: 0, count: 100, expectedReceivers: 1 }], [a.export(), b.export()]);
     assert.equal(account.lost, 1);
     assert.equal(account.delivered, 99);
@@ -136,8 +159,15 @@ describe('accountDeliveries', () => {
     const missed = new Set([0, 17, 500, 998, 999]);
     receive(logs[0]!, 4, range(0, n));
     receive(logs[1]!, 4, range(0, n));
-    receive(logs[2]!, 4, range(0, n).filter((seq) => !missed.has(seq)));
-    const account = accountDeliveries([{ sender: 4, firstSeq: 0, count: n, expectedReceivers: 3 }], logs.map((l) => l.export()));
+    receive(
+      logs[2]!,
+      4,
+      range(0, n).filter((seq) => !missed.has(seq)),
+    );
+    const account = accountDeliveries(
+      [{ sender: 4, firstSeq: 0, count: n, expectedReceivers: 3 }],
+      logs.map((l) => l.export()),
+    );
     assert.equal(account.lost, 5);
     assert.equal(account.delivered, n);
     assert.equal(account.complete, n - 5);
@@ -148,7 +178,10 @@ describe('accountDeliveries', () => {
   it('counts multicast copies beyond the expected receivers as duplicates and widens the histogram', () => {
     const logs = [new ReceiptLog(), new ReceiptLog(), new ReceiptLog()];
     for (const log of logs) receive(log, 1, range(0, 10));
-    const account = accountDeliveries([{ sender: 1, firstSeq: 0, count: 10, expectedReceivers: 2 }], logs.map((l) => l.export()));
+    const account = accountDeliveries(
+      [{ sender: 1, firstSeq: 0, count: 10, expectedReceivers: 2 }],
+      logs.map((l) => l.export()),
+    );
     assert.equal(account.duplicated, 10);
     assert.equal(account.complete, 10);
     assert.deepEqual(account.receiversPerMessage, [0, 0, 0, 10]);
@@ -174,9 +207,34 @@ describe('accountDeliveries', () => {
       ],
       [log.export()],
     );
-    assert.deepEqual(account, { sent: 5, delivered: 5, expectedDeliveries: 5, receivedDeliveries: 5, undeliveredAtStop: 0, lost: 0, backlogReported: false, duplicated: 0, reordered: 0, unexpected: 0, complete: 5 });
+    assert.deepEqual(account, {
+      sent: 5,
+      delivered: 5,
+      expectedDeliveries: 5,
+      receivedDeliveries: 5,
+      undeliveredAtStop: 0,
+      lost: 0,
+      backlogReported: false,
+      duplicated: 0,
+      reordered: 0,
+      unexpected: 0,
+      complete: 5,
+    });
     const idle = accountDeliveries([{ sender: 1, firstSeq: 0, count: 0, expectedReceivers: 3 }], []);
-    assert.deepEqual(idle, { sent: 0, delivered: 0, expectedDeliveries: 0, receivedDeliveries: 0, undeliveredAtStop: 0, lost: 0, backlogReported: false, duplicated: 0, reordered: 0, unexpected: 0, complete: 0, receiversPerMessage: [0, 0, 0, 0] });
+    assert.deepEqual(idle, {
+      sent: 0,
+      delivered: 0,
+      expectedDeliveries: 0,
+      receivedDeliveries: 0,
+      undeliveredAtStop: 0,
+      lost: 0,
+      backlogReported: false,
+      duplicated: 0,
+      reordered: 0,
+      unexpected: 0,
+      complete: 0,
+      receiversPerMessage: [0, 0, 0, 0],
+    });
   });
 
   it('counts everything lost when no receiver reported', () => {
@@ -204,7 +262,11 @@ describe('accountDeliveries', () => {
   it('survives structured clone of the export', () => {
     const a = new ReceiptLog();
     const b = new ReceiptLog();
-    receive(a, 1, range(0, 300).filter((seq) => seq % 7 !== 0));
+    receive(
+      a,
+      1,
+      range(0, 300).filter((seq) => seq % 7 !== 0),
+    );
     receive(a, 1, [8, 9]);
     receive(b, 1, [3, 2, 1]);
     const sent = [{ sender: 1, firstSeq: 0, count: 300, expectedReceivers: 2 }];

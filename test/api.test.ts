@@ -13,7 +13,19 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 describe('the library API', () => {
   it('is importable by the package name, with the entry points the CLI itself uses', async () => {
     const api = (await import('busbench')) as Record<string, unknown>;
-    for (const name of ['loadScenario', 'parseScenario', 'resolveScenario', 'runScenario', 'findLimit', 'runCampaign', 'loadCampaign', 'deploy', 'createDriver', 'busPlugin', 'parseObjective']) {
+    for (const name of [
+      'loadScenario',
+      'parseScenario',
+      'resolveScenario',
+      'runScenario',
+      'findLimit',
+      'runCampaign',
+      'loadCampaign',
+      'deploy',
+      'createDriver',
+      'busPlugin',
+      'parseObjective',
+    ]) {
       assert.equal(typeof api[name], 'function', `busbench exports ${name}`);
     }
     assert.deepEqual(api['BUS_KINDS'], ['rabbitmq', 'amqp1']);
@@ -34,6 +46,9 @@ describe('the library API', () => {
     const { resolveScenario, ScenarioError } = await import('busbench');
     const scenario = resolveScenario({ bus: { kind: 'rabbitmq' }, agents: { servers: 1, clients: 1 } }, '<api test>');
     assert.equal(scenario.bus.kind, 'rabbitmq');
-    assert.throws(() => resolveScenario({ bus: { kind: 'kafka' } }, '<api test>'), (error: unknown) => error instanceof ScenarioError && /bus\.kind/.test(error.message));
+    assert.throws(
+      () => resolveScenario({ bus: { kind: 'kafka' } }, '<api test>'),
+      (error: unknown) => error instanceof ScenarioError && /bus\.kind/.test(error.message),
+    );
   });
 });

@@ -59,7 +59,11 @@ function localHost(overrides: Partial<BusHost> = {}): BusHost {
 
 describe('bus node lifecycle', { timeout: 240_000 }, () => {
   it('pauses, resumes, restarts on the same port and kills a RabbitMQ node of this machine', async () => {
-    const bus = await busPlugin('rabbitmq').deploy(scenario.bus, { sites: [{ site: 'local', host: localHost({ thisMachine: {} }) }], links: [], topology: false });
+    const bus = await busPlugin('rabbitmq').deploy(scenario.bus, {
+      sites: [{ site: 'local', host: localHost({ thisMachine: {} }) }],
+      links: [],
+      topology: false,
+    });
     try {
       assert.equal(bus.nodes.length, 1);
       await exercise(bus.nodes[0]!);

@@ -29,13 +29,19 @@ describe('campaigns', () => {
     assert.deepEqual(runs[0]!.parameters, { 'agents.clients': 10, 'load.patterns': ['call/anycast'], 'agents.servers': 2, 'agents.topic': 'a' });
     assert.deepEqual(runs[1]!.parameters, { 'agents.clients': 10, 'load.patterns': ['call/anycast'], 'agents.servers': 4, 'agents.topic': 'b' });
     assert.ok(runs.every((r) => !(r.parameters['agents.clients'] === 100 && canonicalJson(r.parameters['load.patterns']) === '["cast/multicast"]')));
-    assert.deepEqual(runs.map((r) => r.index), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      runs.map((r) => r.index),
+      [0, 1, 2, 3, 4, 5],
+    );
     assert.equal(new Set(runs.map((r) => r.id)).size, runs.length);
     // The same parameters written in another order give the same id; another value, another id.
     assert.equal(runId({ a: 1, b: { y: 2, x: [1, 2] } }), runId({ b: { x: [1, 2], y: 2 }, a: 1 }));
     assert.notEqual(runId({ a: 1 }), runId({ a: 2 }));
     assert.match(runs[0]!.id, /^[0-9a-f]{12}$/);
-    assert.deepEqual(expandGrid({}).map((r) => r.parameters), [{}]);
+    assert.deepEqual(
+      expandGrid({}).map((r) => r.parameters),
+      [{}],
+    );
   });
 
   it('loads every campaign shipped in campaigns/', async () => {
@@ -58,8 +64,14 @@ describe('campaigns', () => {
         assert.ok(error, 'expected the campaign to be refused');
         return error.message;
       };
-      assert.match(await problems('scenario: base.yaml\nzip: {load.messages: [1, 2], load.warmup: [0]}\n'), /c\.yaml:2:6: zip: zipped lists advance together and must be equally long: load\.messages \(2\), load\.warmup \(1\)/);
-      assert.match(await problems('scenario: base.yaml\ngrid: {agents.clients: [1, 2]}\nexclude: [{agents.servers: 1}]\n'), /exclude\[0\]\.agents\.servers: agents\.servers is not swept by grid or zip/);
+      assert.match(
+        await problems('scenario: base.yaml\nzip: {load.messages: [1, 2], load.warmup: [0]}\n'),
+        /c\.yaml:2:6: zip: zipped lists advance together and must be equally long: load\.messages \(2\), load\.warmup \(1\)/,
+      );
+      assert.match(
+        await problems('scenario: base.yaml\ngrid: {agents.clients: [1, 2]}\nexclude: [{agents.servers: 1}]\n'),
+        /exclude\[0\]\.agents\.servers: agents\.servers is not swept by grid or zip/,
+      );
       assert.match(await problems('scenario: base.yaml\ngrid: {agents.clients: [1, -2]}\n'), /run 2 \(clients=-2\): agents\.clients: must be >= 0, got -2/);
       assert.match(await problems('scenario: nope.yaml\n'), /scenario: no scenario file at .*nope\.yaml \(the path is relative to the campaign file\)/);
       assert.match(await problems('scenario: base.yaml\ngrid: {clients: [1]}\n'), /"clients" is not a scenario field: write it dotted/);
@@ -97,8 +109,12 @@ describe('campaigns', () => {
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.match(resumed.stdout, /2\/2 runs finished \(0 now, 2 before\), 0 failed/);
       const index = JSON.parse(await readFile(join(dir, 'results', 'two', 'runs.json'), 'utf8')) as { runs: DoneRecord[] };
-      assert.deepEqual(index.runs, older.map((record) => ({ schemaVersion: DONE_SCHEMA_VERSION, ...record })));
-      for (const record of older) assert.equal(await readFile(doneFile(record.id), 'utf8'), JSON.stringify(record, null, 2), 'an older done.json is read, not rewritten');
+      assert.deepEqual(
+        index.runs,
+        older.map((record) => ({ schemaVersion: DONE_SCHEMA_VERSION, ...record })),
+      );
+      for (const record of older)
+        assert.equal(await readFile(doneFile(record.id), 'utf8'), JSON.stringify(record, null, 2), 'an older done.json is read, not rewritten');
 
       // A newer busbench's record: refused, naming the file and what to do, before anything is rewritten.
       const first = older[0]!;
@@ -108,7 +124,9 @@ describe('campaigns', () => {
       assert.equal(newer.code, 2, newer.stderr);
       assert.match(
         newer.stderr,
-        new RegExp(`results/two/runs/${first.id}/done\\.json: schemaVersion ${DONE_SCHEMA_VERSION + 1} is newer than this busbench \\(.*\\) reads done\\.json version ${DONE_SCHEMA_VERSION}: resume this campaign with the busbench that wrote it, or move results/two away`),
+        new RegExp(
+          `results/two/runs/${first.id}/done\\.json: schemaVersion ${DONE_SCHEMA_VERSION + 1} is newer than this busbench \\(.*\\) reads done\\.json version ${DONE_SCHEMA_VERSION}: resume this campaign with the busbench that wrote it, or move results/two away`,
+        ),
       );
       assert.equal(await readFile(join(dir, 'results', 'two', 'runs.json'), 'utf8'), before);
       // Something that is no version at all.
@@ -137,7 +155,10 @@ describe('campaigns', () => {
           join(dir, 'base.yaml'),
           `bus: {kind: rabbitmq, url: "${broker.transportUrl}"}\nagents: {servers: 1, clients: 1, topic: camp}\nload: {duration: 2s, warmup: 200ms}\nrunner: {workers: 1}\n`,
         );
-        await writeFile(join(dir, 'four.yaml'), 'name: four\nscenario: base.yaml\ngrid:\n  agents.clients: [1, 2]\n  load.patterns: [[call/anycast], [cast/anycast]]\n');
+        await writeFile(
+          join(dir, 'four.yaml'),
+          'name: four\nscenario: base.yaml\ngrid:\n  agents.clients: [1, 2]\n  load.patterns: [[call/anycast], [cast/anycast]]\n',
+        );
         const runsDir = join(dir, 'results', 'four', 'runs');
         const finished = async (): Promise<string[]> => {
           if (!existsSync(runsDir)) return [];
@@ -173,7 +194,10 @@ describe('campaigns', () => {
         }
         const all = JSON.parse(await readFile(join(dir, 'results', 'four', 'runs.json'), 'utf8')) as { finished: number; runs: DoneRecord[] };
         assert.equal(all.finished, 4);
-        assert.deepEqual(all.runs.map((r) => r.index), [0, 1, 2, 3]);
+        assert.deepEqual(
+          all.runs.map((r) => r.index),
+          [0, 1, 2, 3],
+        );
         for (const record of all.runs) assert.ok(record.summary[0]!.throughputPerSec > 0, JSON.stringify(record.summary));
         // And a third invocation has nothing left to do.
         const third = await startBusbench(['campaign', 'four.yaml', '--results-dir', 'results', '--no-progress'], dir).done;

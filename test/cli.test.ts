@@ -46,7 +46,11 @@ describe('busbench CLI', { timeout: 400_000 }, () => {
   });
 
   async function assertNothingLeft(): Promise<void> {
-    assert.deepEqual(busbenchBrokerProcesses().filter((p) => !processesBefore.has(p)), [], 'no broker process left');
+    assert.deepEqual(
+      busbenchBrokerProcesses().filter((p) => !processesBefore.has(p)),
+      [],
+      'no broker process left',
+    );
     const left = (await brokerTempDirs()).filter((d) => !tempDirsBefore.has(d));
     assert.deepEqual(left, [], 'no broker temp dir left');
   }
@@ -77,7 +81,10 @@ describe('busbench CLI', { timeout: 400_000 }, () => {
   it('runs a scenario file', async () => {
     const outcome = await busbench(['run', 'scenarios/quickstart.yaml', '--messages', '200', '--no-results', '--json']);
     assert.equal(outcome.code, 0, outcome.stderr);
-    const result = JSON.parse(outcome.stdout) as { scenario: { name: string; load: { messages: number } }; groups: { role: string; counters: { ok: number } }[] };
+    const result = JSON.parse(outcome.stdout) as {
+      scenario: { name: string; load: { messages: number } };
+      groups: { role: string; counters: { ok: number } }[];
+    };
     assert.equal(result.scenario.name, 'quickstart');
     assert.equal(result.scenario.load.messages, 200);
     assert.equal(result.groups.find((g) => g.role === 'client')!.counters.ok, 200);
@@ -122,14 +129,55 @@ describe('busbench CLI', { timeout: 400_000 }, () => {
     it('rpc-server serves until Ctrl-C what rpc-client calls, casts and fans out', async () => {
       const server = startBusbench(['rpc-server', '--url', broker.transportUrl, '--topic', 'standalone', '--server', 's1', '--no-results']);
       await server.waitForOutput(/agents started: 1/);
-      const call = await busbench(['rpc-client', '--url', broker.transportUrl, '--topic', 'standalone', '--calls', '50', '--warmup', '0', '--no-results', '--json']);
+      const call = await busbench([
+        'rpc-client',
+        '--url',
+        broker.transportUrl,
+        '--topic',
+        'standalone',
+        '--calls',
+        '50',
+        '--warmup',
+        '0',
+        '--no-results',
+        '--json',
+      ]);
       assert.equal(call.code, 0, call.stderr);
       const calls = JSON.parse(call.stdout) as { groups: { role: string; pattern: string; counters: { ok: number } }[] };
-      assert.deepEqual(calls.groups.map((g) => [g.role, g.pattern, g.counters.ok]), [['client', 'call-anycast', 50]]);
-      const cast = await busbench(['rpc-client', '--url', broker.transportUrl, '--topic', 'standalone', '--server', 's1', '--cast', '--calls', '20', '--warmup', '0', '--no-results']);
+      assert.deepEqual(
+        calls.groups.map((g) => [g.role, g.pattern, g.counters.ok]),
+        [['client', 'call-anycast', 50]],
+      );
+      const cast = await busbench([
+        'rpc-client',
+        '--url',
+        broker.transportUrl,
+        '--topic',
+        'standalone',
+        '--server',
+        's1',
+        '--cast',
+        '--calls',
+        '20',
+        '--warmup',
+        '0',
+        '--no-results',
+      ]);
       assert.equal(cast.code, 0, cast.stderr);
       assert.match(cast.stdout, /cast-unicast/);
-      const fanout = await busbench(['rpc-client', '--url', broker.transportUrl, '--topic', 'standalone', '--fanout', '--calls', '10', '--warmup', '0', '--no-results']);
+      const fanout = await busbench([
+        'rpc-client',
+        '--url',
+        broker.transportUrl,
+        '--topic',
+        'standalone',
+        '--fanout',
+        '--calls',
+        '10',
+        '--warmup',
+        '0',
+        '--no-results',
+      ]);
       assert.equal(fanout.code, 0, fanout.stderr);
       server.child.kill('SIGINT');
       const served = await server.done;
@@ -146,7 +194,18 @@ describe('busbench CLI', { timeout: 400_000 }, () => {
     it('listener receives what notifier sends', async () => {
       const listener = startBusbench(['listener', '--url', broker.transportUrl, '--topic', 'standalone_notes', '--no-results']);
       await listener.waitForOutput(/agents started: 1/);
-      const notify = await busbench(['notifier', '--url', broker.transportUrl, '--topic', 'standalone_notes', '--messages', '30', '--warmup', '0', '--no-results']);
+      const notify = await busbench([
+        'notifier',
+        '--url',
+        broker.transportUrl,
+        '--topic',
+        'standalone_notes',
+        '--messages',
+        '30',
+        '--warmup',
+        '0',
+        '--no-results',
+      ]);
       assert.equal(notify.code, 0, notify.stderr);
       assert.match(notify.stdout, /notifier\s*│\s*notify\s*│\s*1\s*│\s*30\s*│\s*30\s/);
       // The header says what ran: a notifier, not clients of an empty pattern list.

@@ -22,7 +22,12 @@ function probe(t0: number, out: number, back: number, offset: number): ClockSamp
 
 describe('estimateClockOffset', () => {
   it('finds a known offset within its uncertainty despite asymmetric delays', () => {
-    for (const [seed, offset] of [[1, 50], [2, -50], [3, 1234.5], [4, 0]] as const) {
+    for (const [seed, offset] of [
+      [1, 50],
+      [2, -50],
+      [3, 1234.5],
+      [4, 0],
+    ] as const) {
       const random = lcg(seed);
       const samples: ClockSample[] = [];
       for (let i = 0; i < 64; i++) {
@@ -68,7 +73,14 @@ describe('estimateClockOffset', () => {
   it('throws on bad input', () => {
     assert.throws(() => estimateClockOffset([]), /no samples/);
     assert.throws(() => estimateClockOffset([{ t0: 10, t1: 5, t2: 9 }]), /before it was asked/);
-    assert.throws(() => estimateClockOffset([{ t0: 0, t1: 1, t2: 2 }, { t0: 10, t1: 5, t2: 9 }]), /before it was asked/);
+    assert.throws(
+      () =>
+        estimateClockOffset([
+          { t0: 0, t1: 1, t2: 2 },
+          { t0: 10, t1: 5, t2: 9 },
+        ]),
+      /before it was asked/,
+    );
     assert.throws(() => estimateClockOffset([{ t0: 0, t1: Number.NaN, t2: 2 }]), /non-finite/);
   });
 });

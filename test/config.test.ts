@@ -28,7 +28,10 @@ function linesOf(run: () => unknown, kind: new (...args: never[]) => ConfigError
   } catch (error) {
     assert.ok(error instanceof kind, `not a ${kind.name}: ${String(error)}`);
     assert.ok(error instanceof ConfigError);
-    assert.ok(error.problems.every((p) => p.line !== undefined && p.column !== undefined), `a problem without its place:\n${error.message}`);
+    assert.ok(
+      error.problems.every((p) => p.line !== undefined && p.column !== undefined),
+      `a problem without its place:\n${error.message}`,
+    );
     return error.message.split('\n');
   }
   assert.fail('the file was accepted');
@@ -56,12 +59,18 @@ describe('one loader for scenarios, campaigns and inventories', () => {
   }
 
   it('an unknown field: file:line:column, the field, what is allowed and did-you-mean, in each kind alike', async () => {
-    assert.deepEqual(linesOf(() => parseScenario('bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\nload:\n  concurency: 4\n', 's.yaml'), ScenarioError), [
-      's.yaml:4:3: load.concurency: unknown field "concurency" (allowed: patterns, mix, messages, duration, warmup, concurrency, pause, arrival, rate, payload_bytes, timeout, method, args); did you mean "concurrency"?',
-    ]);
-    assert.deepEqual(linesOf(() => parseInventory('sites:\n  paris:\n    - {host: 192.0.2.10, usr: bench}\n', 'inventory.yaml'), InventoryError), [
-      'inventory.yaml:3:26: sites.paris[0].usr: unknown field "usr" (allowed: host, address, user, port, identity, known_hosts, busbench_dir); did you mean "user"?',
-    ]);
+    assert.deepEqual(
+      linesOf(() => parseScenario('bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\nload:\n  concurency: 4\n', 's.yaml'), ScenarioError),
+      [
+        's.yaml:4:3: load.concurency: unknown field "concurency" (allowed: patterns, mix, messages, duration, warmup, concurrency, pause, arrival, rate, payload_bytes, timeout, method, args); did you mean "concurrency"?',
+      ],
+    );
+    assert.deepEqual(
+      linesOf(() => parseInventory('sites:\n  paris:\n    - {host: 192.0.2.10, usr: bench}\n', 'inventory.yaml'), InventoryError),
+      [
+        'inventory.yaml:3:26: sites.paris[0].usr: unknown field "usr" (allowed: host, address, user, port, identity, known_hosts, busbench_dir); did you mean "user"?',
+      ],
+    );
     assert.deepEqual(await campaignLines('scenario: base.yaml\nbudjet: 1h\ngrid: {agents.clients: [1, 2]}\n'), [
       'c.yaml:2:1: budjet: unknown field "budjet" (allowed: name, scenario, budget, grid, zip, exclude); did you mean "budget"?',
     ]);
@@ -69,7 +78,11 @@ describe('one loader for scenarios, campaigns and inventories', () => {
 
   it('an inventory reports several problems at once, each at its place', () => {
     const lines = linesOf(
-      () => parseInventory(['defaults: {port: 0, idenity: ~/.ssh/key}', 'sites:', '  paris: [{host: 192.0.2.10, user: Bench}, {adress: 10.0.0.1}]', '  lyon: []'].join('\n'), 'inventory.yaml'),
+      () =>
+        parseInventory(
+          ['defaults: {port: 0, idenity: ~/.ssh/key}', 'sites:', '  paris: [{host: 192.0.2.10, user: Bench}, {adress: 10.0.0.1}]', '  lyon: []'].join('\n'),
+          'inventory.yaml',
+        ),
       InventoryError,
     );
     assert.deepEqual(lines, [
@@ -83,23 +96,34 @@ describe('one loader for scenarios, campaigns and inventories', () => {
   });
 
   it('a campaign file reports several problems at once, each at its place', async () => {
-    assert.deepEqual(await campaignLines('name: my sweep\nscenario: base.yaml\ngrid:\n  clients: [1, 2]\n  agents.servers: []\nzip: {load.mesages: [1]}\nexclude: 5\n'), [
-      'c.yaml:1:7: name: may contain only letters, digits, "_", "." and "-", got "my sweep"',
-      'c.yaml:4:3: grid.clients: "clients" is not a scenario field: write it dotted as in a scenario file, e.g. agents.clients or load.payload_bytes',
-      'c.yaml:5:19: grid.agents.servers: must list at least 1 item(s)',
-      'c.yaml:7:10: exclude: must be a array, got 5',
-    ]);
+    assert.deepEqual(
+      await campaignLines('name: my sweep\nscenario: base.yaml\ngrid:\n  clients: [1, 2]\n  agents.servers: []\nzip: {load.mesages: [1]}\nexclude: 5\n'),
+      [
+        'c.yaml:1:7: name: may contain only letters, digits, "_", "." and "-", got "my sweep"',
+        'c.yaml:4:3: grid.clients: "clients" is not a scenario field: write it dotted as in a scenario file, e.g. agents.clients or load.payload_bytes',
+        'c.yaml:5:19: grid.agents.servers: must list at least 1 item(s)',
+        'c.yaml:7:10: exclude: must be a array, got 5',
+      ],
+    );
     // The rules between fields come once the schema holds, all of them too.
-    assert.deepEqual(await campaignLines('scenario: base.yaml\ngrid: {agents.clients: [1]}\nzip: {agents.clients: [2], load.messages: [1, 2]}\nbudget: soon\n'), [
-      'c.yaml:3:6: zip: zipped lists advance together and must be equally long: agents.clients (1), load.messages (2)',
-      'c.yaml:3:23: zip.agents.clients: agents.clients is in grid already; sweep it in one of them',
-      'c.yaml:4:9: budget: "soon" is not a duration: write e.g. 500ms, 30s, 2m, 1h, or a number of seconds',
+    assert.deepEqual(
+      await campaignLines('scenario: base.yaml\ngrid: {agents.clients: [1]}\nzip: {agents.clients: [2], load.messages: [1, 2]}\nbudget: soon\n'),
+      [
+        'c.yaml:3:6: zip: zipped lists advance together and must be equally long: agents.clients (1), load.messages (2)',
+        'c.yaml:3:23: zip.agents.clients: agents.clients is in grid already; sweep it in one of them',
+        'c.yaml:4:9: budget: "soon" is not a duration: write e.g. 500ms, 30s, 2m, 1h, or a number of seconds',
+      ],
+    );
+    assert.deepEqual(await campaignLines('scenario: base.yaml\ngrid: {agents.clients: [1, 2]\n'), [
+      'c.yaml:3:1: YAML: Flow map in block collection must be sufficiently indented and end with a }',
     ]);
-    assert.deepEqual(await campaignLines('scenario: base.yaml\ngrid: {agents.clients: [1, 2]\n'), ['c.yaml:3:1: YAML: Flow map in block collection must be sufficiently indented and end with a }']);
   });
 
   it('says in words when a file cannot be read, for each kind', async () => {
-    await assert.rejects(loadInventory(join(dir, 'nope.yaml')), /nope\.yaml: no such inventory file \(topology\.inventory names it, relative to the scenario file\)/);
+    await assert.rejects(
+      loadInventory(join(dir, 'nope.yaml')),
+      /nope\.yaml: no such inventory file \(topology\.inventory names it, relative to the scenario file\)/,
+    );
     await assert.rejects(loadCampaign(dir), /: is a directory; give a campaign file inside it, such as campaigns\/clients-sweep\.yaml/);
     assert.equal(unreadable(Object.assign(new Error('x'), { code: 'EACCES' }), 'scenario file', 'a.yaml'), 'cannot be read (permission denied)');
   });
@@ -116,7 +140,13 @@ const testSchema = {
   required: ['bus'],
   message: 'a test file is a mapping with "bus", got {got}',
   properties: {
-    bus: { type: 'object', additionalProperties: false, required: ['kind'], missing: 'which bus, e.g. {kind: rabbitmq}', properties: { ...COMMON, ...RABBITMQ_FIELDS, ...AMQP1_FIELDS } },
+    bus: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind'],
+      missing: 'which bus, e.g. {kind: rabbitmq}',
+      properties: { ...COMMON, ...RABBITMQ_FIELDS, ...AMQP1_FIELDS },
+    },
     sites: {
       type: 'object',
       default: {},
@@ -125,7 +155,10 @@ const testSchema = {
     },
     peer: {
       description: 'a host name, or {host, port}',
-      anyOf: [{ type: 'string' }, { type: 'object', additionalProperties: false, required: ['host'], properties: { host: { type: 'string' }, port: { type: 'integer' } } }],
+      anyOf: [
+        { type: 'string' },
+        { type: 'object', additionalProperties: false, required: ['host'], properties: { host: { type: 'string' }, port: { type: 'integer' } } },
+      ],
     },
     label: { type: 'string' },
   },
@@ -141,29 +174,47 @@ describe('defineConfig', () => {
     const { data } = testFiles.parse('bus: {kind: amqp1}\n', 't.yaml');
     assert.deepEqual(data, { bus: { kind: 'amqp1', exchange: 'openstack', queues: 'classic', credit: 100 }, sites: {} });
     // An unknown field of the merged mapping is told the fields of every fragment.
-    assert.deepEqual(linesOf(() => testFiles.parse('bus: {kind: amqp1, credits: 5}\n', 't.yaml'), ConfigError), [
-      't.yaml:1:20: bus.credits: unknown field "credits" (allowed: kind, exchange, queues, credit); did you mean "credit"?',
-    ]);
+    assert.deepEqual(
+      linesOf(() => testFiles.parse('bus: {kind: amqp1, credits: 5}\n', 't.yaml'), ConfigError),
+      ['t.yaml:1:20: bus.credits: unknown field "credits" (allowed: kind, exchange, queues, credit); did you mean "credit"?'],
+    );
   });
 
   it('types alternatives made of fragments as a union, and refuses defaults inside them, which ajv would not fill in', () => {
     const RABBITMQ_BUS = { type: 'object', required: ['kind'], properties: { kind: { const: 'rabbitmq' }, queues: { enum: ['classic', 'quorum'] } } } as const;
     const AMQP1_BUS = { type: 'object', required: ['kind'], properties: { kind: { const: 'amqp1' }, credit: { type: 'integer', default: 100 } } } as const;
     const union = { type: 'object', properties: { bus: { anyOf: [RABBITMQ_BUS, AMQP1_BUS] } } } as const;
-    typeIs<Equal<FromSchema<typeof union>['bus'], { kind: 'rabbitmq'; queues?: 'classic' | 'quorum'; [x: string]: unknown } | { kind: 'amqp1'; credit: number; [x: string]: unknown } | undefined>>();
-    assert.throws(() => defineConfig(union, { error: ConfigError, unreadable: String }), /^Error: schema: ajv does not fill in a default inside anyOf, oneOf, not or if; move it out \(\/properties\/bus\/anyOf\/1\/properties\/credit\)$/);
+    typeIs<
+      Equal<
+        FromSchema<typeof union>['bus'],
+        { kind: 'rabbitmq'; queues?: 'classic' | 'quorum'; [x: string]: unknown } | { kind: 'amqp1'; credit: number; [x: string]: unknown } | undefined
+      >
+    >();
+    assert.throws(
+      () => defineConfig(union, { error: ConfigError, unreadable: String }),
+      /^Error: schema: ajv does not fill in a default inside anyOf, oneOf, not or if; move it out \(\/properties\/bus\/anyOf\/1\/properties\/credit\)$/,
+    );
   });
 
   it('words come from the schema: message with {got}, missing; a key name comes before the next keys, as in the file', () => {
-    assert.deepEqual(linesOf(() => testFiles.parse('bus: {kind: kafka}\nsites: {paris: 0, Lyon: 2, nice: x}\npeer: {port: 1}\n', 't.yaml'), ConfigError), [
-      't.yaml:1:13: bus.kind: must be one of rabbitmq, amqp1; got "kafka"',
-      't.yaml:2:16: sites.paris: must be a number of hosts >= 1, got 0',
-      't.yaml:2:19: sites.Lyon: "Lyon" cannot be a site name: lowercase letters only',
-      't.yaml:2:34: sites.nice: must be a number of hosts >= 1, got "x"',
-      't.yaml:3:7: peer: must be a host name, or {host, port}; got a mapping',
-    ]);
-    assert.deepEqual(linesOf(() => testFiles.parse('- bus\n', 't.yaml'), ConfigError), ['t.yaml:1:1: a test file is a mapping with "bus", got a list']);
-    assert.deepEqual(linesOf(() => testFiles.parse('label: x\n', 't.yaml'), ConfigError), ['t.yaml:1:1: missing required field "bus": which bus, e.g. {kind: rabbitmq}']);
+    assert.deepEqual(
+      linesOf(() => testFiles.parse('bus: {kind: kafka}\nsites: {paris: 0, Lyon: 2, nice: x}\npeer: {port: 1}\n', 't.yaml'), ConfigError),
+      [
+        't.yaml:1:13: bus.kind: must be one of rabbitmq, amqp1; got "kafka"',
+        't.yaml:2:16: sites.paris: must be a number of hosts >= 1, got 0',
+        't.yaml:2:19: sites.Lyon: "Lyon" cannot be a site name: lowercase letters only',
+        't.yaml:2:34: sites.nice: must be a number of hosts >= 1, got "x"',
+        't.yaml:3:7: peer: must be a host name, or {host, port}; got a mapping',
+      ],
+    );
+    assert.deepEqual(
+      linesOf(() => testFiles.parse('- bus\n', 't.yaml'), ConfigError),
+      ['t.yaml:1:1: a test file is a mapping with "bus", got a list'],
+    );
+    assert.deepEqual(
+      linesOf(() => testFiles.parse('label: x\n', 't.yaml'), ConfigError),
+      ['t.yaml:1:1: missing required field "bus": which bus, e.g. {kind: rabbitmq}'],
+    );
   });
 
   it('runs the check hook once the schema holds, and blames a flag for a problem in the field it set', () => {
@@ -172,10 +223,10 @@ describe('defineConfig', () => {
       if (data.label === undefined) add(['label'], 'give the run a label');
     };
     const text = 'bus:\n  kind: amqp1\n  queues: quorum\n';
-    assert.deepEqual(linesOf(() => testFiles.parse(text, 't.yaml', { check }), ConfigError), [
-      't.yaml:3:11: bus.queues: quorum queues are RabbitMQ: set bus.kind: rabbitmq',
-      't.yaml:1:1: label: give the run a label',
-    ]);
+    assert.deepEqual(
+      linesOf(() => testFiles.parse(text, 't.yaml', { check }), ConfigError),
+      ['t.yaml:3:11: bus.queues: quorum queues are RabbitMQ: set bus.kind: rabbitmq', 't.yaml:1:1: label: give the run a label'],
+    );
     const overrides = [
       { field: 'label', value: 'x', from: '--label' },
       { field: 'bus.queues', value: 'quorum', from: '--quorum' },
@@ -183,11 +234,16 @@ describe('defineConfig', () => {
     assert.throws(
       () => testFiles.parse(text, 't.yaml', { check, overrides }),
       (error: ConfigError) => {
-        assert.deepEqual(error.problems, [{ file: 't.yaml', path: 'bus.queues', message: 'quorum queues are RabbitMQ: set bus.kind: rabbitmq (set by --quorum)' }]);
+        assert.deepEqual(error.problems, [
+          { file: 't.yaml', path: 'bus.queues', message: 'quorum queues are RabbitMQ: set bus.kind: rabbitmq (set by --quorum)' },
+        ]);
         return true;
       },
     );
     // Without a file: the same checks, no positions.
-    assert.throws(() => testFiles.load(plainSource({ bus: { kind: 'amqp1', credit: 0 } }, '<command line>')), /^ConfigError: <command line>: bus\.credit: must be >= 1, got 0$/);
+    assert.throws(
+      () => testFiles.load(plainSource({ bus: { kind: 'amqp1', credit: 0 } }, '<command line>')),
+      /^ConfigError: <command line>: bus\.credit: must be >= 1, got 0$/,
+    );
   });
 });

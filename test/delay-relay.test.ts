@@ -50,7 +50,14 @@ describe('delay relay', { timeout: 60_000 }, () => {
   });
 
   it('keeps a stream whole and in order under jitter', async () => {
-    const relay = await startDelayRelay({ targetHost: '127.0.0.1', targetPort: echoPort, forwardDelayMs: 5, backwardDelayMs: 5, jitterMs: 5, maxHeldBytes: 64 * 1024 });
+    const relay = await startDelayRelay({
+      targetHost: '127.0.0.1',
+      targetPort: echoPort,
+      forwardDelayMs: 5,
+      backwardDelayMs: 5,
+      jitterMs: 5,
+      maxHeldBytes: 64 * 1024,
+    });
     try {
       const socket = await open(relay.port);
       const sent = randomBytes(2 * 1024 * 1024);

@@ -25,7 +25,6 @@ interface Received {
   via: Delivery;
 }
 
-
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 300));
 
 describe('transport URLs', () => {
@@ -36,7 +35,13 @@ describe('transport URLs', () => {
   });
 
   it('reads oslo amqp:// URLs for rhea', () => {
-    assert.deepEqual(parseAmqp1Url('amqp://guest:s%40cret@10.0.0.1:5672/'), { host: '10.0.0.1', port: 5672, username: 'guest', password: 's@cret', transport: 'tcp' });
+    assert.deepEqual(parseAmqp1Url('amqp://guest:s%40cret@10.0.0.1:5672/'), {
+      host: '10.0.0.1',
+      port: 5672,
+      username: 'guest',
+      password: 's@cret',
+      transport: 'tcp',
+    });
     assert.deepEqual(parseAmqp1Url('amqps://h'), { host: 'h', port: 5671, transport: 'tls' });
     assert.throws(() => parseAmqp1Url('rabbit://h'), /not an AMQP 1.0 transport URL/);
   });
@@ -163,14 +168,18 @@ function semantics(name: string, kind: 'rabbitmq' | 'amqp1', product: RegExp, st
       connections.push(listener);
       const got: IncomingNotification[] = [];
       await listener.listen('notifications', 'info', (n) => got.push(n));
-      for (let seq = 0; seq < 5; seq++) await client.notify('notifications', 'info', 'compute.instance.create.end', { seq }, { request_id: 'req-1' }, 'busbench.test');
+      for (let seq = 0; seq < 5; seq++)
+        await client.notify('notifications', 'info', 'compute.instance.create.end', { seq }, { request_id: 'req-1' }, 'busbench.test');
       await until(() => got.length >= 5);
       assert.equal(got.length, 5);
       assert.equal(got[0]!.eventType, 'compute.instance.create.end');
       assert.equal(got[0]!.priority, 'info');
       assert.equal(got[0]!.publisherId, 'busbench.test');
       assert.equal(got[0]!.context['request_id'], 'req-1');
-      assert.deepEqual(got.map((n) => (n.payload as { seq: number }).seq), [0, 1, 2, 3, 4]);
+      assert.deepEqual(
+        got.map((n) => (n.payload as { seq: number }).seq),
+        [0, 1, 2, 3, 4],
+      );
     });
   });
 }
@@ -189,12 +198,24 @@ semantics('RabbitMQ, AMQP 1.0 plugin', 'amqp1', /^RabbitMQ$/, async () => {
 const router = findRouter();
 const noRouter = router ? false : `no router installed. ${ROUTER_MISSING_HELP}`;
 
-semantics(`${router?.flavor ?? 'router'}, one router`, 'amqp1', /router/, async () => {
-  const mesh = await startLocalMesh({ routers: 1 });
-  return { url: mesh.routers[0]!.url, stop: () => mesh.stop() };
-}, noRouter);
+semantics(
+  `${router?.flavor ?? 'router'}, one router`,
+  'amqp1',
+  /router/,
+  async () => {
+    const mesh = await startLocalMesh({ routers: 1 });
+    return { url: mesh.routers[0]!.url, stop: () => mesh.stop() };
+  },
+  noRouter,
+);
 
-semantics(`${router?.flavor ?? 'router'}, 3-router mesh (servers on every router, replies cross the mesh)`, 'amqp1', /router/, async () => {
-  const mesh = await startLocalMesh({ routers: 3, shape: 'chain' });
-  return { url: mesh.routers.map((r) => r.url), stop: () => mesh.stop() };
-}, noRouter);
+semantics(
+  `${router?.flavor ?? 'router'}, 3-router mesh (servers on every router, replies cross the mesh)`,
+  'amqp1',
+  /router/,
+  async () => {
+    const mesh = await startLocalMesh({ routers: 3, shape: 'chain' });
+    return { url: mesh.routers.map((r) => r.url), stop: () => mesh.stop() };
+  },
+  noRouter,
+);

@@ -62,9 +62,22 @@ topology:
     assert.match(result.provenance.bus.product, /RabbitMQ/);
     // What each host's processes cost: a broker and an agent host on every site, and the coordinator.
     const rows = result.resources!.rows;
-    assert.deepEqual(rows.filter((r) => r.kind === 'broker').map((r) => r.host).sort(), ['a-1', 'b-1', 'c-1']);
-    assert.deepEqual(rows.filter((r) => r.kind === 'agents').map((r) => r.host).sort(), ['a-1', 'b-1', 'c-1']);
-    for (const row of rows.filter((r) => r.kind === 'agents')) assert.ok(row.peakTcpConnections >= 3, `${row.name}: ${row.peakTcpConnections} TCP connections for 3 agents`);
+    assert.deepEqual(
+      rows
+        .filter((r) => r.kind === 'broker')
+        .map((r) => r.host)
+        .sort(),
+      ['a-1', 'b-1', 'c-1'],
+    );
+    assert.deepEqual(
+      rows
+        .filter((r) => r.kind === 'agents')
+        .map((r) => r.host)
+        .sort(),
+      ['a-1', 'b-1', 'c-1'],
+    );
+    for (const row of rows.filter((r) => r.kind === 'agents'))
+      assert.ok(row.peakTcpConnections >= 3, `${row.name}: ${row.peakTcpConnections} TCP connections for 3 agents`);
     assert.ok(rows.some((r) => r.kind === 'coordinator'));
     assert.deepEqual(await leftovers(), []);
   });
@@ -101,7 +114,10 @@ topology:
     const coreToEdge = network.measured.find((m) => m.from === 'core' && m.to === 'edge')!;
     assert.equal(coreToEdge.requested.lossPercent, 20);
     // 50 echoes at 20 % loss: 20 ± 17 % is three standard deviations (sd ≈ 5.7 %).
-    assert.ok(coreToEdge.measured.lossPercent > 2 && coreToEdge.measured.lossPercent < 40, `core → edge lost ${coreToEdge.measured.lossPercent} % of echoes, asked 20 %`);
+    assert.ok(
+      coreToEdge.measured.lossPercent > 2 && coreToEdge.measured.lossPercent < 40,
+      `core → edge lost ${coreToEdge.measured.lossPercent} % of echoes, asked 20 %`,
+    );
     const edgeToFar = network.measured.find((m) => m.from === 'edge' && m.to === 'far')!;
     assert.equal(edgeToFar.measured.lossPercent, 0);
     const coreToFar = network.measured.find((m) => m.from === 'core' && m.to === 'far')!;

@@ -29,7 +29,13 @@ const both = (a: string, b: string): { from: string; to: string }[] => [
 describe('inter-router links from the site links', () => {
   it('follows the links between bus sites, in either direction, once each', () => {
     const graph = siteMeshEdges(['a', 'b', 'c'], [...both('a', 'b'), { from: 'c', to: 'b' }]);
-    assert.deepEqual(graph, { edges: [[0, 1], [1, 2]], basis: 'links' });
+    assert.deepEqual(graph, {
+      edges: [
+        [0, 1],
+        [1, 2],
+      ],
+      basis: 'links',
+    });
   });
 
   it('ignores links to sites without a router', () => {
@@ -41,7 +47,14 @@ describe('inter-router links from the site links', () => {
   it('is a full mesh when no link joins two bus sites', () => {
     const graph = siteMeshEdges(['a', 'b', 'c', 'd'], []);
     assert.equal(graph.basis, 'full');
-    assert.deepEqual(graph.edges, [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]);
+    assert.deepEqual(graph.edges, [
+      [0, 1],
+      [0, 2],
+      [0, 3],
+      [1, 2],
+      [1, 3],
+      [2, 3],
+    ]);
     assert.match(graph.reason!, /no link in topology\.links joins two bus sites/);
   });
 
@@ -63,7 +76,10 @@ async function busbenchThings(): Promise<string[]> {
   const { stdout: links } = await run('ip', ['-o', 'link', 'show']);
   const { stdout: procs } = await run('ps', ['-eo', 'args']);
   return [
-    ...spaces.split('\n').filter((line) => /^busbench-/.test(line) && !/^busbench-t\d+-/.test(line)).map((line) => line.split(' ')[0]!),
+    ...spaces
+      .split('\n')
+      .filter((line) => /^busbench-/.test(line) && !/^busbench-t\d+-/.test(line))
+      .map((line) => line.split(' ')[0]!),
     ...links.split('\n').flatMap((line) => /(bbgw-[a-z0-9]+)/.exec(line)?.[1] ?? []),
     ...procs.split('\n').filter((line) => /agents\/host\.js|ip netns exec busbench-|(qdrouterd|skrouterd) -c \S*\/Router\.[abc]\.conf/.test(line)),
   ];
@@ -123,11 +139,7 @@ topology:
     assert.equal(group(result, 'server', 'cast-multicast').counters.ok, 3 * casts);
     // A router per site, each seeing the other two; provenance names their sites, addresses and links.
     const stats = result.busStatistics as { routers: { id: string; nodes: number; error?: string }[] };
-    assert.deepEqual(
-      stats.routers.map((r) => r.id).sort(),
-      ['Router.a', 'Router.b', 'Router.c'],
-      JSON.stringify(stats.routers.map((r) => r.error ?? r.id)),
-    );
+    assert.deepEqual(stats.routers.map((r) => r.id).sort(), ['Router.a', 'Router.b', 'Router.c'], JSON.stringify(stats.routers.map((r) => r.error ?? r.id)));
     for (const r of stats.routers) assert.equal(r.nodes, 2, `${r.id} knows ${r.nodes} other routers`);
     const facts = result.provenance.bus as unknown as { router: { mesh: string; links: string; routers: { site: string; url: string }[] } };
     assert.equal(facts.router.mesh, 'links');

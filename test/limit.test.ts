@@ -84,7 +84,22 @@ describe('find the limit', () => {
         ].join('\n'),
       );
       const outcome = await busbench(
-        ['limit', 'limited.yaml', '--start-rate', '50', '--step-duration', '2s', '--precision', '0.1', '--objective', 'p99<100ms,timeouts=0', '--require-rate', '1000', '--json', '--no-progress'],
+        [
+          'limit',
+          'limited.yaml',
+          '--start-rate',
+          '50',
+          '--step-duration',
+          '2s',
+          '--precision',
+          '0.1',
+          '--objective',
+          'p99<100ms,timeouts=0',
+          '--require-rate',
+          '1000',
+          '--json',
+          '--no-progress',
+        ],
         dir,
       );
       assert.equal(outcome.code, 4, `exit code: the limit is below --require-rate\n${outcome.stderr}`);
@@ -111,44 +126,60 @@ describe('find the limit', () => {
     }
   });
 
-  it('with a topology, deploys the sites once, runs every step on them, and leaves nothing behind', { timeout: 240_000, skip: process.getuid?.() === 0 ? false : 'network namespaces need root' }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'busbench-limit-sites-'));
-    try {
-      await writeFile(
-        join(dir, 'sited.yaml'),
-        [
-          'name: sited',
-          'bus: {kind: rabbitmq}',
-          'agents: {servers: 1, clients: 1}',
-          'load: {patterns: [call/anycast], warmup: 200ms, timeout: 5s}',
-          'topology:',
-          '  provider: netns',
-          '  sites: [{name: a}, {name: b}]',
-          '  bus: [a]',
-          '  placement: {servers: {a: 1}, clients: {b: 1}}',
-          '',
-        ].join('\n'),
-      );
-      const outcome = await busbench(['limit', 'sited.yaml', '--start-rate', '20', '--step-duration', '1s', '--max-steps', '2', '--objective', 'p99<1s', '--json', '--no-progress'], dir);
-      assert.equal(outcome.code, 0, outcome.stderr);
-      const result = JSON.parse(outcome.stdout) as LimitResult;
-      assert.equal(result.steps.length, 2, result.conclusion);
-      // The sites' bus, not an embedded one nobody uses; and one for all steps.
-      assert.match(result.bus.description, /^RabbitMQ \S+ on site a$/);
-      const stepUrls = await Promise.all(
-        result.steps.map(async (step) => (JSON.parse(await readFile(join(dir, step.directory!, 'result.json'), 'utf8')) as { provenance: { bus: { url: string } } }).provenance.bus.url),
-      );
-      // Every step on that one bus (a bus deployed per step would be at another port each time).
-      assert.deepEqual(stepUrls, [result.bus.urls[0], result.bus.urls[0]]);
-      // Nothing left: no namespace, no gateway, no broker of this search.
-      const { stdout: spaces } = await execFileAsync('ip', ['netns', 'list']);
-      const { stdout: links } = await execFileAsync('ip', ['-o', 'link', 'show']);
-      assert.deepEqual(spaces.split('\n').filter((line) => /^busbench-/.test(line) && !/^busbench-t\d+-/.test(line)), []);
-      assert.deepEqual(links.split('\n').filter((line) => /bbgw-/.test(line)), []);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    'with a topology, deploys the sites once, runs every step on them, and leaves nothing behind',
+    { timeout: 240_000, skip: process.getuid?.() === 0 ? false : 'network namespaces need root' },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'busbench-limit-sites-'));
+      try {
+        await writeFile(
+          join(dir, 'sited.yaml'),
+          [
+            'name: sited',
+            'bus: {kind: rabbitmq}',
+            'agents: {servers: 1, clients: 1}',
+            'load: {patterns: [call/anycast], warmup: 200ms, timeout: 5s}',
+            'topology:',
+            '  provider: netns',
+            '  sites: [{name: a}, {name: b}]',
+            '  bus: [a]',
+            '  placement: {servers: {a: 1}, clients: {b: 1}}',
+            '',
+          ].join('\n'),
+        );
+        const outcome = await busbench(
+          ['limit', 'sited.yaml', '--start-rate', '20', '--step-duration', '1s', '--max-steps', '2', '--objective', 'p99<1s', '--json', '--no-progress'],
+          dir,
+        );
+        assert.equal(outcome.code, 0, outcome.stderr);
+        const result = JSON.parse(outcome.stdout) as LimitResult;
+        assert.equal(result.steps.length, 2, result.conclusion);
+        // The sites' bus, not an embedded one nobody uses; and one for all steps.
+        assert.match(result.bus.description, /^RabbitMQ \S+ on site a$/);
+        const stepUrls = await Promise.all(
+          result.steps.map(
+            async (step) =>
+              (JSON.parse(await readFile(join(dir, step.directory!, 'result.json'), 'utf8')) as { provenance: { bus: { url: string } } }).provenance.bus.url,
+          ),
+        );
+        // Every step on that one bus (a bus deployed per step would be at another port each time).
+        assert.deepEqual(stepUrls, [result.bus.urls[0], result.bus.urls[0]]);
+        // Nothing left: no namespace, no gateway, no broker of this search.
+        const { stdout: spaces } = await execFileAsync('ip', ['netns', 'list']);
+        const { stdout: links } = await execFileAsync('ip', ['-o', 'link', 'show']);
+        assert.deepEqual(
+          spaces.split('\n').filter((line) => /^busbench-/.test(line) && !/^busbench-t\d+-/.test(line)),
+          [],
+        );
+        assert.deepEqual(
+          links.split('\n').filter((line) => /bbgw-/.test(line)),
+          [],
+        );
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('refuses flags the search sets itself', async () => {
     const outcome = await busbench(['limit', '--rate', '100'], process.cwd());

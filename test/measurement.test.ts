@@ -136,7 +136,10 @@ describe('measurement under injected faults', { timeout: 300_000 }, () => {
       load: {
         mix: 'messages',
         patterns: [{ method: 'call', target: 'anycast', weight: 3 }, 'cast/multicast'],
-        payload_bytes: [{ bytes: 100, weight: 3 }, { bytes: '20000B', weight: 1 }],
+        payload_bytes: [
+          { bytes: 100, weight: 3 },
+          { bytes: '20000B', weight: 1 },
+        ],
         messages: 1200,
         warmup: '200ms',
       },

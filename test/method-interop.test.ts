@@ -219,7 +219,9 @@ suite("busbench rpc-client --method against a Python oslo server with ombt's end
 
   it('--method echo --args sends exactly those arguments', async () => {
     const mark = server.events.length;
-    const outcome = await busbench(standalone('rpc-client', '--topic', topic, '--method', 'echo', '--args', '{"data":"hi","timestamp":0,"msgid":"x"}', '--calls', '100', '--warmup', '0'));
+    const outcome = await busbench(
+      standalone('rpc-client', '--topic', topic, '--method', 'echo', '--args', '{"data":"hi","timestamp":0,"msgid":"x"}', '--calls', '100', '--warmup', '0'),
+    );
     assert.equal(outcome.code, 0, outcome.stderr);
     const client = only(outcome, 'client');
     assert.deepEqual([client.counters.ok, client.counters.errors, client.counters.timeouts], [100, 0, 0]);
@@ -269,7 +271,11 @@ it('busbench rpc-client calls (echo) and casts (noop) to an ombt rpc-server', { 
   assert.equal(await within(server.exited, 30_000, 'ombt rpc-server exit'), 0, server.stderr());
   const records = readOmbtOutput(output);
   // ombt's server checks each message's send timestamp against its own clock (a send "after" arrival is an error).
-  assert.deepEqual(records.filter((r) => r.error), [], 'ombt recorded no error');
+  assert.deepEqual(
+    records.filter((r) => r.error),
+    [],
+    'ombt recorded no error',
+  );
   const echoes = records.filter((r) => r.id !== 'bb-noop');
   const noops = records.filter((r) => r.id === 'bb-noop');
   // the 100 echo calls and the 100 noop casts with busbench's default (ombt-shaped) arguments, plus the warm-up
@@ -277,7 +283,11 @@ it('busbench rpc-client calls (echo) and casts (noop) to an ombt rpc-server', { 
   assert.ok(echoes.length >= 200 && echoes.length <= 220, `ombt's server recorded the 100 echo calls and 100 default noop casts (${echoes.length} records)`);
   assert.ok(noops.length >= 50 && noops.length <= 60, `ombt's server recorded the 50 noop casts with its arguments (${noops.length} records)`);
   // Without --args, noop casts carry ombt's own arguments (data, timestamp, msgid), so ombt's noop takes them.
-  assert.equal(server.problems().find((line) => /noop\(\)/.test(line)), undefined, "ombt's noop took busbench's default cast arguments");
+  assert.equal(
+    server.problems().find((line) => /noop\(\)/.test(line)),
+    undefined,
+    "ombt's noop took busbench's default cast arguments",
+  );
 });
 
 it('an ombt rpc-client, driven by its controller, calls and casts to a busbench rpc-server', { timeout: 240_000, skip: ombtSkip }, async () => {
@@ -300,7 +310,11 @@ it('an ombt rpc-client, driven by its controller, calls and casts to a busbench 
   assert.equal(shutdown.code, 0, `${shutdown.command}\n${shutdown.stderr}`);
   assert.equal(await within(client.exited, 30_000, 'ombt rpc-client exit'), 0, client.stderr());
   const records = readOmbtOutput(output);
-  assert.deepEqual(records.filter((r) => r.error), [], 'every ombt call and cast succeeded');
+  assert.deepEqual(
+    records.filter((r) => r.error),
+    [],
+    'every ombt call and cast succeeded',
+  );
   assert.equal(records.length, 150, `ombt's client recorded 100 calls and 50 casts (${records.length})`);
   assert.doesNotMatch(client.stderr(), /failed to send message|unable to reach RPC server/i);
 

@@ -16,7 +16,9 @@ const run = promisify(execFile);
 
 async function pingLoss(namespace: string, address: string, count: number): Promise<number> {
   // ping exits 1 when some replies are missing: read its summary either way.
-  const { stdout } = await run('ip', ['netns', 'exec', namespace, 'ping', '-c', String(count), '-i', '0.005', '-W', '1', '-q', address]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+  const { stdout } = await run('ip', ['netns', 'exec', namespace, 'ping', '-c', String(count), '-i', '0.005', '-W', '1', '-q', address]).catch(
+    (error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }),
+  );
   const match = /(\d+) packets transmitted, (\d+) received/.exec(stdout);
   assert.ok(match, `no ping summary in: ${stdout}`);
   return 1 - Number(match[2]) / Number(match[1]);
@@ -24,7 +26,10 @@ async function pingLoss(namespace: string, address: string, count: number): Prom
 
 async function namespaces(): Promise<string[]> {
   const { stdout } = await run('ip', ['netns', 'list']);
-  return stdout.split('\n').map((line) => line.split(' ')[0]!).filter(Boolean);
+  return stdout
+    .split('\n')
+    .map((line) => line.split(' ')[0]!)
+    .filter(Boolean);
 }
 
 describe('network constraints in namespaces', { timeout: 120_000 }, () => {
@@ -41,8 +46,18 @@ describe('network constraints in namespaces', { timeout: 120_000 }, () => {
     try {
       const ns = (name: string): string => sites.hosts.find((h) => h.name === name)!.namespace;
       const address = (name: string): string => sites.hosts.find((h) => h.name === name)!.address;
-      const plan = buildNetworkPlan(sites.hosts, [{ from: 'a', to: 'b', lossPercent: 25 }, { from: 'a', to: 'c', rateMbit: 5 }], kernel);
-      const applied = await applyNetworkPlan(plan, namespaceExecutor((host) => ns(host)));
+      const plan = buildNetworkPlan(
+        sites.hosts,
+        [
+          { from: 'a', to: 'b', lossPercent: 25 },
+          { from: 'a', to: 'c', rateMbit: 5 },
+        ],
+        kernel,
+      );
+      const applied = await applyNetworkPlan(
+        plan,
+        namespaceExecutor((host) => ns(host)),
+      );
       // Echo requests from a to b lose 25 %: binomial over 400, sd ~2.2 %, so 25 ± 9 % is four sd.
       const ab = await pingLoss(ns('a-1'), address('b-1'), 400);
       assert.ok(ab > 0.16 && ab < 0.34, `loss a → b ${(ab * 100).toFixed(1)} %, planned 25 %`);
@@ -64,6 +79,9 @@ describe('network constraints in namespaces', { timeout: 120_000 }, () => {
     } finally {
       await sites.destroy();
     }
-    assert.deepEqual((await namespaces()).filter((name) => name.startsWith(`busbench-t${process.pid % 100000}-`)), []);
+    assert.deepEqual(
+      (await namespaces()).filter((name) => name.startsWith(`busbench-t${process.pid % 100000}-`)),
+      [],
+    );
   });
 });

@@ -52,8 +52,15 @@ describe('network plan', () => {
       'tc qdisc add dev eth0 parent 1:11 handle 11: netem loss 0.5%',
       'tc filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dst 10.0.3.1/32 flowid 1:11',
     ]);
-    assert.deepEqual(argv(plan, 'c1').slice(2, 4), ['tc class add dev veth-c1 parent 1: classid 1:10 htb rate 100mbit ceil 100mbit', 'tc qdisc add dev veth-c1 parent 1:10 handle 10: netem delay 50ms 5ms']);
-    for (const host of plan.hosts) assert.deepEqual(host.undo.map((c) => c.argv.join(' ')), [`tc qdisc del dev ${hosts.find((h) => h.name === host.host)!.device} root`]);
+    assert.deepEqual(argv(plan, 'c1').slice(2, 4), [
+      'tc class add dev veth-c1 parent 1: classid 1:10 htb rate 100mbit ceil 100mbit',
+      'tc qdisc add dev veth-c1 parent 1:10 handle 10: netem delay 50ms 5ms',
+    ]);
+    for (const host of plan.hosts)
+      assert.deepEqual(
+        host.undo.map((c) => c.argv.join(' ')),
+        [`tc qdisc del dev ${hosts.find((h) => h.name === host.host)!.device} root`],
+      );
     assert.equal(plan.relayed.length, 0);
     assert.ok(plan.mechanisms.every((m) => (m.property === 'rate' ? m.mechanism === 'htb' : m.mechanism === 'netem')));
   });
@@ -70,7 +77,10 @@ describe('network plan', () => {
       'nft add rule inet busbench output ip daddr 10.0.2.1 numgen random mod 1000000 < 10000 drop',
       'nft add rule inet busbench output ip daddr 10.0.2.2 numgen random mod 1000000 < 10000 drop',
     ]);
-    assert.deepEqual(plan.hosts.find((h) => h.host === 'a1')!.undo.map((c) => c.argv.join(' ')), ['tc qdisc del dev eth0 root', 'nft delete table inet busbench']);
+    assert.deepEqual(
+      plan.hosts.find((h) => h.host === 'a1')!.undo.map((c) => c.argv.join(' ')),
+      ['tc qdisc del dev eth0 root', 'nft delete table inet busbench'],
+    );
     // b1 has loss only: no tc at all.
     assert.deepEqual(argv(plan, 'b1'), [
       'nft add table inet busbench',
@@ -84,7 +94,8 @@ describe('network plan', () => {
       { from: 'a', to: 'c', delayMs: 50, jitterMs: 5 },
       { from: 'c', to: 'a', delayMs: 50, jitterMs: 5 },
     ]);
-    const mechanism = (from: string, to: string, property: string): string | undefined => plan.mechanisms.find((m) => m.from === from && m.to === to && m.property === property)?.mechanism;
+    const mechanism = (from: string, to: string, property: string): string | undefined =>
+      plan.mechanisms.find((m) => m.from === from && m.to === to && m.property === property)?.mechanism;
     assert.equal(mechanism('a', 'b', 'loss'), 'nft');
     assert.equal(mechanism('a', 'b', 'delay'), 'userspace-relay');
     assert.equal(mechanism('a', 'c', 'rate'), 'htb');

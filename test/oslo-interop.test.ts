@@ -25,7 +25,6 @@ interface Received {
   context: Record<string, unknown>;
 }
 
-
 /** Run a one-shot peer command to its end and return its events. */
 async function runPeer(args: string[]): Promise<PeerEvent[]> {
   const peer = startOsloPeer(args);
@@ -68,7 +67,14 @@ suite('oslo.messaging interop over RabbitMQ', { timeout: 300_000, skip }, () => 
       for (const server of servers) {
         const connection = await connect(server);
         await connection.serve({ topic: 'interop', server }, (request) => {
-          received.push({ server, method: request.method, seq: request.args['seq'] as number, isCall: request.isCall, via: request.via, context: request.context });
+          received.push({
+            server,
+            method: request.method,
+            seq: request.args['seq'] as number,
+            isCall: request.isCall,
+            via: request.via,
+            context: request.context,
+          });
           if (request.method === 'fail') throw new Error('requested failure');
           return { server, seq: request.args['seq'] };
         });
@@ -93,7 +99,10 @@ suite('oslo.messaging interop over RabbitMQ', { timeout: 300_000, skip }, () => 
     it('unicast calls reach only the named server', async () => {
       received.length = 0;
       const events = await runPeer(['call', '--url', url(), '--topic', 'interop', '--server', 'bb-1', '--count', '3']);
-      assert.deepEqual(events.filter((e) => e.event === 'reply').map((e) => (e['result'] as { server: string }).server), ['bb-1', 'bb-1', 'bb-1']);
+      assert.deepEqual(
+        events.filter((e) => e.event === 'reply').map((e) => (e['result'] as { server: string }).server),
+        ['bb-1', 'bb-1', 'bb-1'],
+      );
       assert.ok(received.length === 3 && received.every((r) => r.server === 'bb-1' && r.via === 'unicast'));
     });
 
@@ -108,7 +117,13 @@ suite('oslo.messaging interop over RabbitMQ', { timeout: 300_000, skip }, () => 
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(received.length, 4);
       for (const server of servers) {
-        assert.deepEqual(received.filter((r) => r.server === server).map((r) => r.seq).sort(), [0, 1]);
+        assert.deepEqual(
+          received
+            .filter((r) => r.server === server)
+            .map((r) => r.seq)
+            .sort(),
+          [0, 1],
+        );
       }
       assert.ok(received.every((r) => r.via === 'multicast' && !r.isCall));
     });
@@ -163,13 +178,28 @@ suite('oslo.messaging interop over RabbitMQ', { timeout: 300_000, skip }, () => 
       const listener = await connect('bb-listener');
       const got: IncomingNotification[] = [];
       await listener.listen('py2bb', 'info', (n) => got.push(n));
-      await runPeer(['notify', '--url', broker.transportUrl, '--topic', 'py2bb', '--event-type', 'compute.instance.create.end', '--payload', '{"flavor": "m1.small"}', '--count', '3']);
+      await runPeer([
+        'notify',
+        '--url',
+        broker.transportUrl,
+        '--topic',
+        'py2bb',
+        '--event-type',
+        'compute.instance.create.end',
+        '--payload',
+        '{"flavor": "m1.small"}',
+        '--count',
+        '3',
+      ]);
       await until(() => got.length >= 3);
       assert.equal(got.length, 3);
       assert.equal(got[0]!.eventType, 'compute.instance.create.end');
       assert.equal(got[0]!.publisherId, 'busbench.peer');
       assert.equal(got[0]!.priority, 'info');
-      assert.deepEqual(got.map((n) => n.payload), [0, 1, 2].map((seq) => ({ flavor: 'm1.small', seq })));
+      assert.deepEqual(
+        got.map((n) => n.payload),
+        [0, 1, 2].map((seq) => ({ flavor: 'm1.small', seq })),
+      );
       assert.equal(got[0]!.context['request_id'], 'req-py');
     });
 
@@ -192,8 +222,7 @@ suite('oslo.messaging interop over RabbitMQ', { timeout: 300_000, skip }, () => 
 
 // oslo.messaging 14's own AMQP 1.0 driver (pyngus + qpid-proton) through a real router.
 const router = findRouter();
-const amqpDriverAvailable =
-  osloAvailable() && spawnSync(OSLO_PYTHON, ['-c', 'import pyngus, proton'], { stdio: 'ignore' }).status === 0;
+const amqpDriverAvailable = osloAvailable() && spawnSync(OSLO_PYTHON, ['-c', 'import pyngus, proton'], { stdio: 'ignore' }).status === 0;
 const skipAmqp = !router
   ? `no router installed. ${ROUTER_MISSING_HELP}`
   : !amqpDriverAvailable
@@ -226,7 +255,10 @@ suite(`oslo.messaging's amqp:// driver over ${router?.flavor ?? 'a router'}`, { 
 
   it('a Python amqp:// client calls and fans out to a busbench server', async () => {
     const events = await runPeer(['call', '--url', mesh.routers[0]!.url, '--topic', 'amqp-interop', '--count', '3', '--retry', '0']);
-    assert.deepEqual(events.filter((e) => e.event === 'reply').map((e) => e['result']), [0, 1, 2].map((seq) => ({ server: 'bb-1', seq })));
+    assert.deepEqual(
+      events.filter((e) => e.event === 'reply').map((e) => e['result']),
+      [0, 1, 2].map((seq) => ({ server: 'bb-1', seq })),
+    );
     await runPeer(['call', '--url', mesh.routers[0]!.url, '--topic', 'amqp-interop', '--fanout', '--count', '1', '--retry', '0']);
     await until(() => received.some((r) => r.via === 'multicast'));
     assert.ok(received.filter((r) => r.via === 'anycast').every((r) => r.isCall && r.context['request_id'] === 'req-py'));

@@ -15,7 +15,14 @@ describe('payloads', () => {
   });
 
   it('draws a weighted list in proportion, from strings built once', () => {
-    const sizes = { kind: 'weighted' as const, choices: [{ bytes: 100, weight: 90 }, { bytes: 5000, weight: 9 }, { bytes: 70000, weight: 1 }] };
+    const sizes = {
+      kind: 'weighted' as const,
+      choices: [
+        { bytes: 100, weight: 90 },
+        { bytes: 5000, weight: 9 },
+        { bytes: 70000, weight: 1 },
+      ],
+    };
     const source = new PayloadSource(sizes, seededRandom(7));
     const counts = new Map<number, number>();
     const distinct = new Set<string>();
@@ -25,7 +32,10 @@ describe('payloads', () => {
       counts.set(payload.length, (counts.get(payload.length) ?? 0) + 1);
       distinct.add(payload);
     }
-    assert.deepEqual([...counts.keys()].sort((a, b) => a - b), [100, 5000, 70000]);
+    assert.deepEqual(
+      [...counts.keys()].sort((a, b) => a - b),
+      [100, 5000, 70000],
+    );
     for (const { bytes, weight } of sizes.choices) {
       const expected = (draws * weight) / 100;
       const sigma = Math.sqrt(draws * (weight / 100) * (1 - weight / 100));

@@ -8,7 +8,12 @@ const driver = { kind: 'rabbitmq' as const, url: 'rabbit://guest:guest@127.0.0.1
 
 describe('placement', () => {
   it('spreads messages over senders without losing any', () => {
-    for (const [messages, senders] of [[10, 3], [7, 7], [3, 5], [20000, 50]] as const) {
+    for (const [messages, senders] of [
+      [10, 3],
+      [7, 7],
+      [3, 5],
+      [20000, 50],
+    ] as const) {
       let total = 0;
       for (let i = 0; i < senders; i++) total += shareOf(messages, senders, i);
       assert.equal(total, messages);
@@ -31,11 +36,20 @@ describe('placement', () => {
     assert.deepEqual(inits[0]!.servers, ['server-0', 'server-2']);
     assert.deepEqual(inits[1]!.servers, ['server-1']);
     const clients = inits.flatMap((w) => w.clients).sort((a, b) => Number(a.name.split('-')[1]) - Number(b.name.split('-')[1]));
-    assert.deepEqual(clients.map((c) => c.routes.map((r) => r.pattern)), [['call-unicast'], ['cast-multicast'], ['call-unicast'], ['cast-multicast'], ['call-unicast'], ['cast-multicast']]);
+    assert.deepEqual(
+      clients.map((c) => c.routes.map((r) => r.pattern)),
+      [['call-unicast'], ['cast-multicast'], ['call-unicast'], ['cast-multicast'], ['call-unicast'], ['cast-multicast']],
+    );
     // Unicast clients address the servers in turn; multicast ones address none.
-    assert.deepEqual(clients.map((c) => c.routes[0]!.server), ['server-0', undefined, 'server-2', undefined, 'server-1', undefined]);
+    assert.deepEqual(
+      clients.map((c) => c.routes[0]!.server),
+      ['server-0', undefined, 'server-2', undefined, 'server-1', undefined],
+    );
     const quotas = [...clients.map((c) => c.quota!), ...inits.flatMap((w) => w.notifiers).map((n) => n.quota!)];
-    assert.equal(quotas.reduce((a, b) => a + b, 0), 70);
+    assert.equal(
+      quotas.reduce((a, b) => a + b, 0),
+      70,
+    );
   });
 
   it('never starts more workers than agents', () => {
@@ -47,12 +61,24 @@ describe('placement', () => {
     const scenario = resolveScenario({ bus: { kind: 'rabbitmq' }, agents: { servers: 1, clients: 2 }, load: { patterns: ['call/unicast'] } }, 'test');
     const inits = planWorkers(scenario, { workers: 1, driver, serverNames: ['alpha', 'beta'] });
     assert.deepEqual(inits[0]!.servers, ['alpha']);
-    assert.deepEqual(inits[0]!.clients.map((c) => c.routes[0]!.server), ['alpha', 'beta']);
+    assert.deepEqual(
+      inits[0]!.clients.map((c) => c.routes[0]!.server),
+      ['alpha', 'beta'],
+    );
   });
 
   it('splits the clients over weighted patterns in proportion, interleaved', () => {
     const scenario = resolveScenario(
-      { bus: { kind: 'rabbitmq' }, agents: { servers: 1, clients: 10 }, load: { patterns: [{ method: 'call', target: 'anycast', weight: 4 }, { method: 'cast', target: 'anycast' }] } },
+      {
+        bus: { kind: 'rabbitmq' },
+        agents: { servers: 1, clients: 10 },
+        load: {
+          patterns: [
+            { method: 'call', target: 'anycast', weight: 4 },
+            { method: 'cast', target: 'anycast' },
+          ],
+        },
+      },
       'test',
     );
     const clients = planWorkers(scenario, { workers: 1, driver })[0]!.clients;
@@ -84,6 +110,9 @@ describe('placement', () => {
   it('assigns by weight exactly where whole slots allow', () => {
     assert.deepEqual(assignByWeight([1, 1, 1], 6), [0, 1, 2, 0, 1, 2]);
     const slots = assignByWeight([5, 3, 2], 100);
-    assert.deepEqual([0, 1, 2].map((i) => slots.filter((s) => s === i).length), [50, 30, 20]);
+    assert.deepEqual(
+      [0, 1, 2].map((i) => slots.filter((s) => s === i).length),
+      [50, 30, 20],
+    );
   });
 });

@@ -17,7 +17,10 @@ describe('quorum queues', { timeout: 90_000 }, () => {
   });
 
   it('runs calls through quorum server queues, which the broker then holds as quorum queues', async () => {
-    const scenario = parseScenario(`bus: {kind: rabbitmq, url: "${broker.transportUrl}", queues: quorum}\nagents: {servers: 2, clients: 2, topic: qtopic}\nload: {messages: 200, warmup: 0}\n`, 'quorum.yaml');
+    const scenario = parseScenario(
+      `bus: {kind: rabbitmq, url: "${broker.transportUrl}", queues: quorum}\nagents: {servers: 2, clients: 2, topic: qtopic}\nload: {messages: 200, warmup: 0}\n`,
+      'quorum.yaml',
+    );
     const result = await runScenario(scenario, { resultsRoot: null });
     assert.equal(group(result, 'client', 'call-anycast').counters.ok, 200);
     const connection = await amqplib.connect(broker.url);
@@ -35,6 +38,9 @@ describe('quorum queues', { timeout: 90_000 }, () => {
   });
 
   it('refuses quorum queues on an AMQP 1.0 bus, naming the field', () => {
-    assert.throws(() => parseScenario('bus: {kind: amqp1, queues: quorum}\nagents: {servers: 1, clients: 1}\n', 'q.yaml'), /bus\.queues: quorum queues are RabbitMQ over AMQP 0-9-1/);
+    assert.throws(
+      () => parseScenario('bus: {kind: amqp1, queues: quorum}\nagents: {servers: 1, clients: 1}\n', 'q.yaml'),
+      /bus\.queues: quorum queues are RabbitMQ over AMQP 0-9-1/,
+    );
   });
 });

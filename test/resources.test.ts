@@ -6,7 +6,15 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import amqplib from 'amqplib';
-import { countEstablished, establishedInodes, EstablishedSockets, parseTcpTable, readProcess, socketInodes, TCP_ESTABLISHED } from '../src/metrics/process-stats.js';
+import {
+  countEstablished,
+  establishedInodes,
+  EstablishedSockets,
+  parseTcpTable,
+  readProcess,
+  socketInodes,
+  TCP_ESTABLISHED,
+} from '../src/metrics/process-stats.js';
 import { fetchRabbitFigures, rabbitFigures } from '../src/buses/rabbitmq/management.js';
 import { READER_HOST_ENTRY, startReaderHost, startResourceSampler, summarizeResources } from '../src/metrics/resources.js';
 import type { WatchedProcess } from '../src/model/index.js';
@@ -50,7 +58,16 @@ test('parses TCP tables and fd links: only ESTABLISHED sockets owned by the proc
   const established = establishedInodes([TCP, TCP6]);
   assert.deepEqual([...established].sort(), [700001, 700002, 700003]);
 
-  const links = ['/dev/null', 'pipe:[641740]', 'socket:[641666]', 'socket:[700001]', 'anon_inode:[eventfd]', 'socket:[700003]', 'socket:[999999]', '/tmp/socket:[1]'];
+  const links = [
+    '/dev/null',
+    'pipe:[641740]',
+    'socket:[641666]',
+    'socket:[700001]',
+    'anon_inode:[eventfd]',
+    'socket:[700003]',
+    'socket:[999999]',
+    '/tmp/socket:[1]',
+  ];
   assert.deepEqual(socketInodes(links), [641666, 700001, 700003, 999999]);
   // the listener (641666) and a socket of another namespace's table (999999) are not connections
   assert.equal(countEstablished(socketInodes(links), established), 2);
@@ -64,8 +81,20 @@ test('sums RabbitMQ management lists for the node asked', () => {
   ];
   const connections = [{ node: 'rabbit@a' }, { node: 'rabbit@a' }, { node: 'rabbit@b' }];
   const channels = [{ node: 'rabbit@a' }, { node: 'rabbit@a' }, { node: 'rabbit@a' }, { node: 'rabbit@b' }];
-  assert.deepEqual(rabbitFigures('rabbit@a', queues, connections, channels), { queues: 2, messagesReady: 7, messagesUnacknowledged: 2, connections: 2, channels: 3 });
-  assert.deepEqual(rabbitFigures(undefined, queues, connections, channels), { queues: 3, messagesReady: 107, messagesUnacknowledged: 102, connections: 3, channels: 4 });
+  assert.deepEqual(rabbitFigures('rabbit@a', queues, connections, channels), {
+    queues: 2,
+    messagesReady: 7,
+    messagesUnacknowledged: 2,
+    connections: 2,
+    channels: 3,
+  });
+  assert.deepEqual(rabbitFigures(undefined, queues, connections, channels), {
+    queues: 3,
+    messagesReady: 107,
+    messagesUnacknowledged: 102,
+    connections: 3,
+    channels: 4,
+  });
 });
 
 test('a process that does not exist is no reading, not an error', async () => {
@@ -75,7 +104,10 @@ test('a process that does not exist is no reading, not an error', async () => {
 
 test('a reader host answers each line of pids with their readings, and a sampler reads its host through it', { timeout: 20_000 }, async () => {
   let child: ChildProcess | undefined;
-  const reader = startReaderHost((argv) => (child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] })), [process.execPath, READER_HOST_ENTRY]);
+  const reader = startReaderHost(
+    (argv) => (child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] })),
+    [process.execPath, READER_HOST_ENTRY],
+  );
   const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
   const pid = child!.pid!;
   const pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
@@ -85,7 +117,7 @@ test('a reader host answers each line of pids with their readings, and a sampler
     assert.ok(first.rssBytes > 10 * MiB && first.cpuTimeMs > 0, JSON.stringify(first));
     assert.equal(gone, undefined, 'a pid that does not exist there is gone');
     const [second] = await within(reader.read([pid]), 10_000, 'the second answer');
-    assert.ok(second && !('error' in second) && second.readAt > first.readAt, 'readAt is on the reader\'s own clock, which goes on');
+    assert.ok(second && !('error' in second) && second.readAt > first.readAt, "readAt is on the reader's own clock, which goes on");
     assert.deepEqual(await within(reader.read([]), 10_000, 'an empty question'), []);
 
     // The sampler's host "far" is read through the reader; "local" stays this machine's /proc.
@@ -143,11 +175,7 @@ test('samples a busy child holding 5 TCP connections, and goes on after it exits
   const sampler = startResourceSampler({ processes: () => watched, intervalMs: 250 });
   try {
     const lines = createInterface({ input: child.stdout! });
-    await within(
-      new Promise<void>((resolve) => lines.on('line', (line) => line === 'connected' && resolve())),
-      10_000,
-      'the child connecting',
-    );
+    await within(new Promise<void>((resolve) => lines.on('line', (line) => line === 'connected' && resolve())), 10_000, 'the child connecting');
     await within(exited, 10_000, 'the child exiting');
     const exitedAt = Date.now();
     await sleep(750);
@@ -162,7 +190,10 @@ test('samples a busy child holding 5 TCP connections, and goes on after it exits
     assert.ok(childResources.peak.cpuCores > 0.3, `peak CPU ${childResources.peak.cpuCores} cores`);
     assert.ok(childResources.peak.rssBytes > MiB, `peak RSS ${childResources.peak.rssBytes} bytes`);
     assert.ok(childResources.goneAt !== undefined, 'the exited child is marked gone');
-    assert.ok(childResources.samples.every((sample) => sample.t < childResources.goneAt!), 'no sample after it was gone');
+    assert.ok(
+      childResources.samples.every((sample) => sample.t < childResources.goneAt!),
+      'no sample after it was gone',
+    );
     assert.ok(self.peak.tcpConnections >= CONNECTIONS, `the server side: ${self.peak.tcpConnections}`);
     const selfAfter = self.samples.filter((sample) => sample.t > childResources.goneAt!);
     assert.ok(selfAfter.length >= 2, `the sampler went on after the child exited ${Date.now() - exitedAt} ms ago: ${selfAfter.length} samples`);
@@ -251,8 +282,11 @@ test('samples a real RabbitMQ node: its Erlang VM and its management figures', {
   }
 });
 
-test('a run records what its broker and agents cost over the measured phase, and the broker\'s own figures', { timeout: 90_000 }, async () => {
-  const scenario = parseScenario('bus: {kind: rabbitmq, management: true}\nagents: {servers: 2, clients: 6}\nload: {duration: 7s, warmup: 500ms}\nrunner: {resource_interval: 500ms, workers: 1}\n', 'resources.yaml');
+test("a run records what its broker and agents cost over the measured phase, and the broker's own figures", { timeout: 90_000 }, async () => {
+  const scenario = parseScenario(
+    'bus: {kind: rabbitmq, management: true}\nagents: {servers: 2, clients: 6}\nload: {duration: 7s, warmup: 500ms}\nrunner: {resource_interval: 500ms, workers: 1}\n',
+    'resources.yaml',
+  );
   const result = await runScenario(scenario, { resultsRoot: null });
   const resources = result.resources!;
   assert.ok(resources, 'the run has a resources section');

@@ -52,7 +52,10 @@ async function assertInvalid(schema: string, value: unknown, why: string, expect
 /** Every file called `name` under `dir`, at any depth. */
 async function filesNamed(dir: string, name: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true });
-  return entries.filter((entry) => entry === name || entry.endsWith(`/${name}`)).map((entry) => join(dir, entry)).sort();
+  return entries
+    .filter((entry) => entry === name || entry.endsWith(`/${name}`))
+    .map((entry) => join(dir, entry))
+    .sort();
 }
 
 /** busbench on the command line, stopped (SIGTERM, then SIGKILL) if it runs past `timeoutMs`, so a hang fails the test and leaves no process. */
@@ -91,7 +94,7 @@ describe('published result schemas', () => {
     }
   });
 
-  it('carry each format\'s version', async () => {
+  it("carry each format's version", async () => {
     const versions: Record<string, number> = {
       'result.schema.json': RESULT_SCHEMA_VERSION,
       'limit.schema.json': LIMIT_SCHEMA_VERSION,
@@ -99,7 +102,11 @@ describe('published result schemas', () => {
       'campaign-done.schema.json': DONE_SCHEMA_VERSION,
     };
     for (const schema of PUBLISHED_SCHEMAS) {
-      const text = JSON.parse(await committed(schema.file)) as { $schema: string; $ref: string; definitions: Record<string, { properties: Record<string, unknown>; required: string[] }> };
+      const text = JSON.parse(await committed(schema.file)) as {
+        $schema: string;
+        $ref: string;
+        definitions: Record<string, { properties: Record<string, unknown>; required: string[] }>;
+      };
       assert.equal(text.$schema, 'http://json-schema.org/draft-07/schema#');
       const root = text.definitions[schema.type]!;
       assert.deepEqual(root.properties['schemaVersion'], { type: 'number', const: versions[schema.file] }, schema.file);
@@ -144,11 +151,21 @@ describe('published result schemas', () => {
       const groups = structuredClone(result['groups']) as Record<string, unknown>[];
       delete groups[0]!['counters'];
       await assertInvalid('result.schema.json', { ...result, groups }, 'a group without counters', /\/groups\/0: must have required property 'counters'/);
-      await assertInvalid('result.schema.json', { ...result, schemaVersion: RESULT_SCHEMA_VERSION + 1 }, 'a result.json of the next version', /\/schemaVersion: must be equal to constant/);
-      await assertInvalid('result.schema.json', { ...result, throughput: 1 }, 'a result.json with a field the type does not have', /must NOT have additional properties \{"additionalProperty":"throughput"\}/);
+      await assertInvalid(
+        'result.schema.json',
+        { ...result, schemaVersion: RESULT_SCHEMA_VERSION + 1 },
+        'a result.json of the next version',
+        /\/schemaVersion: must be equal to constant/,
+      );
+      await assertInvalid(
+        'result.schema.json',
+        { ...result, throughput: 1 },
+        'a result.json with a field the type does not have',
+        /must NOT have additional properties \{"additionalProperty":"throughput"\}/,
+      );
     });
 
-    it('limit.json of a limit search, and each step\'s result.json', async () => {
+    it("limit.json of a limit search, and each step's result.json", async () => {
       await writeFile(
         join(dir, 'search.yaml'),
         [
@@ -162,7 +179,21 @@ describe('published result schemas', () => {
       );
       // Two steps of a second: 20 msg/s, then 40, the highest allowed; both hold an objective this loose.
       const outcome = await busbench(
-        ['limit', 'search.yaml', '--start-rate', '20', '--max-rate', '40', '--step-duration', '1s', '--objective', 'p99<2s', '--results-dir', 'limits', '--no-progress'],
+        [
+          'limit',
+          'search.yaml',
+          '--start-rate',
+          '20',
+          '--max-rate',
+          '40',
+          '--step-duration',
+          '1s',
+          '--objective',
+          'p99<2s',
+          '--results-dir',
+          'limits',
+          '--no-progress',
+        ],
         dir,
         90_000,
       );
@@ -176,10 +207,15 @@ describe('published result schemas', () => {
       assert.equal(steps.length, 2, steps.join(', '));
       for (const step of steps) await assertValid('result.schema.json', step);
 
-      await assertInvalid('limit.schema.json', { ...limit, end: 'found-it' }, 'a limit.json with an end the search does not have', /\/end: must be equal to constant/);
+      await assertInvalid(
+        'limit.schema.json',
+        { ...limit, end: 'found-it' },
+        'a limit.json with an end the search does not have',
+        /\/end: must be equal to constant/,
+      );
     });
 
-    it('runs.json and done.json of a campaign, and each run\'s result.json', async () => {
+    it("runs.json and done.json of a campaign, and each run's result.json", async () => {
       await writeFile(
         join(dir, 'base.yaml'),
         `bus: {kind: rabbitmq, url: "${broker.transportUrl}"}\nagents: {servers: 1, clients: 1, topic: schema-campaign}\nload: {duration: 1s, warmup: 200ms}\nrunner: {workers: 1}\n`,

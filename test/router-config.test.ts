@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MESH_SHAPES, meshEdges, MeshError, unreachableRouters, type MeshShape } from '../src/buses/amqp1/router/mesh.js';
-import { OSLO_ADDRESS_DISTRIBUTIONS, parseRouterConfig, planMesh, renderRouterConfig, RouterConfigError, type RouterPlan } from '../src/buses/amqp1/router/config.js';
+import {
+  OSLO_ADDRESS_DISTRIBUTIONS,
+  parseRouterConfig,
+  planMesh,
+  renderRouterConfig,
+  RouterConfigError,
+  type RouterPlan,
+} from '../src/buses/amqp1/router/config.js';
 
 function ports(n: number, base: number): number[] {
   return Array.from({ length: n }, (_, i) => base + i);
@@ -15,13 +22,55 @@ function plan(shape: MeshShape, routers: number): RouterPlan[] {
 describe('mesh shapes', () => {
   it('have the links their names say', () => {
     assert.deepEqual(meshEdges({ routers: 1, shape: 'single' }), []);
-    assert.deepEqual(meshEdges({ routers: 4, shape: 'chain' }), [[0, 1], [1, 2], [2, 3]]);
-    assert.deepEqual(meshEdges({ routers: 4, shape: 'ring' }), [[0, 1], [0, 3], [1, 2], [2, 3]]);
-    assert.deepEqual(meshEdges({ routers: 4, shape: 'star' }), [[0, 1], [0, 2], [0, 3]]);
-    assert.deepEqual(meshEdges({ routers: 4, shape: 'full' }), [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]);
-    assert.deepEqual(meshEdges({ routers: 6, shape: 'tree' }), [[0, 1], [0, 2], [1, 3], [1, 4], [2, 5]]);
-    assert.deepEqual(meshEdges({ routers: 4, shape: 'tree', treeFanout: 3 }), [[0, 1], [0, 2], [0, 3]]);
-    assert.deepEqual(meshEdges({ routers: 3, edges: [[2, 0], [1, 2]] }), [[0, 2], [1, 2]]);
+    assert.deepEqual(meshEdges({ routers: 4, shape: 'chain' }), [
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
+    assert.deepEqual(meshEdges({ routers: 4, shape: 'ring' }), [
+      [0, 1],
+      [0, 3],
+      [1, 2],
+      [2, 3],
+    ]);
+    assert.deepEqual(meshEdges({ routers: 4, shape: 'star' }), [
+      [0, 1],
+      [0, 2],
+      [0, 3],
+    ]);
+    assert.deepEqual(meshEdges({ routers: 4, shape: 'full' }), [
+      [0, 1],
+      [0, 2],
+      [0, 3],
+      [1, 2],
+      [1, 3],
+      [2, 3],
+    ]);
+    assert.deepEqual(meshEdges({ routers: 6, shape: 'tree' }), [
+      [0, 1],
+      [0, 2],
+      [1, 3],
+      [1, 4],
+      [2, 5],
+    ]);
+    assert.deepEqual(meshEdges({ routers: 4, shape: 'tree', treeFanout: 3 }), [
+      [0, 1],
+      [0, 2],
+      [0, 3],
+    ]);
+    assert.deepEqual(
+      meshEdges({
+        routers: 3,
+        edges: [
+          [2, 0],
+          [1, 2],
+        ],
+      }),
+      [
+        [0, 2],
+        [1, 2],
+      ],
+    );
   });
 
   it('refuse what is not one connected mesh, saying why', () => {
@@ -29,9 +78,26 @@ describe('mesh shapes', () => {
     assert.throws(() => meshEdges({ routers: 3, edges: [[0, 1]] }), /routers 2 cannot be reached from router 0/);
     assert.throws(() => meshEdges({ routers: 3, edges: [[0, 3]] }), /router 3 does not exist/);
     assert.throws(() => meshEdges({ routers: 3, edges: [[1, 1]] }), /links a router to itself/);
-    assert.throws(() => meshEdges({ routers: 3, edges: [[0, 1], [1, 0], [1, 2]] }), /listed twice/);
+    assert.throws(
+      () =>
+        meshEdges({
+          routers: 3,
+          edges: [
+            [0, 1],
+            [1, 0],
+            [1, 2],
+          ],
+        }),
+      /listed twice/,
+    );
     assert.throws(() => meshEdges({ routers: 0 }), MeshError);
-    assert.deepEqual(unreachableRouters(4, [[0, 1], [2, 3]]), [2, 3]);
+    assert.deepEqual(
+      unreachableRouters(4, [
+        [0, 1],
+        [2, 3],
+      ]),
+      [2, 3],
+    );
   });
 });
 
@@ -41,7 +107,11 @@ describe('router configuration', () => {
     it(`${shape}: unique ports, a connector per link to a real listener, every router reachable, oslo addresses`, () => {
       const plans = plan(shape, routers);
       const configs = plans.map((p) => parseRouterConfig(renderRouterConfig(p, 'qdrouterd', { workerThreads: 2, linkCapacity: 100 })));
-      const listeners = configs.flatMap((entities, i) => entities.filter((e) => e.entity === 'listener').map((e) => ({ router: i, host: e.attributes['host'], port: e.attributes['port'], role: e.attributes['role'] })));
+      const listeners = configs.flatMap((entities, i) =>
+        entities
+          .filter((e) => e.entity === 'listener')
+          .map((e) => ({ router: i, host: e.attributes['host'], port: e.attributes['port'], role: e.attributes['role'] })),
+      );
       const endpoints = listeners.map((l) => `${l.host}:${l.port}`);
       assert.equal(new Set(endpoints).size, endpoints.length, `ports are unique: ${endpoints.join(', ')}`);
       const interRouter = new Map(listeners.filter((l) => l.role === 'inter-router').map((l) => [`${l.host}:${l.port}`, l.router]));
@@ -61,7 +131,10 @@ describe('router configuration', () => {
           links.push([target!, i]);
         }
         const addresses = entities.filter((e) => e.entity === 'address').map((e) => [e.attributes['prefix'], e.attributes['distribution']]);
-        assert.deepEqual(addresses, OSLO_ADDRESS_DISTRIBUTIONS.map(([p, d]) => [p, d]));
+        assert.deepEqual(
+          addresses,
+          OSLO_ADDRESS_DISTRIBUTIONS.map(([p, d]) => [p, d]),
+        );
       });
       assert.deepEqual(unreachableRouters(routers, links), []);
       assert.equal(links.length, meshEdges({ routers, shape }).length);
@@ -77,7 +150,10 @@ describe('router configuration', () => {
   });
 
   it('refuses bad values before a router sees them', () => {
-    assert.throws(() => planMesh({ routers: 2, shape: 'chain' }, { ports: [5000, 5000], interRouterPorts: [6000, 6001] }), /127\.0\.0\.1:5000 is already taken/);
+    assert.throws(
+      () => planMesh({ routers: 2, shape: 'chain' }, { ports: [5000, 5000], interRouterPorts: [6000, 6001] }),
+      /127\.0\.0\.1:5000 is already taken/,
+    );
     assert.throws(() => planMesh({ routers: 1 }, { ports: [70000], interRouterPorts: [6000] }), /port must be 1 … 65535/);
     assert.throws(() => planMesh({ routers: 1 }, { ids: ['bad id'], ports: [5000], interRouterPorts: [6000] }), RouterConfigError);
     assert.throws(() => planMesh({ routers: 1 }, { hosts: ['a;b'], ports: [5000], interRouterPorts: [6000] }), /not a host name/);

@@ -75,7 +75,20 @@ describe('runScenario', { timeout: 300_000 }, () => {
     for (const pattern of ['call-unicast', 'call-anycast', 'cast-anycast'] as const) {
       assert.deepEqual(
         { ...saved.delivery[pattern], receiversPerMessage: undefined },
-        { sent: 200, delivered: 200, expectedDeliveries: 200, receivedDeliveries: 200, undeliveredAtStop: 0, lost: 0, backlogReported: true, duplicated: 0, reordered: saved.delivery[pattern]!.reordered, unexpected: 0, complete: 200, receiversPerMessage: undefined },
+        {
+          sent: 200,
+          delivered: 200,
+          expectedDeliveries: 200,
+          receivedDeliveries: 200,
+          undeliveredAtStop: 0,
+          lost: 0,
+          backlogReported: true,
+          duplicated: 0,
+          reordered: saved.delivery[pattern]!.reordered,
+          unexpected: 0,
+          complete: 200,
+          receiversPerMessage: undefined,
+        },
       );
     }
     assert.equal(saved.delivery['cast-multicast']!.complete, 200);

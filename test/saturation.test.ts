@@ -26,7 +26,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 describe('judgeGenerator', () => {
   const scenario = (runner: Record<string, unknown> = {}) =>
-    resolveScenario({ name: 'verdict', bus: { kind: 'rabbitmq', url: 'rabbit://guest:guest@127.0.0.1:5672/' }, agents: { servers: 1, clients: 1 }, runner }, 'test/verdict');
+    resolveScenario(
+      { name: 'verdict', bus: { kind: 'rabbitmq', url: 'rabbit://guest:guest@127.0.0.1:5672/' }, agents: { servers: 1, clients: 1 }, runner },
+      'test/verdict',
+    );
   const defaults = scenario();
   /** a light worker on a quiet host, as measured: 2 clients at 50 msg/s, 2 servers */
   const light: GeneratorLoad = {
@@ -59,11 +62,16 @@ describe('judgeGenerator', () => {
     const busy = judge({ utilization: 0.903 });
     assert.equal(busy.saturated, true);
     // Never "90 % busy (limit 90 %)": enough decimals to read above the limit.
-    assert.deepEqual(busy.reasons, ['worker 0: event loop 90.3 % busy over the measured phase (limit 90 %); its thread ran on a CPU 6 % of the time and waited for one 4 %']);
+    assert.deepEqual(busy.reasons, [
+      'worker 0: event loop 90.3 % busy over the measured phase (limit 90 %); its thread ran on a CPU 6 % of the time and waited for one 4 %',
+    ]);
     // Busy while waiting for a CPU: still the generator's pace, and the reason says the host is contended.
     const starved = judge({ utilization: 0.97, cpuFraction: 0.13, cpuWaitFraction: 0.82 });
     assert.equal(starved.saturated, true);
-    assert.match(starved.reasons[0]!, /^worker 0: event loop 97 % busy over the measured phase \(limit 90 %\); its thread ran on a CPU 13 % of the time and waited for one 82 %: the host's cores are contended$/);
+    assert.match(
+      starved.reasons[0]!,
+      /^worker 0: event loop 97 % busy over the measured phase \(limit 90 %\); its thread ran on a CPU 13 % of the time and waited for one 82 %: the host's cores are contended$/,
+    );
   });
 
   it('flags open-loop sends behind schedule at the median, not a stall they catch up on', () => {
@@ -74,7 +82,10 @@ describe('judgeGenerator', () => {
     // Measured on a contended host: a light sender's tail goes late, its median does not.
     assert.equal(judge({ scheduleLagP50Ms: 0.1, scheduleLagP99Ms: 90, scheduleLagMaxMs: 110 }).saturated, false);
     // Without open-loop senders there is no schedule to judge.
-    assert.equal(judge({ scheduleLagP50Ms: undefined, scheduleLagP99Ms: undefined, scheduleLagMaxMs: undefined, scheduleLagSends: undefined }).saturated, false);
+    assert.equal(
+      judge({ scheduleLagP50Ms: undefined, scheduleLagP99Ms: undefined, scheduleLagMaxMs: undefined, scheduleLagSends: undefined }).saturated,
+      false,
+    );
   });
 
   it("flags event-loop delay of the generator's own long tasks, not delay from waiting for a CPU", () => {
@@ -82,10 +93,21 @@ describe('judgeGenerator', () => {
     assert.equal(judge({ ...own, lagP99Ms: 50 }).saturated, false);
     const slow = judge({ ...own, lagP99Ms: 50.04 });
     assert.equal(slow.saturated, true);
-    assert.deepEqual(slow.reasons, ["worker 0: event-loop delay p99 50.04 ms (limit 50 ms); its thread ran on a CPU 25 % of the time and waited for one 5 %: the generator's own long tasks"]);
+    assert.deepEqual(slow.reasons, [
+      "worker 0: event-loop delay p99 50.04 ms (limit 50 ms); its thread ran on a CPU 25 % of the time and waited for one 5 %: the generator's own long tasks",
+    ]);
     // As measured on this host with the broker and other tests on its 2 cores: 2 clients at 50 msg/s,
     // delay p99 76 ms while the thread ran 5 % of the time and waited for a CPU 51 %. Not saturated.
-    const contended = judge({ utilization: 0.27, lagP50Ms: 0.6, lagP99Ms: 75.7, lagMaxMs: 205.5, cpuFraction: 0.05, cpuWaitFraction: 0.51, scheduleLagP50Ms: 0, scheduleLagP99Ms: 48.6 });
+    const contended = judge({
+      utilization: 0.27,
+      lagP50Ms: 0.6,
+      lagP99Ms: 75.7,
+      lagMaxMs: 205.5,
+      cpuFraction: 0.05,
+      cpuWaitFraction: 0.51,
+      scheduleLagP50Ms: 0,
+      scheduleLagP99Ms: 48.6,
+    });
     assert.equal(contended.saturated, false, contended.reasons.join('; '));
     // Where the kernel does not say (no schedstat), the delay counts as the generator's.
     const unknown = judge({ lagP99Ms: 60, cpuFraction: undefined, cpuWaitFraction: undefined });

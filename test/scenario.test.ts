@@ -105,13 +105,17 @@ describe('scenario files', () => {
   });
 
   it('reads payload sizes: fixed with units, uniform, weighted', () => {
-    const payload = (text: string): unknown => parseScenario(`bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\nload: {payload_bytes: ${text}}\n`, 'p.yaml').load.payload;
+    const payload = (text: string): unknown =>
+      parseScenario(`bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\nload: {payload_bytes: ${text}}\n`, 'p.yaml').load.payload;
     assert.deepEqual(payload('4KiB'), { kind: 'fixed', bytes: 4096 });
     assert.deepEqual(payload('"1.5 MB"'), { kind: 'fixed', bytes: 1_500_000 });
     assert.deepEqual(payload('{min: 64, max: 2KiB}'), { kind: 'uniform', min: 64, max: 2048 });
     assert.deepEqual(payload('[{bytes: 512, weight: 90}, {bytes: 256KiB, weight: 1}]'), {
       kind: 'weighted',
-      choices: [{ bytes: 512, weight: 90 }, { bytes: 262144, weight: 1 }],
+      choices: [
+        { bytes: 512, weight: 90 },
+        { bytes: 262144, weight: 1 },
+      ],
     });
   });
 
@@ -149,15 +153,24 @@ describe('scenario files', () => {
   });
 
   it('rejects what the schema allows but oslo does not', () => {
-    assert.match(problemsOf('bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\nload: {patterns: [cast/anycast, call/multicast]}\n')[0]!, /^bad\.yaml:3:33: load\.patterns\[1\]: call\/multicast does not exist: oslo fanout has no replies; use cast\/multicast$/);
+    assert.match(
+      problemsOf('bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\nload: {patterns: [cast/anycast, call/multicast]}\n')[0]!,
+      /^bad\.yaml:3:33: load\.patterns\[1\]: call\/multicast does not exist: oslo fanout has no replies; use cast\/multicast$/,
+    );
     assert.match(problemsOf('bus: {kind: rabbitmq}\nagents: {clients: 3}\n')[0]!, /^bad\.yaml:2:9: agents\.servers: .*need servers; set agents\.servers >= 1$/);
     assert.match(problemsOf('bus: {kind: rabbitmq}\nagents: {notifiers: 3}\n')[0]!, /agents\.listeners: notifiers send to listeners/);
     assert.match(problemsOf('bus: {kind: rabbitmq}\nagents: {servers: 3}\n')[0]!, /nothing sends/);
-    assert.match(problemsOf('bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\nload: {messages: 5, duration: 3s}\n')[0]!, /either load\.messages or load\.duration, not both/);
+    assert.match(
+      problemsOf('bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\nload: {messages: 5, duration: 3s}\n')[0]!,
+      /either load\.messages or load\.duration, not both/,
+    );
   });
 
   it('validates quick flags the same way, without positions', () => {
-    assert.throws(() => resolveScenario({ bus: { kind: 'rabbitmq' }, agents: { clients: 'many' } }, '<command line>'), /^ScenarioError: <command line>: agents\.clients: must be a whole number, got "many"/);
+    assert.throws(
+      () => resolveScenario({ bus: { kind: 'rabbitmq' }, agents: { clients: 'many' } }, '<command line>'),
+      /^ScenarioError: <command line>: agents\.clients: must be a whole number, got "many"/,
+    );
     const s = resolveScenario({ bus: { kind: 'rabbitmq' }, agents: { clients: 1 } }, '<command line>', { crossFieldChecks: false });
     assert.equal(s.name, 'cli');
   });

@@ -123,7 +123,7 @@ suite('ssh hosts against a real sshd', { skip: sshdAbsent, timeout: 60_000 }, ()
     assert.ok(Buffer.concat(chunks).equals(Buffer.concat([Buffer.from('hello\n'), payload])));
   });
 
-  test('spawn: stderr and the exit code are the command\'s own', async () => {
+  test("spawn: stderr and the exit code are the command's own", async () => {
     const failing = hosts!.hosts[0]!.spawn(['sh', '-c', 'printf partial >&2; sleep 0.2; echo " line" >&2; exit 4']);
     let stderr = '';
     failing.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -153,16 +153,16 @@ suite('ssh hosts against a real sshd', { skip: sshdAbsent, timeout: 60_000 }, ()
   test('an unknown host key is refused with the ssh-keyscan fix, and accepted when unknown keys are allowed', async () => {
     const empty = join(work, 'known_hosts.empty');
     await writeFile(empty, '');
-    await assert.rejects(
-      within(connectSshHosts(inventoryWith(empty), BOTH_SITES), 10_000, 'connect'),
-      (error: Error) => {
-        assert.match(error.message, /cannot reach 2 of 2 ssh host\(s\)/);
-        assert.match(error.message, new RegExp(`paris-1 \\(${sshd.user}@127\\.0\\.0\\.1:${sshd.port}\\): the host key of \\[127\\.0\\.0\\.1\\]:${sshd.port} \\(ssh-ed25519 SHA256:`));
-        assert.ok(error.message.includes(`is not in ${empty}: `));
-        assert.ok(error.message.includes(`ssh-keyscan -p ${sshd.port} 127.0.0.1 >> ${empty}`));
-        return true;
-      },
-    );
+    await assert.rejects(within(connectSshHosts(inventoryWith(empty), BOTH_SITES), 10_000, 'connect'), (error: Error) => {
+      assert.match(error.message, /cannot reach 2 of 2 ssh host\(s\)/);
+      assert.match(
+        error.message,
+        new RegExp(`paris-1 \\(${sshd.user}@127\\.0\\.0\\.1:${sshd.port}\\): the host key of \\[127\\.0\\.0\\.1\\]:${sshd.port} \\(ssh-ed25519 SHA256:`),
+      );
+      assert.ok(error.message.includes(`is not in ${empty}: `));
+      assert.ok(error.message.includes(`ssh-keyscan -p ${sshd.port} 127.0.0.1 >> ${empty}`));
+      return true;
+    });
     const missing = join(work, 'no-such-known-hosts');
     await assert.rejects(connectSshHosts(inventoryWith(missing), BOTH_SITES), /\(there is no such file\)/);
     const lab = await within(connectSshHosts(inventoryWith(empty), BOTH_SITES, { insecureAcceptUnknownHostKeys: true }), 10_000, 'connect');
@@ -283,7 +283,15 @@ describe('inventory files', () => {
         return true;
       },
     );
-    const topology = { provider: 'ssh', sites: [{ name: 'lyon', hosts: 2 }], links: [], busSites: ['lyon'], agentsBySite: {}, dropouts: [], partitions: [] } as unknown as Topology;
+    const topology = {
+      provider: 'ssh',
+      sites: [{ name: 'lyon', hosts: 2 }],
+      links: [],
+      busSites: ['lyon'],
+      agentsBySite: {},
+      dropouts: [],
+      partitions: [],
+    } as unknown as Topology;
     assert.throws(() => checkTopologyHosts(inventory, topology), /sites\.lyon: .*lists 1: 1 short/);
     await assert.rejects(connectSshHosts(inventory, [{ site: 'paris', count: 2 }]), /sites\.paris: .*1 short/);
   });

@@ -135,7 +135,14 @@ ${links}`;
     assert.ok(!existsSync(join(remote, 'node_modules', 'typescript')), 'dev dependencies stay behind');
     const marker = JSON.parse(await readFile(join(remote, BUILD_MARKER), 'utf8')) as { version: string; hash: string };
     assert.match(marker.hash, /^[0-9a-f]{64}$/);
-    assert.deepEqual(await eventually(() => processesUsing(remote), (left) => left.length === 0, 10_000), []);
+    assert.deepEqual(
+      await eventually(
+        () => processesUsing(remote),
+        (left) => left.length === 0,
+        10_000,
+      ),
+      [],
+    );
 
     const before = await stat(join(remote, BUILD_MARKER));
     const againAt = Date.now();
@@ -146,13 +153,30 @@ ${links}`;
     assert.equal(afterwards.mtimeMs, before.mtimeMs, 'the second run found the copy current and shipped nothing');
     assert.equal(afterwards.ino, before.ino);
     t.diagnostic(`first run (shipping) ${firstMs} ms, second run ${secondMs} ms`);
-    assert.deepEqual(await eventually(() => processesUsing(remote), (left) => left.length === 0, 10_000), []);
+    assert.deepEqual(
+      await eventually(
+        () => processesUsing(remote),
+        (left) => left.length === 0,
+        10_000,
+      ),
+      [],
+    );
   });
 
   test('constraining links between two sites on one machine fails, naming the hosts and the fix', async () => {
     const scenario = parseScenario(scenarioText('  links: [{between: [a, b], delay: 10ms}]\n'), scenarioFile);
-    await assert.rejects(within(runScenario(scenario, { resultsRoot: null }), 30_000, 'constrained run'), /a-1 \(site a\) and b-1 \(site b\) are both at 127\.0\.0\.1: links between their sites cannot be constrained/);
-    assert.deepEqual(await eventually(() => processesUsing(remote), (left) => left.length === 0, 10_000), []);
+    await assert.rejects(
+      within(runScenario(scenario, { resultsRoot: null }), 30_000, 'constrained run'),
+      /a-1 \(site a\) and b-1 \(site b\) are both at 127\.0\.0\.1: links between their sites cannot be constrained/,
+    );
+    assert.deepEqual(
+      await eventually(
+        () => processesUsing(remote),
+        (left) => left.length === 0,
+        10_000,
+      ),
+      [],
+    );
   });
 
   test('routers and a missing inventory are refused with what to do', async () => {
@@ -164,7 +188,10 @@ ${links}`;
     const provider = await within(startProvider(topology, { scenarioFile }), 20_000, 'provider start');
     try {
       const placement = { sites: [{ site: 'a', host: provider.hosts[0]! }], links: [], topology: true };
-      await assert.rejects(busPlugin('amqp1').deploy({ kind: 'amqp1', router: { flavor: 'qdrouterd' } } as never, placement), /routers over ssh are not supported/);
+      await assert.rejects(
+        busPlugin('amqp1').deploy({ kind: 'amqp1', router: { flavor: 'qdrouterd' } } as never, placement),
+        /routers over ssh are not supported/,
+      );
     } finally {
       await provider.destroy();
     }

@@ -41,7 +41,11 @@ describe('topology', () => {
     const s = parseScenario(THREE_SITES, 'geo.yaml');
     const t = s.topology!;
     assert.equal(t.provider, 'netns');
-    assert.deepEqual(t.sites, [{ name: 'lyon', hosts: 2 }, { name: 'nantes', hosts: 1 }, { name: 'rennes', hosts: 1 }]);
+    assert.deepEqual(t.sites, [
+      { name: 'lyon', hosts: 2 },
+      { name: 'nantes', hosts: 1 },
+      { name: 'rennes', hosts: 1 },
+    ]);
     assert.deepEqual(t.links, [
       { from: 'lyon', to: 'nantes', delayMs: 25, jitterMs: 2, lossPercent: 0.5, rateMbit: 100 },
       { from: 'nantes', to: 'lyon', delayMs: 25, jitterMs: 2, lossPercent: 0.5, rateMbit: 100 },
@@ -65,7 +69,10 @@ describe('topology', () => {
     // provider local runs one bus node: on the first site unless told otherwise
     assert.equal(s.topology!.provider, 'local');
     assert.deepEqual(s.topology!.busSites, ['a']);
-    const netns = parseScenario('bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\ntopology: {provider: netns, sites: [{name: a}, {name: b}]}\n', 'geo.yaml');
+    const netns = parseScenario(
+      'bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\ntopology: {provider: netns, sites: [{name: a}, {name: b}]}\n',
+      'geo.yaml',
+    );
     assert.deepEqual(netns.topology!.busSites, ['a', 'b']);
     assert.match(
       problemsOf('bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\ntopology: {sites: [{name: a}, {name: b}], bus: all}\n').join('\n'),
@@ -100,7 +107,11 @@ topology:
   partitions:
     - {at: 1s, for: 1s, isolate: [lyon, nantes]}
 `);
-    const expect = (pattern: RegExp): void => assert.ok(problems.some((p) => pattern.test(p)), `no problem matches ${pattern}:\n${problems.join('\n')}`);
+    const expect = (pattern: RegExp): void =>
+      assert.ok(
+        problems.some((p) => pattern.test(p)),
+        `no problem matches ${pattern}:\n${problems.join('\n')}`,
+      );
     expect(/^geo\.yaml:5:\d+: topology\.sites\[1\]\.name: site "lyon" is listed twice/);
     expect(/topology\.links\[0\]\.between: "paris" is not a site \(sites: lyon, lyon, nantes\)/);
     expect(/topology\.links\[1\]: a link constrains something: give delay, jitter, loss or rate/);
@@ -114,7 +125,9 @@ topology:
   });
 
   it('rejects unknown fields, bad site names and bad values through the schema', () => {
-    const problems = problemsOf('bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\ntopology:\n  provider: netns\n  sites: [{name: Lyon}]\n  link: []\n  placement: {clients: everywhere}\n');
+    const problems = problemsOf(
+      'bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\ntopology:\n  provider: netns\n  sites: [{name: Lyon}]\n  link: []\n  placement: {clients: everywhere}\n',
+    );
     const text = problems.join('\n');
     assert.match(text, /topology\.sites\[0\]\.name: must match/);
     assert.match(text, /unknown field "link" \(allowed: provider, inventory, sites, links, bus, placement, dropouts, partitions\); did you mean "links"\?/);
@@ -122,20 +135,36 @@ topology:
   });
 
   it('asks for an inventory with ssh, and refuses a bus URL with a topology', () => {
-    const text = problemsOf('bus: {kind: rabbitmq, url: "rabbit://h:5672/"}\nagents: {servers: 1, clients: 1}\ntopology: {provider: ssh, sites: [{name: a}]}\n').join('\n');
+    const text = problemsOf(
+      'bus: {kind: rabbitmq, url: "rabbit://h:5672/"}\nagents: {servers: 1, clients: 1}\ntopology: {provider: ssh, sites: [{name: a}]}\n',
+    ).join('\n');
     assert.match(text, /topology\.inventory: the ssh provider needs an inventory file/);
     assert.match(text, /topology\.bus: bus\.url uses a running bus/);
   });
 
   it('takes routers with provider netns, one per bus site, and refuses the fields of a local mesh there', () => {
-    const s = parseScenario('bus: {kind: amqp1, router: {flavor: qdrouterd, worker_threads: 2}}\nagents: {servers: 1, clients: 1}\ntopology: {provider: netns, sites: [{name: a}, {name: b}]}\n', 'geo.yaml');
+    const s = parseScenario(
+      'bus: {kind: amqp1, router: {flavor: qdrouterd, worker_threads: 2}}\nagents: {servers: 1, clients: 1}\ntopology: {provider: netns, sites: [{name: a}, {name: b}]}\n',
+      'geo.yaml',
+    );
     assert.equal(s.bus.router?.flavor, 'qdrouterd');
     assert.equal(s.bus.router?.workerThreads, 2);
-    const text = problemsOf('bus:\n  kind: amqp1\n  router: {routers: 3, shape: chain, edges: [[0, 1]], tree_fanout: 2}\nagents: {servers: 1, clients: 1}\ntopology: {provider: netns, sites: [{name: a}, {name: b}]}\n').join('\n');
+    const text = problemsOf(
+      'bus:\n  kind: amqp1\n  router: {routers: 3, shape: chain, edges: [[0, 1]], tree_fanout: 2}\nagents: {servers: 1, clients: 1}\ntopology: {provider: netns, sites: [{name: a}, {name: b}]}\n',
+    ).join('\n');
     for (const field of ['routers', 'shape', 'edges', 'tree_fanout']) {
-      assert.match(text, new RegExp(`^geo\\.yaml:3:\\d+: bus\\.router\\.${field}: with provider netns there is one router per bus site \\(topology\\.bus\\), linked along topology\\.links: remove bus\\.router\\.${field}`, 'm'));
+      assert.match(
+        text,
+        new RegExp(
+          `^geo\\.yaml:3:\\d+: bus\\.router\\.${field}: with provider netns there is one router per bus site \\(topology\\.bus\\), linked along topology\\.links: remove bus\\.router\\.${field}`,
+          'm',
+        ),
+      );
     }
     // On this host the count is still needed.
-    assert.match(problemsOf('bus: {kind: amqp1, router: {flavor: auto}}\nagents: {servers: 1, clients: 1}\n').join('\n'), /bus\.router: bus\.router needs routers: how many routers to deploy on this host/);
+    assert.match(
+      problemsOf('bus: {kind: amqp1, router: {flavor: auto}}\nagents: {servers: 1, clients: 1}\n').join('\n'),
+      /bus\.router: bus\.router needs routers: how many routers to deploy on this host/,
+    );
   });
 });

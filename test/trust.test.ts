@@ -136,7 +136,11 @@ describe('numbers and exits a user can trust', { timeout: 600_000 }, () => {
     assert.equal(d.expectedDeliveries, d.sent, 'deliveries: every message × its one server');
     assert.equal(d.expectedDeliveries, d.receivedDeliveries + d.undeliveredAtStop + d.lost, 'deliveries add up');
     assert.equal(d.sent, d.delivered + d.undeliveredAtStop + d.lost, 'messages add up (one receiver each: a delivery is a message)');
-    assert.equal(group(result, 'server', 'cast-multicast').counters.ok, d.receivedDeliveries + d.duplicated, 'the servers counted what the accounting says they got');
+    assert.equal(
+      group(result, 'server', 'cast-multicast').counters.ok,
+      d.receivedDeliveries + d.duplicated,
+      'the servers counted what the accounting says they got',
+    );
     const queued = (result.backlogAtStop ?? []).filter((q) => q.via === 'multicast').reduce((sum, q) => sum + q.messages, 0);
     assert.ok(queued >= d.undeliveredAtStop, `the fanout queues held ${queued}`);
     // The measured phase is the duration asked for; what came after is drain and settle.
@@ -148,7 +152,21 @@ describe('numbers and exits a user can trust', { timeout: 600_000 }, () => {
 
   it('a broker killed mid-run ends the run non-zero within seconds, says so, and does not spin', async () => {
     const results = join(scratch, 'killed');
-    const run = startBusbench(['run', '--clients', '4', '--servers', '2', '--patterns', 'call/anycast,cast/anycast', '--duration', '60s', '--workers', '1', '--results-dir', results]);
+    const run = startBusbench([
+      'run',
+      '--clients',
+      '4',
+      '--servers',
+      '2',
+      '--patterns',
+      'call/anycast,cast/anycast',
+      '--duration',
+      '60s',
+      '--workers',
+      '1',
+      '--results-dir',
+      results,
+    ]);
     await run.waitForOutput(/\bmeasuring\b/, 90_000);
     const beams = descendants(run.child.pid!).filter((pid) => /beam\.smp/.test(commandLine(pid)));
     assert.equal(beams.length, 1, 'the embedded broker is found under busbench');
@@ -167,13 +185,31 @@ describe('numbers and exits a user can trust', { timeout: 600_000 }, () => {
     const clients = result.groups.filter((g) => g.role === 'client');
     const failures = clients.reduce((sum, g) => sum + g.counters.errors + g.counters.unsent, 0);
     assert.ok(failures <= 20, `failures after the kill: ${failures}`);
-    for (const g of clients) assert.equal(g.counters.sent, g.counters.ok + g.counters.errors + g.counters.timeouts, `${g.pattern}: sent = ok + errors + timeouts (unsent apart)`);
+    for (const g of clients)
+      assert.equal(g.counters.sent, g.counters.ok + g.counters.errors + g.counters.timeouts, `${g.pattern}: sent = ok + errors + timeouts (unsent apart)`);
   });
 
-  for (const [signal, code] of [['SIGINT', EXIT.sigint], ['SIGTERM', EXIT.sigterm]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', EXIT.sigint],
+    ['SIGTERM', EXIT.sigterm],
+  ] as const) {
     it(`${signal} mid-run prints the summary so far and writes result.json marked partial, then exits ${code}`, async () => {
       const results = join(scratch, signal);
-      const run = startBusbench(['run', '--url', broker.transportUrl, '--clients', '2', '--servers', '1', '--topic', `sig_${signal}`, '--duration', '2m', '--results-dir', results]);
+      const run = startBusbench([
+        'run',
+        '--url',
+        broker.transportUrl,
+        '--clients',
+        '2',
+        '--servers',
+        '1',
+        '--topic',
+        `sig_${signal}`,
+        '--duration',
+        '2m',
+        '--results-dir',
+        results,
+      ]);
       await run.waitForOutput(/\bmeasuring\b/, 60_000);
       run.child.kill(signal);
       const outcome = await within(run, 30_000, `a run stopped by ${signal}`);
@@ -190,13 +226,51 @@ describe('numbers and exits a user can trust', { timeout: 600_000 }, () => {
 
   it('every run flag overrides the scenario file, before validation', async () => {
     const args = ['run', 'scenarios/quickstart.yaml', '--url', broker.transportUrl, '--clients', '3', '--servers', '1', '--topic', 'flags'];
-    const outcome = await busbench([...args, '--payload-bytes', '4KiB', '--rate', '50', '--messages', '30', '--warmup', '0', '--timeout', '5s', '--set', 'load.concurrency=2', '--json', '--no-results']);
+    const outcome = await busbench([
+      ...args,
+      '--payload-bytes',
+      '4KiB',
+      '--rate',
+      '50',
+      '--messages',
+      '30',
+      '--warmup',
+      '0',
+      '--timeout',
+      '5s',
+      '--set',
+      'load.concurrency=2',
+      '--json',
+      '--no-results',
+    ]);
     assert.equal(outcome.code, 0, outcome.stderr);
     const result = JSON.parse(outcome.stdout) as RunResult;
     const s = result.scenario;
     assert.deepEqual(
-      { clients: s.agents.clients, servers: s.agents.servers, topic: s.agents.topic, payload: s.load.payload, arrival: s.load.arrival, rate: s.load.ratePerClient, messages: s.load.messages, timeoutMs: s.load.timeoutMs, concurrency: s.load.concurrency, warmupMs: s.load.warmupMs },
-      { clients: 3, servers: 1, topic: 'flags', payload: { kind: 'fixed', bytes: 4096 }, arrival: 'fixed', rate: 50, messages: 30, timeoutMs: 5000, concurrency: 2, warmupMs: 0 },
+      {
+        clients: s.agents.clients,
+        servers: s.agents.servers,
+        topic: s.agents.topic,
+        payload: s.load.payload,
+        arrival: s.load.arrival,
+        rate: s.load.ratePerClient,
+        messages: s.load.messages,
+        timeoutMs: s.load.timeoutMs,
+        concurrency: s.load.concurrency,
+        warmupMs: s.load.warmupMs,
+      },
+      {
+        clients: 3,
+        servers: 1,
+        topic: 'flags',
+        payload: { kind: 'fixed', bytes: 4096 },
+        arrival: 'fixed',
+        rate: 50,
+        messages: 30,
+        timeoutMs: 5000,
+        concurrency: 2,
+        warmupMs: 0,
+      },
     );
     assert.equal(group(result, 'client', 'call-anycast').counters.sent, 30);
     assert.equal(group(result, 'client', 'call-anycast').counters.bytes, 30 * 4096);
@@ -238,7 +312,20 @@ describe('numbers and exits a user can trust', { timeout: 600_000 }, () => {
     assert.match(vhost.stderr, /refused the virtual host: check the URL's path/);
     assert.doesNotMatch(vhost.stderr, /bus: unknown/);
     // 1: it ran and nothing worked — every call timed out (nobody serves the topic).
-    const unserved = await busbench(['rpc-client', '--url', broker.transportUrl, '--topic', 'nobody_here', '--calls', '2', '--timeout', '1s', '--warmup', '0', '--no-results']);
+    const unserved = await busbench([
+      'rpc-client',
+      '--url',
+      broker.transportUrl,
+      '--topic',
+      'nobody_here',
+      '--calls',
+      '2',
+      '--timeout',
+      '1s',
+      '--warmup',
+      '0',
+      '--no-results',
+    ]);
     assert.equal(unserved.code, EXIT.failed, unserved.stderr);
     assert.match(unserved.stdout, /FAILED: every call-anycast call failed: 0 error\(s\), 2 timeout\(s\) of 2/);
   });
@@ -267,8 +354,14 @@ describe('numbers and exits a user can trust', { timeout: 600_000 }, () => {
       }
       return 'accepted';
     };
-    assert.match(bad('{"bus": {"kind": "rabbitmq"}, "agents": {"servers": 1, "clients": 1}, "load": {"duration": 0}}'), /load\.duration: must be longer than 0/);
-    assert.match(bad('{"bus": {"kind": "rabbitmq"}, "agents": {"servers": 1, "clients": 1}, "load": {"timeout": "0s"}}'), /load\.timeout: must be longer than 0/);
+    assert.match(
+      bad('{"bus": {"kind": "rabbitmq"}, "agents": {"servers": 1, "clients": 1}, "load": {"duration": 0}}'),
+      /load\.duration: must be longer than 0/,
+    );
+    assert.match(
+      bad('{"bus": {"kind": "rabbitmq"}, "agents": {"servers": 1, "clients": 1}, "load": {"timeout": "0s"}}'),
+      /load\.timeout: must be longer than 0/,
+    );
     await assert.rejects(loadScenario(join(REPO, 'scenarios')), /scenarios: is a directory; give a scenario file inside it/);
     const empty = join(scratch, 'empty.yaml');
     await writeFile(empty, '');

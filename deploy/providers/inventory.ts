@@ -68,7 +68,11 @@ const HOST = {
 const LOCAL_PATH = { type: 'string', pattern: '^(?:/|~/)[^\\n]*$', message: 'must be an absolute path, or one starting with ~/, got {got}' } as const;
 /** What `defaults` sets for every host, and each host may set for itself. */
 const CONNECTION = {
-  user: { type: 'string', pattern: '^[a-z_][a-z0-9_-]{0,31}$', message: 'must be a user name: a lowercase letter or "_", then up to 31 lowercase letters, digits, "_" or "-"; got {got}' },
+  user: {
+    type: 'string',
+    pattern: '^[a-z_][a-z0-9_-]{0,31}$',
+    message: 'must be a user name: a lowercase letter or "_", then up to 31 lowercase letters, digits, "_" or "-"; got {got}',
+  },
   port: { type: 'integer', minimum: 1, maximum: 65535, message: 'must be a whole number from 1 to 65535, got {got}' },
   identity: LOCAL_PATH,
   known_hosts: LOCAL_PATH,
@@ -100,7 +104,10 @@ export const inventorySchema = {
       minProperties: 1,
       message: 'must map each site to the list of its hosts, e.g. sites: {paris: [{host: 192.0.2.10}]}; got {got}',
       missing: 'a mapping of each site to the list of its hosts, e.g. sites: {paris: [{host: 192.0.2.10}]}',
-      propertyNames: { pattern: SITE_NAME, message: '{got} cannot be a site name: a lowercase letter, then up to 11 lowercase letters, digits or "-" (as in a topology)' },
+      propertyNames: {
+        pattern: SITE_NAME,
+        message: '{got} cannot be a site name: a lowercase letter, then up to 11 lowercase letters, digits or "-" (as in a topology)',
+      },
       additionalProperties: {
         type: 'array',
         minItems: 1,
@@ -127,7 +134,9 @@ export type RawInventory = FromSchema<typeof inventorySchema>;
 const inventories = defineConfig(inventorySchema, {
   error: InventoryError,
   unreadable: (error) =>
-    (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such inventory file (topology.inventory names it, relative to the scenario file)' : `cannot read: ${(error as Error).message}`,
+    (error as NodeJS.ErrnoException).code === 'ENOENT'
+      ? 'no such inventory file (topology.inventory names it, relative to the scenario file)'
+      : `cannot read: ${(error as Error).message}`,
 });
 
 /** `~/` in the local files means this machine's home; busbench_dir's `~/` is kept for the remote user's. */
@@ -175,7 +184,11 @@ export function checkSiteHosts(inventory: Inventory, siteHosts: { site: string; 
     const listed = inventory.sites.find((s) => s.name === site);
     if (!listed) {
       const known = inventory.sites.map((s) => s.name).join(', ') || 'none';
-      problems.push({ file, path: 'sites', message: `site "${site}" of the topology is not in the inventory (it lists: ${known}); add sites.${site} with ${count} host(s)` });
+      problems.push({
+        file,
+        path: 'sites',
+        message: `site "${site}" of the topology is not in the inventory (it lists: ${known}); add sites.${site} with ${count} host(s)`,
+      });
     } else if (listed.hosts.length < count) {
       const short = count - listed.hosts.length;
       problems.push({

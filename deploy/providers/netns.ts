@@ -20,7 +20,11 @@ import type { AppliedNetwork, ProvidedHost, Provider } from './provider.js';
 
 export async function startNetnsProvider(topology: Topology, options: { tag?: string } = {}): Promise<Provider> {
   const tag = options.tag ?? randomBytes(3).toString('hex');
-  const sites = await createSiteNamespaces(topology.sites.map((s) => ({ site: s.name, hosts: s.hosts })), tag, { gateway: true });
+  const sites = await createSiteNamespaces(
+    topology.sites.map((s) => ({ site: s.name, hosts: s.hosts })),
+    tag,
+    { gateway: true },
+  );
   const namespaceOf = new Map(sites.hosts.map((h) => [h.name, h.namespace]));
   const exec = namespaceExecutor((host) => namespaceOf.get(host)!);
   let applied: AppliedPlan | undefined;
@@ -60,7 +64,10 @@ export async function startNetnsProvider(topology: Topology, options: { tag?: st
         const host = firstHostOf(s.name);
         return { site: s.name, host: host.name, address: host.address };
       });
-      const measured = t.links.length > 0 ? await measureLinks(firsts, t.links, plan, (host, argv) => runCommand(['ip', 'netns', 'exec', namespaceOf.get(host)!, ...argv])) : [];
+      const measured =
+        t.links.length > 0
+          ? await measureLinks(firsts, t.links, plan, (host, argv) => runCommand(['ip', 'netns', 'exec', namespaceOf.get(host)!, ...argv]))
+          : [];
       return { plan, mechanisms: plan.mechanisms, measured };
     },
 

@@ -120,7 +120,10 @@ export function knownHostsName(host: string, port: number): string {
 }
 
 function globMatches(pattern: string, name: string): boolean {
-  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${regex}$`, 'i').test(name);
 }
 
@@ -128,7 +131,11 @@ function globMatches(pattern: string, name: string): boolean {
 function hostsMatch(hosts: string, name: string): boolean {
   if (hosts.startsWith('|1|')) {
     const [, , salt, hash] = hosts.split('|');
-    return createHmac('sha1', Buffer.from(salt ?? '', 'base64')).update(name).digest('base64') === hash;
+    return (
+      createHmac('sha1', Buffer.from(salt ?? '', 'base64'))
+        .update(name)
+        .digest('base64') === hash
+    );
   }
   let matched = false;
   for (const pattern of hosts.split(',')) {
@@ -178,7 +185,8 @@ function hostKeyCheck(target: InventoryHost, text: string | undefined, insecureA
     refusal(key) {
       const presented = `${blobKeyType(key)} ${fingerprint(key)}`;
       const revokedEntry = revoked.find((k) => k.key.equals(key));
-      if (revokedEntry) return `the host key of ${name} (${presented}) is marked @revoked in ${file} line ${revokedEntry.line}: busbench will not connect with it; give the host a new key`;
+      if (revokedEntry)
+        return `the host key of ${name} (${presented}) is marked @revoked in ${file} line ${revokedEntry.line}: busbench will not connect with it; give the host a new key`;
       if (listed.some((k) => k.key.equals(key))) return undefined;
       if (listed.length > 0) {
         return (
@@ -215,7 +223,9 @@ async function connect(target: InventoryHost, options: SshHostsOptions): Promise
   try {
     privateKey = await readFile(target.identity);
   } catch (error) {
-    throw new Error(`${describeTarget(target)}: cannot read the identity ${target.identity}: ${(error as Error).message} (set identity in the inventory's defaults or on the host)`);
+    throw new Error(
+      `${describeTarget(target)}: cannot read the identity ${target.identity}: ${(error as Error).message} (set identity in the inventory's defaults or on the host)`,
+    );
   }
   const check = hostKeyCheck(target, await readOptional(target.knownHosts), options.insecureAcceptUnknownHostKeys === true);
   const client = new Client();
@@ -225,7 +235,8 @@ async function connect(target: InventoryHost, options: SshHostsOptions): Promise
       client.destroy();
       let reason = error.message;
       if (refusal) reason = refusal;
-      else if (/authentication methods failed/.test(reason)) reason = `${target.user} was refused with the key ${target.identity}: add ${target.identity}.pub to ~${target.user}/.ssh/authorized_keys there`;
+      else if (/authentication methods failed/.test(reason))
+        reason = `${target.user} was refused with the key ${target.identity}: add ${target.identity}.pub to ~${target.user}/.ssh/authorized_keys there`;
       else if (/privateKey/.test(reason)) reason = `the identity ${target.identity}: ${reason} (busbench needs a key without a passphrase)`;
       reject(new Error(`${describeTarget(target)}: ${reason}`));
     };
@@ -464,20 +475,22 @@ export async function connectSshHosts(inventory: Inventory, siteHosts: { site: s
   for (const client of clients) client.once('close', () => lost.add(client));
   const closeAll = async (): Promise<void> => {
     await Promise.all(
-      clients.filter((client) => !lost.has(client)).map(
-        (client) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(() => {
-              client.destroy();
-              resolve();
-            }, 5000);
-            client.once('close', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            client.end();
-          }),
-      ),
+      clients
+        .filter((client) => !lost.has(client))
+        .map(
+          (client) =>
+            new Promise<void>((resolve) => {
+              const timer = setTimeout(() => {
+                client.destroy();
+                resolve();
+              }, 5000);
+              client.once('close', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              client.end();
+            }),
+        ),
     );
   };
   if (failures.length > 0) {
@@ -502,9 +515,18 @@ export async function connectSshHosts(inventory: Inventory, siteHosts: { site: s
   try {
     hosts = await Promise.all(
       targets.map(async (target) => {
-        const busbenchDir = target.busbenchDir.startsWith('~/') ? posix.join((await run(target.name, ['printenv', 'HOME'])).trim(), target.busbenchDir.slice(2)) : target.busbenchDir;
+        const busbenchDir = target.busbenchDir.startsWith('~/')
+          ? posix.join((await run(target.name, ['printenv', 'HOME'])).trim(), target.busbenchDir.slice(2))
+          : target.busbenchDir;
         const client = connection(target.name);
-        return { name: target.name, site: target.site, address: target.address, inventory: target, busbenchDir, spawn: (argv: string[]) => new SshProcess(client, target.name, argv, signalGroup(client, target.name)) };
+        return {
+          name: target.name,
+          site: target.site,
+          address: target.address,
+          inventory: target,
+          busbenchDir,
+          spawn: (argv: string[]) => new SshProcess(client, target.name, argv, signalGroup(client, target.name)),
+        };
       }),
     );
   } catch (error) {
@@ -526,7 +548,9 @@ export async function connectSshHosts(inventory: Inventory, siteHosts: { site: s
       await run(host, ['mkdir', '-p', target.busbenchDir]);
       const sftp = await openSftp(connection(host));
       try {
-        await new Promise<void>((resolve, reject) => sftp.fastPut(file, remote, (error) => (error ? reject(new Error(`${host}: copying ${file} to ${remote}: ${error.message}`)) : resolve())));
+        await new Promise<void>((resolve, reject) =>
+          sftp.fastPut(file, remote, (error) => (error ? reject(new Error(`${host}: copying ${file} to ${remote}: ${error.message}`)) : resolve())),
+        );
       } finally {
         sftp.end();
       }

@@ -107,10 +107,17 @@ async function remoteText(hosts: SshHosts, host: string, file: string): Promise<
 
 /** The copy in busbench_dir is this build when its package.json version and the marker's hash both match. */
 async function hasBuild(hosts: SshHosts, host: SshHost, build: BusbenchBuild): Promise<boolean> {
-  const [pkg, marker] = await Promise.all([remoteText(hosts, host.name, posix.join(host.busbenchDir, 'package.json')), remoteText(hosts, host.name, posix.join(host.busbenchDir, BUILD_MARKER))]);
+  const [pkg, marker] = await Promise.all([
+    remoteText(hosts, host.name, posix.join(host.busbenchDir, 'package.json')),
+    remoteText(hosts, host.name, posix.join(host.busbenchDir, BUILD_MARKER)),
+  ]);
   try {
     const recorded = JSON.parse(marker ?? 'null') as { version?: string; hash?: string } | null;
-    return (JSON.parse(pkg ?? 'null') as { version?: string } | null)?.version === build.version && recorded?.version === build.version && recorded.hash === build.hash;
+    return (
+      (JSON.parse(pkg ?? 'null') as { version?: string } | null)?.version === build.version &&
+      recorded?.version === build.version &&
+      recorded.hash === build.hash
+    );
   } catch {
     return false;
   }
@@ -128,7 +135,9 @@ async function installBusbench(hosts: SshHosts, build: BusbenchBuild): Promise<s
     const key = `${host.inventory.user}@${host.inventory.host}:${host.inventory.port}:${host.busbenchDir}`;
     if (!copies.has(key)) copies.set(key, host);
   }
-  const lacking = (await Promise.all([...copies.values()].map(async (host) => ((await hasBuild(hosts, host, build)) ? undefined : host)))).filter((h): h is SshHost => h !== undefined);
+  const lacking = (await Promise.all([...copies.values()].map(async (host) => ((await hasBuild(hosts, host, build)) ? undefined : host)))).filter(
+    (h): h is SshHost => h !== undefined,
+  );
   if (lacking.length === 0) return [];
   const scratch = await mkdtemp(join(tmpdir(), 'busbench-ship-'));
   try {
@@ -164,8 +173,12 @@ function checkNode(facts: HostFacts[], hosts: SshHost[]): void {
   const problems = facts.flatMap((fact) => {
     const host = hosts.find((h) => h.name === fact.host)!;
     const where = `${fact.host} (${host.inventory.user}@${host.inventory.host}:${host.inventory.port})`;
-    if (!fact.node) return [`${where}: no node on the PATH of a non-interactive ssh session: install Node.js ${MIN_NODE_MAJOR} or later there (e.g. apt-get install nodejs from NodeSource), on a PATH that ssh <host> node --version sees`];
-    if (nodeMajor(fact.node) < MIN_NODE_MAJOR) return [`${where}: node ${fact.node} is too old: busbench needs Node.js ${MIN_NODE_MAJOR} or later there; upgrade it (e.g. from NodeSource)`];
+    if (!fact.node)
+      return [
+        `${where}: no node on the PATH of a non-interactive ssh session: install Node.js ${MIN_NODE_MAJOR} or later there (e.g. apt-get install nodejs from NodeSource), on a PATH that ssh <host> node --version sees`,
+      ];
+    if (nodeMajor(fact.node) < MIN_NODE_MAJOR)
+      return [`${where}: node ${fact.node} is too old: busbench needs Node.js ${MIN_NODE_MAJOR} or later there; upgrade it (e.g. from NodeSource)`];
     return [];
   });
   if (problems.length > 0) throw new Error(`the ssh hosts cannot run busbench:\n${problems.map((p) => `  ${p}`).join('\n')}`);
@@ -291,7 +304,8 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
           const peer = ssh.hosts.find((h) => h.address !== host.address)!;
           const output = await ssh.run(host.name, ['ip', '-o', 'route', 'get', peer.address]);
           const device = routeDevice(output);
-          if (!device) throw new Error(`${host.name}: cannot tell the interface towards ${peer.address} from \`ip -o route get ${peer.address}\`: ${output.trim()}`);
+          if (!device)
+            throw new Error(`${host.name}: cannot tell the interface towards ${peer.address} from \`ip -o route get ${peer.address}\`: ${output.trim()}`);
           return { name: host.name, site: host.site, device, address: host.address };
         }),
       );
@@ -314,7 +328,8 @@ export async function startSshProvider(topology: Topology, options: SshProviderO
         await Promise.all([...readers.values()].map((r) => r.stop()));
         const removal = await applied?.remove();
         await ssh.close();
-        if (removal && removal.failures.length > 0) throw new Error(`some network constraints could not be removed from the ssh hosts:\n${removal.failures.map((f) => `  ${f}`).join('\n')}`);
+        if (removal && removal.failures.length > 0)
+          throw new Error(`some network constraints could not be removed from the ssh hosts:\n${removal.failures.map((f) => `  ${f}`).join('\n')}`);
       })());
     },
   };

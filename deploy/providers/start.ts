@@ -26,6 +26,8 @@ export async function startProvider(topology: Topology, options: StartProviderOp
       });
     }
     default:
-      throw new Error(`provider ${topology.provider} cannot run a scenario yet: use provider netns (hosts as network namespaces on this machine) or ssh (hosts from an inventory)`);
+      throw new Error(
+        `provider ${topology.provider} cannot run a scenario yet: use provider netns (hosts as network namespaces on this machine) or ssh (hosts from an inventory)`,
+      );
   }
 }

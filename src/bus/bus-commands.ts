@@ -18,7 +18,7 @@ export function addBusCommands(program: Command): void {
     .command('bus')
     .summary('deploy a bus and keep it up for OpenStack services (bus up / down / status)')
     .description(
-      "Stand up only the bus of a scenario (a local RabbitMQ, or with a topology one node per bus site and the network constraints between sites), " +
+      'Stand up only the bus of a scenario (a local RabbitMQ, or with a topology one node per bus site and the network constraints between sites), ' +
         'print the oslo transport_url of each site, and keep it running after the command returns, for an OpenStack deployment or benchmark to use. ' +
         '`bus down` removes everything it made.',
     )
@@ -70,9 +70,17 @@ export function addBusCommands(program: Command): void {
     .option('--json', 'print the states as JSON')
     .action(async (flags: { stateDir: string; json?: boolean }) => {
       const states = await busStates(flags.stateDir);
-      if (flags.json) process.stdout.write(`${JSON.stringify(states.map((s) => ({ ...s.state, alive: s.alive })), null, 2)}\n`);
+      if (flags.json)
+        process.stdout.write(
+          `${JSON.stringify(
+            states.map((s) => ({ ...s.state, alive: s.alive })),
+            null,
+            2,
+          )}\n`,
+        );
       else if (states.length === 0) process.stdout.write(`no bus is up (nothing in ${flags.stateDir})\n`);
-      else for (const s of states) process.stdout.write(`${describe(s.state)}${s.alive ? '' : '\n  KEEPER GONE: run busbench bus down to remove what is left'}\n`);
+      else
+        for (const s of states) process.stdout.write(`${describe(s.state)}${s.alive ? '' : '\n  KEEPER GONE: run busbench bus down to remove what is left'}\n`);
     });
 
   bus

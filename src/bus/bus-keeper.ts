@@ -62,7 +62,6 @@ export async function readState(file: string): Promise<BusState | undefined> {
   }
 }
 
-
 /** oslo takes several hosts as user:pass@host:port pairs separated by commas, under one scheme. */
 export function combinedTransportUrl(urls: string[]): string {
   if (urls.length === 1) return urls[0]!;
@@ -76,7 +75,9 @@ export async function busUp(scenarioFile: string, scenario: Scenario, stateDir: 
   const file = stateFile(stateDir, scenario.name);
   const existing = await readState(file);
   if (existing && processAlive(existing.pid)) {
-    throw new UsageError(`a bus named ${scenario.name} is already up (keeper pid ${existing.pid}): busbench bus down ${scenario.name} first, or give the scenario another name`);
+    throw new UsageError(
+      `a bus named ${scenario.name} is already up (keeper pid ${existing.pid}): busbench bus down ${scenario.name} first, or give the scenario another name`,
+    );
   }
   const log = join(stateDir, `${scenario.name}.log`);
   const out = openSync(log, 'w');
@@ -88,7 +89,9 @@ export async function busUp(scenarioFile: string, scenario: Scenario, stateDir: 
     const state = await readState(file);
     if (state && state.pid === keeper.pid && state.status !== 'starting') return state;
     if (keeper.exitCode !== null || (keeper.pid !== undefined && !processAlive(keeper.pid))) {
-      throw new Error(`the bus keeper exited before the bus was up; its log, ${log}:\n${(await readFile(log, 'utf8').catch(() => '')).trim().split('\n').slice(-15).join('\n')}`);
+      throw new Error(
+        `the bus keeper exited before the bus was up; its log, ${log}:\n${(await readFile(log, 'utf8').catch(() => '')).trim().split('\n').slice(-15).join('\n')}`,
+      );
     }
     if (Date.now() > deadline) throw new Error(`the bus was not up within ${UP_TIMEOUT_MS / 1000} s; see ${log}, and run busbench bus down ${scenario.name}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -98,14 +101,28 @@ export async function busUp(scenarioFile: string, scenario: Scenario, stateDir: 
 /** The keeper's life: deploy, say where, hold until signalled (the cleanup handlers then stop everything). */
 export async function keepBus(scenarioFile: string, scenario: Scenario, file: string): Promise<void> {
   installSignalHandlers();
-  const base: BusState = { name: scenario.name, status: 'starting', pid: process.pid, startedAt: new Date().toISOString(), scenario: scenarioFile, log: file.replace(/\.json$/, '.log') };
+  const base: BusState = {
+    name: scenario.name,
+    status: 'starting',
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    scenario: scenarioFile,
+    log: file.replace(/\.json$/, '.log'),
+  };
   await writeState(file, base);
   try {
     const deployment = await deploy(scenario, { onLog: (_level, message) => void process.stderr.write(`${message}\n`) });
     const urls = deployment.bus.endpoints;
     const description = deployment.bus.description;
     const namespaceTag = deployment.provider.tag;
-    await writeState(file, { ...base, status: 'ready', description, transportUrls: urls, transportUrl: combinedTransportUrl(Object.values(urls)), ...(namespaceTag ? { namespaceTag } : {}) });
+    await writeState(file, {
+      ...base,
+      status: 'ready',
+      description,
+      transportUrls: urls,
+      transportUrl: combinedTransportUrl(Object.values(urls)),
+      ...(namespaceTag ? { namespaceTag } : {}),
+    });
     process.stderr.write(`bus up: ${description}\n`);
   } catch (error) {
     await writeState(file, { ...base, status: 'failed', error: (error as Error).message });

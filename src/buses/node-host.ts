@@ -12,7 +12,6 @@ import { installSignalHandlers, runCleanups } from '../cleanup.js';
 import { freePort } from '../util/process.js';
 import { startLocalRabbit } from './rabbitmq/node.js';
 
-
 export interface BusNodeCluster {
   /** long node name, rabbit@<address> */
   nodeName: string;
@@ -50,11 +49,14 @@ export function parseClusterJson(text: string): BusNodeCluster {
   }
   const cluster = value as Partial<BusNodeCluster> | null;
   const problems: string[] = [];
-  if (typeof cluster !== 'object' || cluster === null || Array.isArray(cluster)) throw new Error('--cluster-json must be an object {nodeName, cookie, epmdPort?, nodes}');
+  if (typeof cluster !== 'object' || cluster === null || Array.isArray(cluster))
+    throw new Error('--cluster-json must be an object {nodeName, cookie, epmdPort?, nodes}');
   if (typeof cluster.nodeName !== 'string' || !cluster.nodeName.includes('@')) problems.push('nodeName must be a node name such as rabbit@192.0.2.10');
   if (typeof cluster.cookie !== 'string' || !/^[A-Za-z0-9]{1,255}$/.test(cluster.cookie)) problems.push('cookie must be letters and digits');
-  if (cluster.epmdPort !== undefined && !(Number.isInteger(cluster.epmdPort) && cluster.epmdPort > 0 && cluster.epmdPort < 65536)) problems.push('epmdPort must be a port number');
-  if (!Array.isArray(cluster.nodes) || cluster.nodes.length === 0 || !cluster.nodes.every((n) => typeof n === 'string' && n.includes('@'))) problems.push('nodes must list node names');
+  if (cluster.epmdPort !== undefined && !(Number.isInteger(cluster.epmdPort) && cluster.epmdPort > 0 && cluster.epmdPort < 65536))
+    problems.push('epmdPort must be a port number');
+  if (!Array.isArray(cluster.nodes) || cluster.nodes.length === 0 || !cluster.nodes.every((n) => typeof n === 'string' && n.includes('@')))
+    problems.push('nodes must list node names');
   if (problems.length > 0) throw new Error(`--cluster-json: ${problems.join('; ')}`);
   return cluster as BusNodeCluster;
 }
@@ -95,7 +97,15 @@ export async function runBusNode(options: BusNodeOptions): Promise<void> {
     await runCleanups();
     return;
   }
-  send({ ready: true, transportUrl: broker.transportUrl, amqp1Url: broker.amqp1Url, nodeName: broker.nodeName, pid: broker.beamPid(), epmdPort: broker.epmdPort, version: broker.version });
+  send({
+    ready: true,
+    transportUrl: broker.transportUrl,
+    amqp1Url: broker.amqp1Url,
+    nodeName: broker.nodeName,
+    pid: broker.beamPid(),
+    epmdPort: broker.epmdPort,
+    version: broker.version,
+  });
   // Commands one at a time, in order, until stdin closes.
   for (;;) {
     while (commands.length > 0) {

@@ -87,7 +87,11 @@ export interface RawBus {
  * refuse). `valuesOnly`: only the checks of single values (URLs), as for
  * the standalone agents' scenarios.
  */
-export type BusFieldCheck = (bus: RawBus, context: { provider?: string; valuesOnly: boolean }, add: (path: (string | number)[], message: string) => void) => void;
+export type BusFieldCheck = (
+  bus: RawBus,
+  context: { provider?: string; valuesOnly: boolean },
+  add: (path: (string | number)[], message: string) => void,
+) => void;
 
 export interface BusPlugin {
   kind: BusConfig['kind'];

@@ -80,7 +80,8 @@ export async function startRemoteBusNode(host: BusHost, flags: string[], site: s
     const first = await Promise.race([nextFrame(), exitedEarly, errored, delay(BUS_NODE_START_TIMEOUT_MS)]);
     if (first === 'timeout') throw new Error(`the bus node on ${host.name} was not ready within ${BUS_NODE_START_TIMEOUT_MS / 1000} s${detail()}`);
     const report = first as BusNodeReport;
-    if (typeof report !== 'object' || report === null || typeof report.ready !== 'boolean') throw new Error(`the bus node host on ${host.name} sent ${JSON.stringify(first).slice(0, 200)} instead of its ready report${detail()}`);
+    if (typeof report !== 'object' || report === null || typeof report.ready !== 'boolean')
+      throw new Error(`the bus node host on ${host.name} sent ${JSON.stringify(first).slice(0, 200)} instead of its ready report${detail()}`);
     if (!report.ready) throw new Error(`the bus node on ${host.name} could not start: ${report.error}`);
     // Commands are answered in order, one frame each: the order is what ties a reply to its command.
     let queue = Promise.resolve();

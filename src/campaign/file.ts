@@ -108,14 +108,20 @@ export async function loadCampaign(file: string): Promise<Campaign> {
   try {
     scenarioText = await readFile(scenarioFile, 'utf8');
   } catch {
-    throw new CampaignError(file, [{ file, ...at(['scenario']), path: 'scenario', message: `no scenario file at ${scenarioFile} (the path is relative to the campaign file)` }]);
+    throw new CampaignError(file, [
+      { file, ...at(['scenario']), path: 'scenario', message: `no scenario file at ${scenarioFile} (the path is relative to the campaign file)` },
+    ]);
   }
   // The base must be valid on its own: its errors then point into its own file.
   const base = parseScenario(scenarioText, scenarioFile);
   const baseRaw = parseDocument(scenarioText).toJS() as Record<string, unknown>;
   const name = raw.name ?? basename(file, extname(file)).replace(/[^A-Za-z0-9_.-]/g, '_');
   const runs: CampaignRun[] = [];
-  for (const planned of expandGrid({ ...(raw.grid ? { grid: raw.grid } : {}), ...(raw.zip ? { zip: raw.zip } : {}), ...(raw.exclude ? { exclude: raw.exclude } : {}) })) {
+  for (const planned of expandGrid({
+    ...(raw.grid ? { grid: raw.grid } : {}),
+    ...(raw.zip ? { zip: raw.zip } : {}),
+    ...(raw.exclude ? { exclude: raw.exclude } : {}),
+  })) {
     const scenarioRaw = structuredClone(baseRaw);
     try {
       for (const [field, value] of Object.entries(planned.parameters)) setField(scenarioRaw, field, value);
@@ -123,7 +129,12 @@ export async function loadCampaign(file: string): Promise<Campaign> {
       runs.push({ ...planned, scenario: resolveScenario(scenarioRaw, `${file} run ${planned.id}`) });
     } catch (error) {
       const detail = error instanceof ScenarioError ? error.problems.map((p) => `${p.path}: ${p.message}`).join('; ') : (error as Error).message;
-      problems.push({ file, ...at([raw.grid ? 'grid' : 'zip']), path: `run ${planned.index + 1} (${describeParameters(planned.parameters)})`, message: detail });
+      problems.push({
+        file,
+        ...at([raw.grid ? 'grid' : 'zip']),
+        path: `run ${planned.index + 1} (${describeParameters(planned.parameters)})`,
+        message: detail,
+      });
     }
   }
   if (problems.length > 0) throw new CampaignError(file, problems);

@@ -142,7 +142,9 @@ export async function runCampaign(campaign: Campaign, options: CampaignOptions):
       emit({ type: 'run-done', run, record });
     } catch (error) {
       const message = (error as Error).message ?? String(error);
-      await writeJsonAtomic(join(runDir, 'failed.json'), { id: run.id, parameters: run.parameters, error: message, at: new Date().toISOString() }).catch(() => undefined);
+      await writeJsonAtomic(join(runDir, 'failed.json'), { id: run.id, parameters: run.parameters, error: message, at: new Date().toISOString() }).catch(
+        () => undefined,
+      );
       outcome.failed.push({ id: run.id, error: message });
       emit({ type: 'run-failed', run, error: message });
     }
@@ -153,7 +155,13 @@ export async function runCampaign(campaign: Campaign, options: CampaignOptions):
     const record = await readDone(join(runsDir, run.id, 'done.json'), directory);
     if (record) finished.push(record);
   }
-  const index: CampaignIndex = { schemaVersion: CAMPAIGN_INDEX_SCHEMA_VERSION, name: campaign.name, total: campaign.runs.length, finished: finished.length, runs: finished };
+  const index: CampaignIndex = {
+    schemaVersion: CAMPAIGN_INDEX_SCHEMA_VERSION,
+    name: campaign.name,
+    total: campaign.runs.length,
+    finished: finished.length,
+    runs: finished,
+  };
   await writeJsonAtomic(join(directory, 'runs.json'), index);
   return outcome;
 }

@@ -158,9 +158,7 @@ function levenshtein(a: string, b: string): number {
 
 function suggestion(unknown: string, known: string[]): string {
   const normalized = unknown.toLowerCase().replace(/-/g, '_');
-  const best = known
-    .map((name) => ({ name, distance: levenshtein(normalized, name) }))
-    .sort((a, b) => a.distance - b.distance)[0];
+  const best = known.map((name) => ({ name, distance: levenshtein(normalized, name) })).sort((a, b) => a.distance - b.distance)[0];
   return best && best.distance <= Math.max(2, Math.floor(unknown.length / 3)) ? `; did you mean "${best.name}"?` : '';
 }
 
@@ -271,7 +269,8 @@ function keyByKey<P extends { path: Path; keyName: boolean }>(problems: P[], dat
   for (const name of names) {
     const parent = name.path.slice(0, -1);
     const keys = Object.keys(valueAt(data, parent) ?? {});
-    const rank = (p: P): number => (p.path.length > parent.length && parent.every((s, i) => p.path[i] === s) ? keys.indexOf(String(p.path[parent.length])) : -1);
+    const rank = (p: P): number =>
+      p.path.length > parent.length && parent.every((s, i) => p.path[i] === s) ? keys.indexOf(String(p.path[parent.length])) : -1;
     const own = rank(name);
     const from = list.indexOf(name);
     list.splice(from, 1);
@@ -346,9 +345,11 @@ function unappliedDefaults(node: unknown, at = '', inAlternative = false): strin
     Array.isArray(value) ? value.flatMap((item, i) => unappliedDefaults(item, `${path}/${i}`, alternative)) : unappliedDefaults(value, path, alternative);
   for (const [keyword, value] of Object.entries(schema)) {
     if (keyword === 'properties' || keyword === 'patternProperties' || keyword === 'definitions') {
-      for (const [name, sub] of Object.entries(value as Record<string, unknown>)) found.push(...unappliedDefaults(sub, `${at}/${keyword}/${name}`, inAlternative));
+      for (const [name, sub] of Object.entries(value as Record<string, unknown>))
+        found.push(...unappliedDefaults(sub, `${at}/${keyword}/${name}`, inAlternative));
     } else if (['anyOf', 'oneOf', 'not', 'if'].includes(keyword)) found.push(...under(value, `${at}/${keyword}`, true));
-    else if (['items', 'additionalItems', 'additionalProperties', 'propertyNames', 'allOf', 'then', 'else', 'contains'].includes(keyword)) found.push(...under(value, `${at}/${keyword}`, inAlternative));
+    else if (['items', 'additionalItems', 'additionalProperties', 'propertyNames', 'allOf', 'then', 'else', 'contains'].includes(keyword))
+      found.push(...under(value, `${at}/${keyword}`, inAlternative));
   }
   return found;
 }
@@ -390,7 +391,9 @@ export function defineConfig<S extends JSONSchema, T = FromSchema<S>>(schema: S,
     // A problem in a field a flag set is the flag's: its place in the file would point at the value it replaced.
     const blame = (problems: ConfigProblem[]): ConfigProblem[] =>
       problems.map((p) => {
-        const o = [...overrides].reverse().find((o) => !o.remove && (p.path === o.field || p.path.startsWith(`${o.field}.`) || p.path.startsWith(`${o.field}[`)));
+        const o = [...overrides]
+          .reverse()
+          .find((o) => !o.remove && (p.path === o.field || p.path.startsWith(`${o.field}.`) || p.path.startsWith(`${o.field}[`)));
         return o ? { file: p.file, path: p.path, message: `${p.message} (set by ${o.from})` } : p;
       });
     if (!validate(data)) fail(file, blame(schemaProblems(validate.errors ?? [], file, locator, data)));

@@ -30,7 +30,14 @@ async function start(inits: WorkerInit[], specs: RelaySpec[]): Promise<void> {
   const rewrites = new Map<string, string>();
   for (const [i, spec] of specs.entries()) {
     const endpoint = endpointOf(spec.url);
-    const relay = await startDelayRelay({ targetHost: endpoint.host, targetPort: endpoint.port, forwardDelayMs: spec.forwardDelayMs, backwardDelayMs: spec.backwardDelayMs, jitterMs: spec.jitterMs, seed: i + 1 });
+    const relay = await startDelayRelay({
+      targetHost: endpoint.host,
+      targetPort: endpoint.port,
+      forwardDelayMs: spec.forwardDelayMs,
+      backwardDelayMs: spec.backwardDelayMs,
+      jitterMs: spec.jitterMs,
+      seed: i + 1,
+    });
     relays.push(relay);
     rewrites.set(spec.url, endpoint.replace(relay.host, relay.port));
   }

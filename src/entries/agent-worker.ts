@@ -10,7 +10,16 @@ import type { BusConnection } from '../buses/driver.js';
 import { createDriver } from '../buses/registry.js';
 import { IntervalRecorder } from '../metrics/interval.js';
 import { mergeRecorders, totalCounters, type AgentRecorder } from '../metrics/stats.js';
-import { PATTERNS, type QueueBacklog, type AgentFailure, type GeneratorLoad, type IncidentTotals, type MainToWorker, type WorkerInit, type WorkerToMain } from '../model/index.js';
+import {
+  PATTERNS,
+  type QueueBacklog,
+  type AgentFailure,
+  type GeneratorLoad,
+  type IncidentTotals,
+  type MainToWorker,
+  type WorkerInit,
+  type WorkerToMain,
+} from '../model/index.js';
 import { addIncidents } from '../../agents/control.js';
 import { ListenerAgent } from '../../agents/listener.js';
 import { NotifierAgent } from '../../agents/notifier.js';
@@ -24,7 +33,11 @@ if (!parentPort) throw new Error('src/entries/agent-worker.js runs as a worker t
 const port = parentPort;
 // A stray rejection in one agent must not take the other agents of the worker down with it.
 process.on('unhandledRejection', (reason) => {
-  port.postMessage({ type: 'log', level: 'warn', message: `unhandled rejection in an agent: ${reason instanceof Error ? reason.message : String(reason)}` } satisfies WorkerToMain);
+  port.postMessage({
+    type: 'log',
+    level: 'warn',
+    message: `unhandled rejection in an agent: ${reason instanceof Error ? reason.message : String(reason)}`,
+  } satisfies WorkerToMain);
 });
 const init = workerData as WorkerInit;
 // Fault injection: a skewed clock, which the coordinator's offset estimate must find and correct.
@@ -189,32 +202,32 @@ async function startAgents(): Promise<void> {
       ...init.clients.map((spec) =>
         startTask(spec.name, async (connection) => {
           const client = new RpcClientAgent(
-              connection,
-              {
-                name: spec.name,
-                id: ordinal(spec.name),
-                routes: spec.routes.map((route) => ({
-                  pattern: route.pattern,
-                  target: route.server ? { topic: init.topic, server: route.server } : { topic: init.topic },
-                  weight: route.weight,
-                })),
-                random: agentRandom(1, ordinal(spec.name)),
-                scheduleLag: generatorMonitor.recordScheduleLag,
-                quota: spec.quota,
-                concurrency: load.concurrency,
-                pauseMs: load.pauseMs,
-                arrival: load.arrival,
-                rate: load.rate,
-                timeoutMs: load.timeoutMs,
-                method: load.method,
-                ...(load.args ? { args: load.args } : {}),
-                payload: new PayloadSource(load.payload, agentRandom(2, ordinal(spec.name))),
-                bookkeeping: init.bookkeeping,
-                ...(init.faults.duplicateSendEvery ? { duplicateSendEvery: init.faults.duplicateSendEvery } : {}),
-                ...(init.faults.clientBurnMs ? { burnMs: init.faults.clientBurnMs } : {}),
-              },
-              phase,
-            );
+            connection,
+            {
+              name: spec.name,
+              id: ordinal(spec.name),
+              routes: spec.routes.map((route) => ({
+                pattern: route.pattern,
+                target: route.server ? { topic: init.topic, server: route.server } : { topic: init.topic },
+                weight: route.weight,
+              })),
+              random: agentRandom(1, ordinal(spec.name)),
+              scheduleLag: generatorMonitor.recordScheduleLag,
+              quota: spec.quota,
+              concurrency: load.concurrency,
+              pauseMs: load.pauseMs,
+              arrival: load.arrival,
+              rate: load.rate,
+              timeoutMs: load.timeoutMs,
+              method: load.method,
+              ...(load.args ? { args: load.args } : {}),
+              payload: new PayloadSource(load.payload, agentRandom(2, ordinal(spec.name))),
+              bookkeeping: init.bookkeeping,
+              ...(init.faults.duplicateSendEvery ? { duplicateSendEvery: init.faults.duplicateSendEvery } : {}),
+              ...(init.faults.clientBurnMs ? { burnMs: init.faults.clientBurnMs } : {}),
+            },
+            phase,
+          );
           client.recorder.interval = intervalSink;
           clients.push(client);
         }),
@@ -222,21 +235,21 @@ async function startAgents(): Promise<void> {
       ...init.notifiers.map((spec) =>
         startTask(spec.name, async (connection) => {
           const notifier = new NotifierAgent(
-              connection,
-              {
-                name: spec.name,
-                id: ordinal(spec.name),
-                topic: init.notificationTopic,
-                priority: init.notificationPriority,
-                eventType: 'busbench.bench',
-                quota: spec.quota,
-                pauseMs: load.pauseMs,
-                rate: load.rate,
-                payload: new PayloadSource(load.payload, agentRandom(3, ordinal(spec.name))),
-                bookkeeping: init.bookkeeping,
-              },
-              phase,
-            );
+            connection,
+            {
+              name: spec.name,
+              id: ordinal(spec.name),
+              topic: init.notificationTopic,
+              priority: init.notificationPriority,
+              eventType: 'busbench.bench',
+              quota: spec.quota,
+              pauseMs: load.pauseMs,
+              rate: load.rate,
+              payload: new PayloadSource(load.payload, agentRandom(3, ordinal(spec.name))),
+              bookkeeping: init.bookkeeping,
+            },
+            phase,
+          );
           notifier.recorder.interval = intervalSink;
           notifiers.push(notifier);
         }),
@@ -266,7 +279,10 @@ function backlogUnsupported(): boolean {
  */
 async function stopReceiving(): Promise<QueueBacklog[] | undefined> {
   const consumers = [...servers, ...listeners];
-  await boundedAll(consumers.map((agent) => () => agent.subscription?.pause?.().catch(() => undefined) ?? Promise.resolve()), init.connectConcurrency);
+  await boundedAll(
+    consumers.map((agent) => () => agent.subscription?.pause?.().catch(() => undefined) ?? Promise.resolve()),
+    init.connectConcurrency,
+  );
   if (consumers.length === 0 || backlogUnsupported()) return undefined;
   const read = async (): Promise<QueueBacklog[] | undefined> => {
     const byQueue = new Map<string, QueueBacklog>();

@@ -66,7 +66,8 @@ function argsFlag(value: string): Record<string, unknown> {
   } catch (error) {
     throw new InvalidArgumentError(`--args: not JSON (${(error as Error).message}); write an object, e.g. '{"data": "x"}'`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidArgumentError(`--args: must be a JSON object of keyword arguments, e.g. '{"data": "x"}'`);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new InvalidArgumentError(`--args: must be a JSON object of keyword arguments, e.g. '{"data": "x"}'`);
   return parsed as Record<string, unknown>;
 }
 
@@ -117,7 +118,8 @@ function patternsFlag(value: string): unknown[] {
     const [pattern, weight, extra] = item.trim().split(':');
     if (weight === undefined) return pattern;
     const w = Number(weight);
-    if (extra !== undefined || !Number.isFinite(w) || w <= 0) throw new InvalidArgumentError(`--patterns: "${item}" is not pattern[:weight] (e.g. call/anycast:3)`);
+    if (extra !== undefined || !Number.isFinite(w) || w <= 0)
+      throw new InvalidArgumentError(`--patterns: "${item}" is not pattern[:weight] (e.g. call/anycast:3)`);
     const [method, target] = (pattern ?? '').split('/');
     return { method, target, weight: w };
   });
@@ -155,13 +157,22 @@ function addLoadOptions(command: Command): Command {
       .option('--warmup <time>', 'load before the measured phase, not counted', duration('--warmup'), '1s')
       .option('--concurrency <n>', 'closed loop: messages each client keeps outstanding', integer('--concurrency', 1), 1)
       .option('--pause <time>', 'closed loop: pause after each reply', duration('--pause'), '0ms')
-      .option('--rate <n>', 'open loop: messages/s per sender instead of the closed loop; latency also counted from each intended send time', positive('--rate'))
+      .option(
+        '--rate <n>',
+        'open loop: messages/s per sender instead of the closed loop; latency also counted from each intended send time',
+        positive('--rate'),
+      )
       .option('--arrival <kind>', 'with --rate: fixed (even gaps) or poisson (exponential gaps)', (value: string) => {
         if (value !== 'fixed' && value !== 'poisson') throw new InvalidArgumentError('fixed or poisson');
         return value;
       })
       .option('--payload-bytes <size>', 'payload size: 64 or 4KiB (fixed), 64-4096 (uniform), 512:90,16KiB:9,256KiB:1 (size:weight list)', payloadFlag, 64)
-      .addOption(new Option('--mix <kind>', 'with weighted --patterns: split the clients by weight (clients), or let every client draw each message\'s pattern (messages)').choices(['clients', 'messages']))
+      .addOption(
+        new Option(
+          '--mix <kind>',
+          "with weighted --patterns: split the clients by weight (clients), or let every client draw each message's pattern (messages)",
+        ).choices(['clients', 'messages']),
+      )
       .option('--timeout <time>', 'call timeout; later replies count as timeouts', duration('--timeout', { positive: true }), '30s')
       .option('--set <field=value>', 'set any scenario field, e.g. --set load.rate=100 --set agents.topic=t (repeatable; the value is YAML)', setFlag),
   );
@@ -231,12 +242,23 @@ function standaloneCommand(program: Command, name: string, summary: string, desc
     .description(description)
     .addHelpText('after', `\n${example}`)
     .requiredOption('--url <url>', 'transport URL of the bus, e.g. rabbit://guest:guest@host:5672/ or amqp://host:5672/')
-    .addOption(new Option('--bus <kind>', `bus kind: ${BUS_PLUGINS.map((plugin) => plugin.summary).join(' or ')}; default: from the URL's scheme, as oslo reads it`).choices([...BUS_KINDS]))
+    .addOption(
+      new Option(
+        '--bus <kind>',
+        `bus kind: ${BUS_PLUGINS.map((plugin) => plugin.summary).join(' or ')}; default: from the URL's scheme, as oslo reads it`,
+      ).choices([...BUS_KINDS]),
+    )
     .option('--exchange <name>', 'oslo control exchange', 'openstack');
 }
 
 /** Standalone agent modes: one kind of agent per process (like ombt), against an existing bus. */
-function standaloneScenario(name: string, flags: LoadFlags & { url: string; bus?: string; exchange: string; topic: string }, agents: Partial<Scenario['agents']>, patterns: Scenario['load']['patterns'], warmup = true): Scenario {
+function standaloneScenario(
+  name: string,
+  flags: LoadFlags & { url: string; bus?: string; exchange: string; topic: string },
+  agents: Partial<Scenario['agents']>,
+  patterns: Scenario['load']['patterns'],
+  warmup = true,
+): Scenario {
   const raw = {
     name,
     bus: { kind: flags.bus ?? busFromUrl(flags.url) ?? BUS_KINDS[0]!, url: flags.url, exchange: flags.exchange },
@@ -274,7 +296,9 @@ function gracefulStop(): GracefulStop {
   const onSignal = (signal: NodeJS.Signals): void => {
     received = signal;
     for (const s of GRACEFUL_SIGNALS) process.off(s, onSignal);
-    process.stderr.write(`\n${signal}: stopping, then printing and saving what was measured (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to abort)…\n`);
+    process.stderr.write(
+      `\n${signal}: stopping, then printing and saving what was measured (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to abort)…\n`,
+    );
     controller.abort(signal);
     installSignalHandlers();
   };
@@ -287,12 +311,25 @@ function gracefulStop(): GracefulStop {
 function addQuickScenarioOptions(command: Command): Command {
   return addLoadOptions(
     command
-      .addOption(new Option('--bus <kind>', `bus kind: ${BUS_PLUGINS.map((plugin) => plugin.summary).join(' or ')}; default: from --url's scheme, as oslo reads it, else ${BUS_KINDS[0]}`).choices([...BUS_KINDS]))
+      .addOption(
+        new Option(
+          '--bus <kind>',
+          `bus kind: ${BUS_PLUGINS.map((plugin) => plugin.summary).join(' or ')}; default: from --url's scheme, as oslo reads it, else ${BUS_KINDS[0]}`,
+        ).choices([...BUS_KINDS]),
+      )
       .option('--url <url>', 'transport URL of an existing bus, e.g. rabbit://guest:guest@host:5672/ (default: start a local RabbitMQ)')
       .option('--exchange <name>', 'oslo control exchange', 'openstack')
       .addOption(new Option('--pattern <method>', 'RPC method of the quick scenario').choices(['call', 'cast']).default('call'))
-      .addOption(new Option('--target <kind>', 'delivery of the quick scenario (multicast is cast only)').choices(['unicast', 'anycast', 'multicast']).default('anycast'))
-      .option('--patterns <list>', 'several patterns, with optional weights, e.g. call/anycast:9,cast/multicast:1 (overrides --pattern/--target; see --mix)', patternsFlag)
+      .addOption(
+        new Option('--target <kind>', 'delivery of the quick scenario (multicast is cast only)')
+          .choices(['unicast', 'anycast', 'multicast'])
+          .default('anycast'),
+      )
+      .option(
+        '--patterns <list>',
+        'several patterns, with optional weights, e.g. call/anycast:9,cast/multicast:1 (overrides --pattern/--target; see --mix)',
+        patternsFlag,
+      )
       .option('--clients <n>', 'RPC client agents', integer('--clients'), 10)
       .option('--servers <n>', 'RPC server agents', integer('--servers'), 2)
       .option('--notifiers <n>', 'notifier agents', integer('--notifiers'), 0)
@@ -304,8 +341,16 @@ function addQuickScenarioOptions(command: Command): Command {
 /** The RPC method the clients call and its arguments: busbench's own, ombt's echo, or a real service's. */
 function addMethodOptions(command: Command): Command {
   return command
-    .option('--method <name>', "RPC method the clients call: bench (busbench's own, answered with timestamps), echo (ombt's echo(data, timestamp, msgid)), or any method the servers serve", 'bench')
-    .option('--args <json>', "the call's keyword arguments as a JSON object, sent as given (default: {payload} for bench, ombt's {data, timestamp, msgid} for echo, {} otherwise)", argsFlag);
+    .option(
+      '--method <name>',
+      "RPC method the clients call: bench (busbench's own, answered with timestamps), echo (ombt's echo(data, timestamp, msgid)), or any method the servers serve",
+      'bench',
+    )
+    .option(
+      '--args <json>',
+      "the call's keyword arguments as a JSON object, sent as given (default: {payload} for bench, ombt's {data, timestamp, msgid} for echo, {} otherwise)",
+      argsFlag,
+    );
 }
 
 /**
@@ -365,7 +410,8 @@ function flagOverrides(flags: LoadFlags & Record<string, unknown>, command: Comm
     if (kind) overrides.push({ field: 'bus.kind', value: kind, from: `--url (its scheme is ${kind}'s)` });
   }
   if (explicit('patterns')) overrides.push({ field: 'load.patterns', value: flags['patterns'], from: '--patterns' });
-  else if (explicit('pattern') || explicit('target')) overrides.push({ field: 'load.patterns', value: [`${flags['pattern']}/${flags['target']}`], from: '--pattern/--target' });
+  else if (explicit('pattern') || explicit('target'))
+    overrides.push({ field: 'load.patterns', value: [`${flags['pattern']}/${flags['target']}`], from: '--pattern/--target' });
   return [...overrides, ...(flags.set ?? [])];
 }
 
@@ -410,29 +456,31 @@ export function buildProgram(): Command {
     // Flag errors exit 2 like every other bad input (commander's own default is 1): see main().
     .exitOverride();
 
-  addMethodOptions(addQuickScenarioOptions(
-    program
-      .command('run')
-      .summary('run a scenario file, or a quick scenario from flags')
-      .description(
-        'Run a benchmark: start the bus (unless --url), start the agents in worker threads, warm up, measure, ' +
-          'print a table of throughput and latency per role and pattern, and write results/<scenario>-<timestamp>/.',
-      )
-      .addHelpText(
-        'after',
-        '\nExamples:\n' +
-          '  busbench run scenarios/quickstart.yaml\n' +
-          '  busbench run --pattern call --target anycast --clients 50 --servers 5 --messages 20000\n' +
-          '  busbench run --patterns call/unicast,cast/multicast --clients 20 --servers 4 --duration 30s\n' +
-          '  busbench run --patterns call/anycast:9,cast/anycast:1 --mix messages --payload-bytes 512:90,64KiB:10\n' +
-          '  busbench run scenarios/seed-anycast-call.yaml --url rabbit://guest:guest@10.0.0.5:5672/\n\n' +
-          'With a scenario file, every flag given on the command line overrides the file\'s field (--clients sets agents.clients, …),\n' +
-          'before validation, so the file\'s rules apply to the result; --set field=value sets any other field.\n' +
-          'Ctrl-C (or SIGTERM) stops the run: the summary so far is printed and result.json is written, marked partial.\n\n' +
-          exitCodeHelp(),
-      )
-      .argument('[scenario]', 'scenario YAML file (see scenarios/); omit to use the flags below'),
-  )).action(async (file: string | undefined, flags: LoadFlags & Record<string, unknown>, command: Command) => {
+  addMethodOptions(
+    addQuickScenarioOptions(
+      program
+        .command('run')
+        .summary('run a scenario file, or a quick scenario from flags')
+        .description(
+          'Run a benchmark: start the bus (unless --url), start the agents in worker threads, warm up, measure, ' +
+            'print a table of throughput and latency per role and pattern, and write results/<scenario>-<timestamp>/.',
+        )
+        .addHelpText(
+          'after',
+          '\nExamples:\n' +
+            '  busbench run scenarios/quickstart.yaml\n' +
+            '  busbench run --pattern call --target anycast --clients 50 --servers 5 --messages 20000\n' +
+            '  busbench run --patterns call/unicast,cast/multicast --clients 20 --servers 4 --duration 30s\n' +
+            '  busbench run --patterns call/anycast:9,cast/anycast:1 --mix messages --payload-bytes 512:90,64KiB:10\n' +
+            '  busbench run scenarios/seed-anycast-call.yaml --url rabbit://guest:guest@10.0.0.5:5672/\n\n' +
+            "With a scenario file, every flag given on the command line overrides the file's field (--clients sets agents.clients, …),\n" +
+            "before validation, so the file's rules apply to the result; --set field=value sets any other field.\n" +
+            'Ctrl-C (or SIGTERM) stops the run: the summary so far is printed and result.json is written, marked partial.\n\n' +
+            exitCodeHelp(),
+        )
+        .argument('[scenario]', 'scenario YAML file (see scenarios/); omit to use the flags below'),
+    ),
+  ).action(async (file: string | undefined, flags: LoadFlags & Record<string, unknown>, command: Command) => {
     const stop = gracefulStop();
     const scenario = await scenarioFromArguments(file, flags, command);
     await execute(scenario, flags, {}, stop);
@@ -446,9 +494,9 @@ export function buildProgram(): Command {
         'Find the limit: deploy the bus once, then run the scenario open loop at a rising total rate (spread evenly over the senders), ' +
           'one step at a time, each on a topic of its own. While the objective holds the rate is multiplied by --step-factor; once a step fails, ' +
           'the gap between the best rate that held and the lowest that failed is halved until it is within --precision. ' +
-          'Latency is judged from each message\'s intended send time (calls, at the clients) or one-way (casts and notifications, at the receivers), ' +
+          "Latency is judged from each message's intended send time (calls, at the clients) or one-way (casts and notifications, at the receivers), " +
           'so a bus that falls behind fails the objective instead of quietly slowing the senders down. ' +
-          'A step whose load generator saturates ends the search: beyond it the figures would be busbench\'s, not the bus\'s.',
+          "A step whose load generator saturates ends the search: beyond it the figures would be busbench's, not the bus's.",
       )
       .addHelpText(
         'after',
@@ -464,7 +512,12 @@ export function buildProgram(): Command {
       .option('--objective <clauses>', 'what a step must hold', DEFAULT_OBJECTIVE)
       .option('--start-rate <n>', 'total messages/s of the first step (default: 10 per sender)', positive('--start-rate'))
       .option('--step-factor <x>', 'multiply (or divide) the rate by this until the limit is bracketed', positive('--step-factor'), 2)
-      .option('--precision <fraction>', 'stop when the lowest failing rate is within this fraction above the highest holding one', positive('--precision'), 0.05)
+      .option(
+        '--precision <fraction>',
+        'stop when the lowest failing rate is within this fraction above the highest holding one',
+        positive('--precision'),
+        0.05,
+      )
       .option('--max-rate <n>', 'never offer more than this many messages/s in total', positive('--max-rate'))
       .option('--min-rate <n>', 'never offer less than this many messages/s in total', positive('--min-rate'), 1)
       .option('--max-steps <n>', 'the most steps to run', integer('--max-steps', 1), 20)
@@ -474,7 +527,9 @@ export function buildProgram(): Command {
     installSignalHandlers();
     for (const name of ['rate', 'messages', 'duration']) {
       if (command.getOptionValueSource(name) === 'cli') {
-        throw new UsageError(`--${name} does not apply to limit: the search sets the rate and runs each step for --step-duration (use --start-rate, --max-rate, --step-duration)`);
+        throw new UsageError(
+          `--${name} does not apply to limit: the search sets the rate and runs each step for --step-duration (use --start-rate, --max-rate, --step-duration)`,
+        );
       }
     }
     let objective: Objective;
@@ -515,10 +570,10 @@ export function buildProgram(): Command {
     .command('campaign')
     .summary('sweep a grid of scenarios, resumable')
     .description(
-      'Run every scenario of a campaign file\'s grid in order, each deployed, benchmarked, saved and cleaned up, into ' +
-        '<results-dir>/<campaign>/runs/<id>/, where <id> is a hash of the run\'s parameters. A run is finished once its done.json is written; ' +
+      "Run every scenario of a campaign file's grid in order, each deployed, benchmarked, saved and cleaned up, into " +
+        "<results-dir>/<campaign>/runs/<id>/, where <id> is a hash of the run's parameters. A run is finished once its done.json is written; " +
         'rerunning the campaign skips finished runs and redoes any other, so a crash, Ctrl-C or kill -9 loses at most the run that was going. ' +
-        'Every run\'s scenario is validated before the first starts.',
+        "Every run's scenario is validated before the first starts.",
     )
     .addHelpText(
       'after',
@@ -534,7 +589,7 @@ export function buildProgram(): Command {
     )
     .argument('<file>', 'campaign YAML file')
     .option('--results-dir <dir>', 'where the campaign directory goes', 'results')
-    .option('--budget <time>', 'time budget for this invocation (overrides the file\'s), e.g. 8h', duration('--budget'))
+    .option('--budget <time>', "time budget for this invocation (overrides the file's), e.g. 8h", duration('--budget'))
     .option('--dry-run', 'list the runs, their ids and whether they are finished; run nothing')
     .option('--no-progress', 'no progress lines on stderr')
     .action(async (file: string, flags: { resultsDir: string; budget?: string; dryRun?: boolean; progress: boolean }) => {
@@ -544,7 +599,9 @@ export function buildProgram(): Command {
         const runsDir = join(flags.resultsDir, campaign.name, 'runs');
         for (const run of campaign.runs) {
           const finished = existsSync(join(runsDir, run.id, 'done.json'));
-          process.stdout.write(`${String(run.index + 1).padStart(4)}  ${run.id}  ${finished ? 'finished' : 'to run  '}  ${describeParameters(run.parameters) || '(base scenario)'}\n`);
+          process.stdout.write(
+            `${String(run.index + 1).padStart(4)}  ${run.id}  ${finished ? 'finished' : 'to run  '}  ${describeParameters(run.parameters) || '(base scenario)'}\n`,
+          );
         }
         return;
       }
@@ -581,28 +638,44 @@ export function buildProgram(): Command {
     await execute(scenario, flags, { untilAborted: stop.signal, reconnect: true, serverNames: serverNames(flags.server, flags.servers) }, stop);
   });
 
-  addMethodOptions(addLoadOptions(
-    standaloneCommand(
-      program,
-      'rpc-client',
-      'call or cast an RPC topic served elsewhere',
-      'Start RPC client agents on an existing bus, send calls (or casts) to a topic, print throughput and latency.',
-      'Examples:\n  busbench rpc-client --url rabbit://guest:guest@host:5672/ --topic t --calls 1000\n' +
-        '  busbench rpc-client --url ... --topic t --server s1 --cast --calls 500\n  busbench rpc-client --url ... --topic t --fanout --calls 100',
-    )
-      .option('--topic <topic>', 'RPC topic to address', 'busbench')
-      .option('--server <name>', 'unicast to this server (default: anycast to any server of the topic)')
-      .option('--cast', 'cast instead of call (no reply)')
-      .option('--fanout', 'cast to every server of the topic (multicast)')
-      .option('--calls <n>', 'measured calls (or casts) in total; same as --messages', integer('--calls', 1))
-      .option('--clients <n>', 'client agents in this process', integer('--clients', 1), 1),
-  )).action(async (flags: LoadFlags & { url: string; bus?: string; exchange: string; topic: string; server?: string; cast?: boolean; fanout?: boolean; calls?: number; clients: number }) => {
-    if (flags.calls !== undefined) flags.messages = flags.calls;
-    const target = flags.fanout ? 'multicast' : flags.server ? 'unicast' : 'anycast';
-    const method = flags.fanout || flags.cast ? 'cast' : 'call';
-    const scenario = standaloneScenario('rpc-client', flags, { clients: flags.clients }, [{ method, target }]);
-    await execute(scenario, flags, flags.server ? { serverNames: [flags.server] } : {});
-  });
+  addMethodOptions(
+    addLoadOptions(
+      standaloneCommand(
+        program,
+        'rpc-client',
+        'call or cast an RPC topic served elsewhere',
+        'Start RPC client agents on an existing bus, send calls (or casts) to a topic, print throughput and latency.',
+        'Examples:\n  busbench rpc-client --url rabbit://guest:guest@host:5672/ --topic t --calls 1000\n' +
+          '  busbench rpc-client --url ... --topic t --server s1 --cast --calls 500\n  busbench rpc-client --url ... --topic t --fanout --calls 100',
+      )
+        .option('--topic <topic>', 'RPC topic to address', 'busbench')
+        .option('--server <name>', 'unicast to this server (default: anycast to any server of the topic)')
+        .option('--cast', 'cast instead of call (no reply)')
+        .option('--fanout', 'cast to every server of the topic (multicast)')
+        .option('--calls <n>', 'measured calls (or casts) in total; same as --messages', integer('--calls', 1))
+        .option('--clients <n>', 'client agents in this process', integer('--clients', 1), 1),
+    ),
+  ).action(
+    async (
+      flags: LoadFlags & {
+        url: string;
+        bus?: string;
+        exchange: string;
+        topic: string;
+        server?: string;
+        cast?: boolean;
+        fanout?: boolean;
+        calls?: number;
+        clients: number;
+      },
+    ) => {
+      if (flags.calls !== undefined) flags.messages = flags.calls;
+      const target = flags.fanout ? 'multicast' : flags.server ? 'unicast' : 'anycast';
+      const method = flags.fanout || flags.cast ? 'cast' : 'call';
+      const scenario = standaloneScenario('rpc-client', flags, { clients: flags.clients }, [{ method, target }]);
+      await execute(scenario, flags, flags.server ? { serverNames: [flags.server] } : {});
+    },
+  );
 
   addLoadOptions(
     standaloneCommand(
@@ -616,7 +689,12 @@ export function buildProgram(): Command {
       .option('--priority <priority>', 'notification priority', 'info')
       .option('--notifiers <n>', 'notifier agents in this process', integer('--notifiers', 1), 1),
   ).action(async (flags: LoadFlags & { url: string; bus?: string; exchange: string; topic: string; priority: string; notifiers: number }) => {
-    const scenario = standaloneScenario('notifier', { ...flags, topic: 'busbench' }, { notifiers: flags.notifiers, notificationTopic: flags.topic, notificationPriority: flags.priority as Scenario['agents']['notificationPriority'] }, []);
+    const scenario = standaloneScenario(
+      'notifier',
+      { ...flags, topic: 'busbench' },
+      { notifiers: flags.notifiers, notificationTopic: flags.topic, notificationPriority: flags.priority as Scenario['agents']['notificationPriority'] },
+      [],
+    );
     await execute(scenario, flags);
   });
 
@@ -633,7 +711,13 @@ export function buildProgram(): Command {
       .option('--listeners <n>', 'listener agents in this process', integer('--listeners', 1), 1),
   ).action(async (flags: LoadFlags & { url: string; bus?: string; exchange: string; topic: string; priority: string; listeners: number }) => {
     const stop = gracefulStop();
-    const scenario = standaloneScenario('listener', { ...flags, topic: 'busbench' }, { listeners: flags.listeners, notificationTopic: flags.topic, notificationPriority: flags.priority as Scenario['agents']['notificationPriority'] }, [], false);
+    const scenario = standaloneScenario(
+      'listener',
+      { ...flags, topic: 'busbench' },
+      { listeners: flags.listeners, notificationTopic: flags.topic, notificationPriority: flags.priority as Scenario['agents']['notificationPriority'] },
+      [],
+      false,
+    );
     await execute(scenario, flags, { untilAborted: stop.signal, reconnect: true }, stop);
   });
 

@@ -10,7 +10,8 @@ import { readFrames, writeFrame } from '../util/frames.js';
 import { EstablishedSockets, readProcess, type ProcessReading } from '../metrics/process-stats.js';
 
 async function answer(pids: unknown): Promise<(ProcessReading | { error: string } | null)[]> {
-  if (!Array.isArray(pids) || !pids.every((pid) => Number.isInteger(pid) && pid > 0)) return [{ error: `not an array of pids: ${JSON.stringify(pids).slice(0, 200)}` }];
+  if (!Array.isArray(pids) || !pids.every((pid) => Number.isInteger(pid) && pid > 0))
+    return [{ error: `not an array of pids: ${JSON.stringify(pids).slice(0, 200)}` }];
   const sockets = new EstablishedSockets();
   return Promise.all(
     (pids as number[]).map(async (pid) => {

@@ -109,7 +109,10 @@ export async function findLimit(scenario: Scenario, options: LimitOptions): Prom
   });
   try {
     // Deployed once for every step: the same hosts, links and bus, as a run would have them.
-    deployment = await deploy(scenario, { ...(directory ? { logsDir: join(directory.path, 'logs') } : {}), onLog: (level, message) => emit({ type: 'run', event: { type: 'log', level, message } }) });
+    deployment = await deploy(scenario, {
+      ...(directory ? { logsDir: join(directory.path, 'logs') } : {}),
+      onLog: (level, message) => emit({ type: 'run', event: { type: 'log', level, message } }),
+    });
     emit({ type: 'bus-ready', description: deployment.bus.description, urls: deployment.bus.urls.map(redactUrl) });
     let end: Exclude<LimitResult['end'], 'in-progress'> | undefined;
     while (end === undefined) {
@@ -129,7 +132,10 @@ export async function findLimit(scenario: Scenario, options: LimitOptions): Prom
         ratePerSec,
         ratePerSender,
         // Over the step's send schedule, not the measured phase, which also holds the wait for late replies.
-        sentPerSec: perSecond(senderGroups.reduce((n, g) => n + g.counters.sent, 0), options.stepDurationMs),
+        sentPerSec: perSecond(
+          senderGroups.reduce((n, g) => n + g.counters.sent, 0),
+          options.stepDurationMs,
+        ),
         completedPerSec: Math.round(senderGroups.reduce((n, g) => n + g.throughputPerSec, 0) * 10) / 10,
         held: verdict.passed && !run.generator.saturated,
         verdict,

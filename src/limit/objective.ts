@@ -17,7 +17,10 @@ const COUNT_CLAUSES = { timeouts: 'maxTimeouts', errors: 'maxErrors', lost: 'max
 
 export function parseObjective(text: string): Objective {
   const objective: Objective = { text: '', latency: [] };
-  const clauses = text.split(',').map((c) => c.trim()).filter(Boolean);
+  const clauses = text
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
   if (clauses.length === 0) throw new ObjectiveError(`an objective needs at least one clause, e.g. ${DEFAULT_OBJECTIVE}`);
   for (const clause of clauses) {
     const latency = /^(p(\d+(?:\.\d+)?)|max)\s*<\s*(.+)$/i.exec(clause);
@@ -38,7 +41,9 @@ export function parseObjective(text: string): Objective {
       objective[COUNT_CLAUSES[count[1]!.toLowerCase() as keyof typeof COUNT_CLAUSES]] = Number(count[3]);
       continue;
     }
-    throw new ObjectiveError(`"${clause}" is not an objective clause: write pNN<time (p99<50ms, p99.9<200ms), max<time, timeouts=N, errors=N or lost=N, joined by commas`);
+    throw new ObjectiveError(
+      `"${clause}" is not an objective clause: write pNN<time (p99<50ms, p99.9<200ms), max<time, timeouts=N, errors=N or lost=N, joined by commas`,
+    );
   }
   objective.text = [
     ...objective.latency.map((l) => `${l.percentile === 100 ? 'max' : `p${l.percentile}`}<${l.maxMs}ms`),

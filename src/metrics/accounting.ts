@@ -128,7 +128,7 @@ function scanBits(r: SenderReceipts, from: number, to: number, visit?: (seq: num
   const lo = Math.max(from, r.base);
   const hi = Math.min(to, r.base + r.bits.length * 8);
   let count = 0;
-  for (let off = lo - r.base, end = hi - r.base; off < end; ) {
+  for (let off = lo - r.base, end = hi - r.base; off < end;) {
     const byte = Math.floor(off / 8);
     const value = r.bits[byte]!;
     const next = Math.min((byte + 1) * 8, end);
@@ -149,7 +149,8 @@ function scanBits(r: SenderReceipts, from: number, to: number, visit?: (seq: num
 }
 
 function checkRecord(s: SentRecord): void {
-  const ok = Number.isSafeInteger(s.firstSeq) && Number.isSafeInteger(s.count) && s.count >= 0 && Number.isSafeInteger(s.expectedReceivers) && s.expectedReceivers >= 0;
+  const ok =
+    Number.isSafeInteger(s.firstSeq) && Number.isSafeInteger(s.count) && s.count >= 0 && Number.isSafeInteger(s.expectedReceivers) && s.expectedReceivers >= 0;
   if (!ok) throw new RangeError(`delivery accounting: bad sent record ${JSON.stringify(s)}`);
 }
 
@@ -192,7 +193,19 @@ function union(ranges: SentRecord[]): [number, number][] {
  * have several records (disjoint ranges); each is accounted on its own.
  */
 export function accountDeliveries(sent: SentRecord[], receipts: ExportedReceipts[]): DeliveryAccount {
-  const account: DeliveryAccount = { sent: 0, delivered: 0, expectedDeliveries: 0, receivedDeliveries: 0, undeliveredAtStop: 0, lost: 0, backlogReported: false, duplicated: 0, reordered: 0, unexpected: 0, complete: 0 };
+  const account: DeliveryAccount = {
+    sent: 0,
+    delivered: 0,
+    expectedDeliveries: 0,
+    receivedDeliveries: 0,
+    undeliveredAtStop: 0,
+    lost: 0,
+    backlogReported: false,
+    duplicated: 0,
+    reordered: 0,
+    unexpected: 0,
+    complete: 0,
+  };
   const bySender = new Map<string, SentRecord[]>();
   for (const s of sent) {
     checkRecord(s);

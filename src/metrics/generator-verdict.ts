@@ -141,15 +141,21 @@ export function judgeGenerator(workers: GeneratorLoad[], scenario: Scenario): Ru
     const shares = cpuShares(w);
     if (w.utilization > thresholds.utilization) {
       const why = contended(w) ? `; ${shares}: the host's cores are contended` : shares ? `; ${shares}` : '';
-      reasons.push(`worker ${w.worker}: event loop ${over(w.utilization, thresholds.utilization, percent, 0)} % busy over the measured phase (limit ${percent(thresholds.utilization, 0)} %)${why}`);
+      reasons.push(
+        `worker ${w.worker}: event loop ${over(w.utilization, thresholds.utilization, percent, 0)} % busy over the measured phase (limit ${percent(thresholds.utilization, 0)} %)${why}`,
+      );
     }
     if (w.scheduleLagP50Ms !== undefined && w.scheduleLagP50Ms > thresholds.scheduleLagP50Ms) {
       const p50 = w.scheduleLagP50Ms;
       const tail = w.scheduleLagP99Ms !== undefined ? `, p99 ${ms(w.scheduleLagP99Ms, msDigits(w.scheduleLagP99Ms))} ms` : '';
-      reasons.push(`worker ${w.worker}: open-loop sends ${over(p50, thresholds.scheduleLagP50Ms, ms, msDigits(p50))} ms behind schedule at the median${tail} (limit ${thresholds.scheduleLagP50Ms} ms)`);
+      reasons.push(
+        `worker ${w.worker}: open-loop sends ${over(p50, thresholds.scheduleLagP50Ms, ms, msDigits(p50))} ms behind schedule at the median${tail} (limit ${thresholds.scheduleLagP50Ms} ms)`,
+      );
     }
     if (w.lagP99Ms > thresholds.lagP99Ms && !contended(w)) {
-      reasons.push(`worker ${w.worker}: event-loop delay p99 ${over(w.lagP99Ms, thresholds.lagP99Ms, ms, msDigits(w.lagP99Ms))} ms (limit ${thresholds.lagP99Ms} ms)${shares ? `; ${shares}: the generator's own long tasks` : ''}`);
+      reasons.push(
+        `worker ${w.worker}: event-loop delay p99 ${over(w.lagP99Ms, thresholds.lagP99Ms, ms, msDigits(w.lagP99Ms))} ms (limit ${thresholds.lagP99Ms} ms)${shares ? `; ${shares}: the generator's own long tasks` : ''}`,
+      );
     }
   }
   return { saturated: reasons.length > 0, reasons, workers, thresholds };

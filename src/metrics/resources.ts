@@ -80,14 +80,18 @@ export function startReaderHost(spawn: HostSpawner, argv: string[]): ReaderHost 
     read(pids) {
       if (failure) return Promise.reject(failure);
       return new Promise<PidReading[]>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the process reader did not answer within ${READER_ANSWER_TIMEOUT_MS / 1000} s`)), READER_ANSWER_TIMEOUT_MS);
+        const timer = setTimeout(
+          () => reject(new Error(`the process reader did not answer within ${READER_ANSWER_TIMEOUT_MS / 1000} s`)),
+          READER_ANSWER_TIMEOUT_MS,
+        );
         const done = (): void => clearTimeout(timer);
         waiting.push({
           settle(answer) {
             done();
             try {
               const answers = answer as (ProcessReading | { error: string } | null)[];
-              if (!Array.isArray(answers) || answers.length !== pids.length) throw new Error(`${pids.length} pids asked, answered ${JSON.stringify(answer).slice(0, 200)}`);
+              if (!Array.isArray(answers) || answers.length !== pids.length)
+                throw new Error(`${pids.length} pids asked, answered ${JSON.stringify(answer).slice(0, 200)}`);
               resolve(answers.map((a) => a ?? undefined));
             } catch (error) {
               reject(new Error(`the process reader's answer: ${message(error)}`));
@@ -152,7 +156,8 @@ function resourcePeak(samples: ResourceSample[]): ResourceFigures {
 }
 
 function resourceMean(samples: ResourceSample[]): ResourceFigures {
-  const mean = (field: keyof ResourceFigures): number => (samples.length === 0 ? 0 : samples.reduce((total, sample) => total + sample[field], 0) / samples.length);
+  const mean = (field: keyof ResourceFigures): number =>
+    samples.length === 0 ? 0 : samples.reduce((total, sample) => total + sample[field], 0) / samples.length;
   return { cpuCores: round(mean('cpuCores'), 3), rssBytes: Math.round(mean('rssBytes')), tcpConnections: round(mean('tcpConnections'), 2) };
 }
 
@@ -249,7 +254,12 @@ export function startResourceSampler(options: ResourceSamplerOptions): ResourceS
     for (const { host, sample } of samples) {
       if (!sample) continue;
       const total = totals.get(host) ?? { t, cpuCores: 0, rssBytes: 0, tcpConnections: 0 };
-      totals.set(host, { t, cpuCores: round(total.cpuCores + sample.cpuCores, 3), rssBytes: total.rssBytes + sample.rssBytes, tcpConnections: total.tcpConnections + sample.tcpConnections });
+      totals.set(host, {
+        t,
+        cpuCores: round(total.cpuCores + sample.cpuCores, 3),
+        rssBytes: total.rssBytes + sample.rssBytes,
+        tcpConnections: total.tcpConnections + sample.tcpConnections,
+      });
     }
     for (const [host, total] of totals) {
       let series = hosts.get(host);

@@ -96,7 +96,10 @@ export class AgentRecorder {
 
 /** Merges agents' recorders into one snapshot per (role, pattern): the per-worker merge. */
 export function mergeRecorders(recorders: Iterable<AgentRecorder>): GroupSnapshot[] {
-  const groups = new Map<string, { role: Role; pattern: PatternName; counters: Counters; histogram?: Histogram; legs: (Histogram | undefined)[]; agents: number }>();
+  const groups = new Map<
+    string,
+    { role: Role; pattern: PatternName; counters: Counters; histogram?: Histogram; legs: (Histogram | undefined)[]; agents: number }
+  >();
   for (const recorder of recorders) {
     for (let p = 0; p < PATTERNS.length; p++) {
       const counters = recorder.counters[p];

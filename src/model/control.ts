@@ -112,7 +112,13 @@ export type MainToWorker =
 
 export type WorkerToMain =
   | { type: 'agents-progress'; started: number; failed: number }
-  | { type: 'agents-ready'; started: Record<string, number>; failed: number; failures: AgentFailure[]; busInfo?: { product: string; version: string; protocol: string } }
+  | {
+      type: 'agents-ready';
+      started: Record<string, number>;
+      failed: number;
+      failures: AgentFailure[];
+      busInfo?: { product: string; version: string; protocol: string };
+    }
   /** an agent's connection was lost (not closed by busbench): when, in the coordinator's epoch ms, and why */
   | { type: 'connection-lost'; agent: string; atMs: number; error: string }
   /** consumers stopped; what the bus still held per queue (absent: the bus cannot say) */

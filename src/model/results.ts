@@ -134,7 +134,12 @@ export interface RunResult {
   /** each worker's clock offset against the coordinator, and how far one-way latencies can be trusted */
   clocks: { workers: WorkerClock[]; oneWayUncertaintyUs: number; note: string };
   /** was the load generator itself the bottleneck? */
-  generator: { saturated: boolean; reasons: string[]; workers: GeneratorLoad[]; thresholds: { utilization: number; lagP99Ms: number; scheduleLagP50Ms: number } };
+  generator: {
+    saturated: boolean;
+    reasons: string[];
+    workers: GeneratorLoad[];
+    thresholds: { utilization: number; lagP99Ms: number; scheduleLagP50Ms: number };
+  };
   /** per second of the measured phase, per (role/pattern) */
   timeSeries: TimeSeriesPoint[];
   /** busbench's own cost: CPU of this process (all threads) over the measured phase, and its peak RSS */

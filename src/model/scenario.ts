@@ -32,9 +32,7 @@ export interface RpcPattern {
  * weighted list (many small messages and a few large ones, as OpenStack sends).
  */
 export type PayloadSizes =
-  | { kind: 'fixed'; bytes: number }
-  | { kind: 'uniform'; min: number; max: number }
-  | { kind: 'weighted'; choices: { bytes: number; weight: number }[] };
+  { kind: 'fixed'; bytes: number } | { kind: 'uniform'; min: number; max: number } | { kind: 'weighted'; choices: { bytes: number; weight: number }[] };
 
 /** Routers busbench deploys for an amqp1 bus: `routers` of them on this host, or with provider netns one per bus site. */
 export interface RouterDeployment {

@@ -15,7 +15,12 @@ export interface CutSchedule {
   stop(): Promise<CutRecord[]>;
 }
 
-export function startCutSchedule(windows: CutWindow[], hosts: CutHost[], exec: HostExecutor, onChange: (record: CutRecord, what: 'down' | 'up') => void = () => undefined): CutSchedule {
+export function startCutSchedule(
+  windows: CutWindow[],
+  hosts: CutHost[],
+  exec: HostExecutor,
+  onChange: (record: CutRecord, what: 'down' | 'up') => void = () => undefined,
+): CutSchedule {
   const began = performance.now();
   const elapsed = (): number => Math.round(performance.now() - began);
   const records: CutRecord[] = [];

@@ -35,8 +35,14 @@ export function cutCommands(hosts: CutHost[], pairs: [string, string][], table: 
       host: host.name,
       apply: [
         { argv: ['nft', 'add', 'table', 'inet', table], why: `${host.name}: table for the cut` },
-        { argv: ['nft', 'add', 'chain', 'inet', table, 'out', '{', 'type', 'filter', 'hook', 'output', 'priority', '0', ';', '}'], why: `${host.name}: outgoing` },
-        { argv: ['nft', 'add', 'chain', 'inet', table, 'in', '{', 'type', 'filter', 'hook', 'input', 'priority', '0', ';', '}'], why: `${host.name}: incoming` },
+        {
+          argv: ['nft', 'add', 'chain', 'inet', table, 'out', '{', 'type', 'filter', 'hook', 'output', 'priority', '0', ';', '}'],
+          why: `${host.name}: outgoing`,
+        },
+        {
+          argv: ['nft', 'add', 'chain', 'inet', table, 'in', '{', 'type', 'filter', 'hook', 'input', 'priority', '0', ';', '}'],
+          why: `${host.name}: incoming`,
+        },
         { argv: ['nft', 'add', 'rule', 'inet', table, 'out', 'ip', 'daddr', ...set, 'drop'], why: `${host.name}: nothing to ${[...others].join(', ')}` },
         { argv: ['nft', 'add', 'rule', 'inet', table, 'in', 'ip', 'saddr', ...set, 'drop'], why: `${host.name}: nothing from ${[...others].join(', ')}` },
       ],
@@ -54,12 +60,19 @@ export function cutCommands(hosts: CutHost[], pairs: [string, string][], table: 
 export function cutWindows(dropouts: Dropout[], partitions: Partition[], sites: string[], horizonMs: number): CutWindow[] {
   const windows: CutWindow[] = [];
   for (const d of dropouts) {
-    for (let at = d.firstMs; at < horizonMs; at += d.everyMs) windows.push({ kind: 'dropout', label: `${d.sites[0]}↔${d.sites[1]}`, pairs: [d.sites], atMs: at, forMs: d.forMs });
+    for (let at = d.firstMs; at < horizonMs; at += d.everyMs)
+      windows.push({ kind: 'dropout', label: `${d.sites[0]}↔${d.sites[1]}`, pairs: [d.sites], atMs: at, forMs: d.forMs });
   }
   for (const p of partitions) {
     if (p.atMs >= horizonMs) continue;
     const rest = sites.filter((s) => !p.isolate.includes(s));
-    windows.push({ kind: 'partition', label: `isolate ${p.isolate.join(', ')}`, pairs: p.isolate.flatMap((a) => rest.map((b): [string, string] => [a, b])), atMs: p.atMs, forMs: p.forMs });
+    windows.push({
+      kind: 'partition',
+      label: `isolate ${p.isolate.join(', ')}`,
+      pairs: p.isolate.flatMap((a) => rest.map((b): [string, string] => [a, b])),
+      atMs: p.atMs,
+      forMs: p.forMs,
+    });
   }
   return windows.sort((x, y) => x.atMs - y.atMs);
 }

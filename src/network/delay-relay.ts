@@ -72,10 +72,13 @@ class DelayedPipe {
 
   private schedule(): void {
     if (this.timer || this.held.length === 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.pump();
-    }, Math.max(0, this.held[0]!.dueAt - performance.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.pump();
+      },
+      Math.max(0, this.held[0]!.dueAt - performance.now()),
+    );
   }
 
   private pump(): void {
@@ -115,7 +118,8 @@ class DelayedPipe {
 }
 
 function validDelay(name: string, value: number | undefined): void {
-  if (value !== undefined && !(Number.isFinite(value) && value >= 0 && value <= 60_000)) throw new Error(`${name} must be between 0 and 60000 ms, got ${value}`);
+  if (value !== undefined && !(Number.isFinite(value) && value >= 0 && value <= 60_000))
+    throw new Error(`${name} must be between 0 and 60000 ms, got ${value}`);
 }
 
 export async function startDelayRelay(options: DelayRelayOptions): Promise<DelayRelay> {

@@ -37,7 +37,9 @@ export async function measureLinks(
         if (stdout && /packet loss/.test(stdout)) return stdout;
         throw error;
       });
-      const relayed = plan.relayed.filter((r) => (r.from === from.site && r.to === to.site) || (r.from === to.site && r.to === from.site)).reduce((sum, r) => sum + r.delayMs, 0);
+      const relayed = plan.relayed
+        .filter((r) => (r.from === from.site && r.to === to.site) || (r.from === to.site && r.to === from.site))
+        .reduce((sum, r) => sum + r.delayMs, 0);
       out.push({
         from: from.site,
         to: to.site,

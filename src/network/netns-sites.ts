@@ -41,7 +41,8 @@ export const GATEWAY_ADDRESS = '10.200.0.254';
  */
 export async function createSiteNamespaces(layout: SiteLayout[], tag: string, options: { gateway?: boolean } = {}): Promise<SiteNamespaces> {
   if (!TAG.test(tag)) throw new Error(`namespace tag "${tag}": 1-8 lowercase letters or digits`);
-  if (layout.length > 250 || layout.some((s) => !Number.isInteger(s.hosts) || s.hosts < 1 || s.hosts > 250)) throw new Error('at most 250 sites of 1-250 hosts each');
+  if (layout.length > 250 || layout.some((s) => !Number.isInteger(s.hosts) || s.hosts < 1 || s.hosts > 250))
+    throw new Error('at most 250 sites of 1-250 hosts each');
   if (options.gateway) {
     // Two gateways with the same address would make this host's route to the sites ambiguous.
     const taken = (await runCommand(['ip', '-o', '-4', 'addr', 'show'])).split('\n').find((line) => line.includes(` ${GATEWAY_ADDRESS}/`));

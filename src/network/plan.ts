@@ -91,7 +91,10 @@ function validate(hosts: NetworkHost[], constraints: LinkConstraint[]): void {
     check(!seen.has(link), `link ${link} is constrained twice`);
     seen.add(link);
     const range = (value: number | undefined, what: string, min: number, max: number): void =>
-      check(value === undefined || (Number.isFinite(value) && value >= min && value <= max), `link ${link}: ${what} must be between ${min} and ${max}, got ${value}`);
+      check(
+        value === undefined || (Number.isFinite(value) && value >= min && value <= max),
+        `link ${link}: ${what} must be between ${min} and ${max}, got ${value}`,
+      );
     range(c.delayMs, 'delay (ms)', 0, 60_000);
     range(c.jitterMs, 'jitter (ms)', 0, 60_000);
     range(c.lossPercent, 'loss (%)', 0, 100);
@@ -132,22 +135,66 @@ export function buildNetworkPlan(hosts: NetworkHost[], constraints: LinkConstrai
     if (shaped.length > 0) {
       // Class 1:1 is the default: everything not steered elsewhere goes through it unlimited.
       apply.push({ argv: ['tc', 'qdisc', 'replace', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', '1'], why: `${host.name}: htb root on ${dev}` });
-      apply.push({ argv: ['tc', 'class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:1', 'htb', 'rate', UNLIMITED, ...UNLIMITED_QUANTUM], why: `${host.name}: default class, unlimited` });
+      apply.push({
+        argv: ['tc', 'class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:1', 'htb', 'rate', UNLIMITED, ...UNLIMITED_QUANTUM],
+        why: `${host.name}: default class, unlimited`,
+      });
       undo.push({ argv: ['tc', 'qdisc', 'del', 'dev', dev, 'root'], why: `${host.name}: remove the htb root and all under it` });
       let minor = 10;
       for (const c of shaped) {
         for (const destination of hosts.filter((h) => h.site === c.to)) {
           const classid = `1:${minor}`;
           const rate = c.rateMbit ? `${decimal(c.rateMbit)}mbit` : UNLIMITED;
-          apply.push({ argv: ['tc', 'class', 'add', 'dev', dev, 'parent', '1:', 'classid', classid, 'htb', 'rate', rate, 'ceil', rate, ...(c.rateMbit ? [] : UNLIMITED_QUANTUM)], why: `${host.name} → ${destination.name} (${c.to}): rate ${rate}` });
+          apply.push({
+            argv: [
+              'tc',
+              'class',
+              'add',
+              'dev',
+              dev,
+              'parent',
+              '1:',
+              'classid',
+              classid,
+              'htb',
+              'rate',
+              rate,
+              'ceil',
+              rate,
+              ...(c.rateMbit ? [] : UNLIMITED_QUANTUM),
+            ],
+            why: `${host.name} → ${destination.name} (${c.to}): rate ${rate}`,
+          });
           if (kernel.netem && (c.delayMs || c.jitterMs || c.lossPercent)) {
             const netem = ['netem'];
             if (c.delayMs || c.jitterMs) netem.push('delay', `${decimal(c.delayMs ?? 0)}ms`, ...(c.jitterMs ? [`${decimal(c.jitterMs)}ms`] : []));
             if (c.lossPercent) netem.push('loss', `${decimal(c.lossPercent)}%`);
-            apply.push({ argv: ['tc', 'qdisc', 'add', 'dev', dev, 'parent', classid, 'handle', `${minor}:`, ...netem], why: `${host.name} → ${destination.name}: ${netem.slice(1).join(' ')}` });
+            apply.push({
+              argv: ['tc', 'qdisc', 'add', 'dev', dev, 'parent', classid, 'handle', `${minor}:`, ...netem],
+              why: `${host.name} → ${destination.name}: ${netem.slice(1).join(' ')}`,
+            });
           }
           apply.push({
-            argv: ['tc', 'filter', 'add', 'dev', dev, 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'dst', `${destination.address}/32`, 'flowid', classid],
+            argv: [
+              'tc',
+              'filter',
+              'add',
+              'dev',
+              dev,
+              'parent',
+              '1:',
+              'protocol',
+              'ip',
+              'prio',
+              '1',
+              'u32',
+              'match',
+              'ip',
+              'dst',
+              `${destination.address}/32`,
+              'flowid',
+              classid,
+            ],
             why: `${host.name}: traffic to ${destination.address} into ${classid}`,
           });
           minor++;
@@ -157,13 +204,33 @@ export function buildNetworkPlan(hosts: NetworkHost[], constraints: LinkConstrai
     const dropped = kernel.netem ? [] : outgoing.filter((c) => c.lossPercent);
     if (dropped.length > 0) {
       apply.push({ argv: ['nft', 'add', 'table', 'inet', NFT_TABLE], why: `${host.name}: busbench's own nft table` });
-      apply.push({ argv: ['nft', 'add', 'chain', 'inet', NFT_TABLE, 'output', '{', 'type', 'filter', 'hook', 'output', 'priority', '0', ';', '}'], why: `${host.name}: output chain` });
+      apply.push({
+        argv: ['nft', 'add', 'chain', 'inet', NFT_TABLE, 'output', '{', 'type', 'filter', 'hook', 'output', 'priority', '0', ';', '}'],
+        why: `${host.name}: output chain`,
+      });
       for (const c of dropped) {
         // numgen over 1,000,000 gives loss to a ten-thousandth of a percent.
         const threshold = Math.round((c.lossPercent! / 100) * 1_000_000);
         for (const destination of hosts.filter((h) => h.site === c.to)) {
           apply.push({
-            argv: ['nft', 'add', 'rule', 'inet', NFT_TABLE, 'output', 'ip', 'daddr', destination.address, 'numgen', 'random', 'mod', '1000000', '<', String(threshold), 'drop'],
+            argv: [
+              'nft',
+              'add',
+              'rule',
+              'inet',
+              NFT_TABLE,
+              'output',
+              'ip',
+              'daddr',
+              destination.address,
+              'numgen',
+              'random',
+              'mod',
+              '1000000',
+              '<',
+              String(threshold),
+              'drop',
+            ],
             why: `${host.name} → ${destination.name}: drop ${decimal(c.lossPercent!)}% at random`,
           });
         }

@@ -33,7 +33,9 @@ export function campaignProgressPrinter(stream: NodeJS.WriteStream = process.std
         break;
       case 'run-done': {
         finished++;
-        const figures = event.record.summary.map((g) => `${g.pattern} ${g.throughputPerSec}/s${g.p99Us !== undefined ? ` p99 ${(g.p99Us / 1000).toFixed(1)} ms` : ''}`).join(', ');
+        const figures = event.record.summary
+          .map((g) => `${g.pattern} ${g.throughputPerSec}/s${g.p99Us !== undefined ? ` p99 ${(g.p99Us / 1000).toFixed(1)} ms` : ''}`)
+          .join(', ');
         stream.write(`  done in ${formatEta(event.record.durationMs)}: ${figures}\n`);
         break;
       }
@@ -41,7 +43,9 @@ export function campaignProgressPrinter(stream: NodeJS.WriteStream = process.std
         stream.write(`  FAILED: ${event.error} (rerun the campaign to retry it)\n`);
         break;
       case 'budget':
-        stream.write(`budget: ${formatEta(event.leftMs)} left, a run takes about ${formatEta(event.estimateMs)}; stopping with ${event.remaining} run(s) to go (rerun to continue)\n`);
+        stream.write(
+          `budget: ${formatEta(event.leftMs)} left, a run takes about ${formatEta(event.estimateMs)}; stopping with ${event.remaining} run(s) to go (rerun to continue)\n`,
+        );
         break;
     }
   };

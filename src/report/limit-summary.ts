@@ -28,7 +28,9 @@ export function limitProgressPrinter(stream: NodeJS.WriteStream = process.stderr
       case 'step-done': {
         const step = event.step;
         const why = step.generatorSaturated ? step.generatorReasons.join('; ') : step.verdict.misses.join('; ');
-        stream.write(`step ${step.step}: ${outcome(step)} at ${rate(step.ratePerSec)} msg/s: ${latencyText(step)}, ${step.verdict.timeouts} timeouts${why ? ` (${why})` : ''}\n`);
+        stream.write(
+          `step ${step.step}: ${outcome(step)} at ${rate(step.ratePerSec)} msg/s: ${latencyText(step)}, ${step.verdict.timeouts} timeouts${why ? ` (${why})` : ''}\n`,
+        );
         break;
       }
       case 'run':

@@ -61,7 +61,9 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
           lastDeliveries = event.deliveries;
           lastSettleAt = event.elapsedMs;
         }
-        write(`[settle ${(event.elapsedMs / 1000).toFixed(0).padStart(3)} s] ${event.outstanding.toLocaleString('en-US')} deliveries still expected at the receivers, arriving at ${rate.toFixed(0)}/s`);
+        write(
+          `[settle ${(event.elapsedMs / 1000).toFixed(0).padStart(3)} s] ${event.outstanding.toLocaleString('en-US')} deliveries still expected at the receivers, arriving at ${rate.toFixed(0)}/s`,
+        );
         break;
       }
       case 'tick': {

@@ -15,7 +15,15 @@ export function resourceLines(result: RunResult): string[] {
   for (const row of resources.rows) if (row.kind !== 'host') perHost.set(row.host, (perHost.get(row.host) ?? 0) + 1);
   for (const row of resources.rows) {
     if (row.kind === 'host' && (perHost.get(row.host) ?? 0) < 2) continue;
-    table.push([row.kind === 'host' ? 'all on the host' : row.name, row.kind, row.host, row.peakCpuCores.toFixed(2), row.meanCpuCores.toFixed(2), row.peakRssMiB.toFixed(1), String(row.peakTcpConnections)]);
+    table.push([
+      row.kind === 'host' ? 'all on the host' : row.name,
+      row.kind,
+      row.host,
+      row.peakCpuCores.toFixed(2),
+      row.meanCpuCores.toFixed(2),
+      row.peakRssMiB.toFixed(1),
+      String(row.peakTcpConnections),
+    ]);
   }
   const lines = [`resources over the measured phase, sampled every ${resources.intervalMs / 1000} s:`, table.toString()];
   for (const node of resources.rabbitmq) {

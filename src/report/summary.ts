@@ -59,9 +59,43 @@ export function summaryTable(result: RunResult): string {
   // Sends the bus never took get a column only when there were any: they are not in `sent`.
   const withUnsent = result.groups.some((g) => g.counters.unsent > 0);
   const table = new Table({
-    head: ['role', 'pattern', 'agents', 'sent', 'ok / recv', 'errors', 'timeouts', ...(withUnsent ? ['not sent'] : []), 'msg/s', 'MB/s', 'latency', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms'],
+    head: [
+      'role',
+      'pattern',
+      'agents',
+      'sent',
+      'ok / recv',
+      'errors',
+      'timeouts',
+      ...(withUnsent ? ['not sent'] : []),
+      'msg/s',
+      'MB/s',
+      'latency',
+      'p50 ms',
+      'p90 ms',
+      'p99 ms',
+      'p99.9 ms',
+      'max ms',
+    ],
     style: { head: [], border: [], compact: true },
-    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', ...(withUnsent ? (['right'] as const) : []), 'right', 'right', 'left', 'right', 'right', 'right', 'right', 'right'],
+    colAligns: [
+      'left',
+      'left',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+      ...(withUnsent ? (['right'] as const) : []),
+      'right',
+      'right',
+      'left',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+    ],
   });
   for (const group of result.groups) table.push(row(group, withUnsent));
   // Per-role totals only add something when a role took part in several patterns.
@@ -73,7 +107,24 @@ export function summaryTable(result: RunResult): string {
   for (const group of result.groups) {
     for (const [name, leg] of Object.entries(group.legs ?? {}) as [keyof typeof LEG_LABEL, NonNullable<GroupResult['legs']>['corrected']][]) {
       if (!leg) continue;
-      table.push(['', group.pattern, '', '', formatCount(leg.count), '', '', ...(withUnsent ? [''] : []), '', '', LEG_LABEL[name], formatMs(leg.p50Us), formatMs(leg.p90Us), formatMs(leg.p99Us), formatMs(leg.p999Us), formatMs(leg.maxUs)]);
+      table.push([
+        '',
+        group.pattern,
+        '',
+        '',
+        formatCount(leg.count),
+        '',
+        '',
+        ...(withUnsent ? [''] : []),
+        '',
+        '',
+        LEG_LABEL[name],
+        formatMs(leg.p50Us),
+        formatMs(leg.p90Us),
+        formatMs(leg.p99Us),
+        formatMs(leg.p999Us),
+        formatMs(leg.maxUs),
+      ]);
     }
   }
   return table.toString();
@@ -95,7 +146,9 @@ function deliveryLines(result: RunResult): string[] {
       ? `${formatCount(d.sent)} messages sent: ${formatCount(d.complete)} reached every server, ${formatCount(d.delivered - d.complete)} some, ${formatCount(d.sent - d.delivered)} none`
       : `${formatCount(d.sent)} messages sent`;
     const held = d.backlogReported ? `${formatCount(d.undeliveredAtStop)} undelivered at stop (still queued), ` : '';
-    const lost = d.backlogReported ? `${formatCount(d.lost)} lost` : `${formatCount(d.lost)} missing (lost, or still queued: the bus did not say what it still held)`;
+    const lost = d.backlogReported
+      ? `${formatCount(d.lost)} lost`
+      : `${formatCount(d.lost)} missing (lost, or still queued: the bus did not say what it still held)`;
     const deliveries = `${multi ? 'deliveries (message × server): ' : ''}${formatCount(d.expectedDeliveries)} expected = ${formatCount(d.receivedDeliveries)} received + ${held}${lost}`;
     const extra = [`${formatCount(d.duplicated)} duplicated`, `${formatCount(d.reordered)} reordered`];
     if (d.unexpected) extra.push(`${formatCount(d.unexpected)} unexpected`);
@@ -104,7 +157,9 @@ function deliveryLines(result: RunResult): string[] {
   const queued = (result.backlogAtStop ?? []).filter((q) => q.messages > 0);
   if (queued.length > 0) {
     const shown = queued.slice(0, 6).map((q) => `${q.queue} ${formatCount(q.messages)}`);
-    lines.push(`  still queued when the consumers stopped (warm-up leftovers included): ${shown.join(', ')}${queued.length > 6 ? `, … ${queued.length - 6} more queues` : ''}`);
+    lines.push(
+      `  still queued when the consumers stopped (warm-up leftovers included): ${shown.join(', ')}${queued.length > 6 ? `, … ${queued.length - 6} more queues` : ''}`,
+    );
   }
   return lines;
 }
@@ -117,7 +172,10 @@ function describeAgents(result: RunResult): string {
 
 function describePhases(result: RunResult): string {
   const p = result.phases;
-  const after = [p.drainMs ? `${(p.drainMs / 1000).toFixed(2)} s draining in-flight calls` : '', p.settleMs ? `${(p.settleMs / 1000).toFixed(2)} s settling` : ''].filter(Boolean);
+  const after = [
+    p.drainMs ? `${(p.drainMs / 1000).toFixed(2)} s draining in-flight calls` : '',
+    p.settleMs ? `${(p.settleMs / 1000).toFixed(2)} s settling` : '',
+  ].filter(Boolean);
   return `measured ${(p.measuredMs / 1000).toFixed(2)} s after ${(p.warmupMs / 1000).toFixed(2)} s warm-up${after.length ? ` (then ${after.join(', ')})` : ''}; ${result.loadModel.description}`;
 }
 
@@ -133,14 +191,25 @@ export function summaryText(result: RunResult): string {
     summaryTable(result),
     `client latency of calls is the round trip; server and listener latency is one-way, ${result.clocks.note}`,
     ...(Object.keys(result.delivery ?? {}).length > 0 || result.lateReplies || result.unmatchedReplies
-      ? [`delivery by (sender, sequence)${result.lateReplies || result.unmatchedReplies ? `; replies: ${result.lateReplies} late (after their timeout), ${result.unmatchedReplies} unmatched` : ''}:`, ...deliveryLines(result)]
+      ? [
+          `delivery by (sender, sequence)${result.lateReplies || result.unmatchedReplies ? `; replies: ${result.lateReplies} late (after their timeout), ${result.unmatchedReplies} unmatched` : ''}:`,
+          ...deliveryLines(result),
+        ]
       : []),
     ...resourceLines(result),
   ];
   if (result.generator.saturated) {
-    lines.push(`GENERATOR SATURATED: ${result.generator.reasons.join('; ')}. These figures are the load generator's limits, not the bus's: use more workers or hosts, or less load per worker.`);
+    lines.push(
+      `GENERATOR SATURATED: ${result.generator.reasons.join('; ')}. These figures are the load generator's limits, not the bus's: use more workers or hosts, or less load per worker.`,
+    );
   }
-  if (a.failed) lines.push(`first start-up failures: ${a.failures.slice(0, 3).map((f) => `${f.agent}: ${f.error}`).join('; ')}`);
+  if (a.failed)
+    lines.push(
+      `first start-up failures: ${a.failures
+        .slice(0, 3)
+        .map((f) => `${f.agent}: ${f.error}`)
+        .join('; ')}`,
+    );
   const incidents = result.busIncidents;
   if (incidents) {
     const parts = Object.entries(incidents.errors).map(([kind, e]) => `${formatCount(e.count)} ${kind} (first: ${e.first})`);
@@ -154,8 +223,13 @@ export function summaryText(result: RunResult): string {
   if (result.agents.started.client + result.agents.started.notifier === 0) {
     lines.push(`received ${formatCount(received)} message(s) from senders elsewhere: no per-message delivery accounting without the senders' counts`);
   }
-  const unaccounted = result.groups.filter((g) => (g.role === 'client' || g.role === 'notifier') && g.counters.sent > 0 && !(g.pattern in (result.delivery ?? {})));
-  if (unaccounted.length > 0) lines.push(`no per-message delivery accounting for ${unaccounted.map((g) => g.pattern).join(', ')}: the receivers run elsewhere (busbench counts what its own servers and listeners log)`);
+  const unaccounted = result.groups.filter(
+    (g) => (g.role === 'client' || g.role === 'notifier') && g.counters.sent > 0 && !(g.pattern in (result.delivery ?? {})),
+  );
+  if (unaccounted.length > 0)
+    lines.push(
+      `no per-message delivery accounting for ${unaccounted.map((g) => g.pattern).join(', ')}: the receivers run elsewhere (busbench counts what its own servers and listeners log)`,
+    );
   for (const problem of result.outcome?.problems ?? []) lines.push(`FAILED: ${problem}`);
   if (result.directory) lines.push(`results: ${result.directory}`);
   return lines.join('\n');

@@ -28,14 +28,19 @@ export function topologyLines(result: RunResult): string[] {
         .filter((x) => x.from === m.from && x.to === m.to)
         .map((x) => `${x.property} ${x.value}${x.property === 'loss' ? ' %' : x.property === 'rate' ? ' Mbit/s' : ' ms'} by ${x.mechanism}`);
       const relayed = m.relayedDelayMs ? `, +${m.relayedDelayMs} ms round trip in user space on bus connections` : '';
-      lines.push(`  ${m.from} → ${m.to}: ${asked.length ? asked.join(', ') : 'unconstrained'}; measured rtt ${ms(m.measured.rttAvgMs)}, loss ${m.measured.lossPercent} %${relayed}`);
+      lines.push(
+        `  ${m.from} → ${m.to}: ${asked.length ? asked.join(', ') : 'unconstrained'}; measured rtt ${ms(m.measured.rttAvgMs)}, loss ${m.measured.lossPercent} %${relayed}`,
+      );
     }
   }
   for (const warning of t.warnings ?? []) lines.push(`NOTE: ${warning}`);
   if (t.disruptions.length > 0) {
     lines.push(
       `outages: ${t.disruptions
-        .map((d) => `${d.kind} ${d.label} ${d.startedAtMs !== undefined ? `${(d.startedAtMs / 1000).toFixed(1)}–${((d.endedAtMs ?? d.startedAtMs) / 1000).toFixed(1)} s` : 'not applied'}${d.error ? ` (${d.error})` : ''}`)
+        .map(
+          (d) =>
+            `${d.kind} ${d.label} ${d.startedAtMs !== undefined ? `${(d.startedAtMs / 1000).toFixed(1)}–${((d.endedAtMs ?? d.startedAtMs) / 1000).toFixed(1)} s` : 'not applied'}${d.error ? ` (${d.error})` : ''}`,
+        )
         .join('; ')}`,
     );
   }

@@ -76,7 +76,10 @@ export async function startAgentHost(host: string, spawner: HostSpawner, argv: s
   };
   const workers = inits.map((_, index) => new RemoteWorker(index, { send, stop }));
   const ready = new Promise<{ pid: number; relays: { url: string; via: string }[] }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent host ${host} did not start within ${START_TIMEOUT_MS / 1000} s${stderr ? `: ${stderr.trim()}` : ''}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`agent host ${host} did not start within ${START_TIMEOUT_MS / 1000} s${stderr ? `: ${stderr.trim()}` : ''}`)),
+      START_TIMEOUT_MS,
+    );
     child.once('error', (error) => {
       clearTimeout(timer);
       reject(new Error(`agent host ${host}: ${error.message}`));

@@ -25,14 +25,26 @@ export interface HostAssignment {
   relays: RelaySpec[];
 }
 
-type Agent = { role: 'server'; spec: string } | { role: 'listener'; spec: string } | { role: 'client'; spec: ClientSpec } | { role: 'notifier'; spec: { name: string; quota?: number } };
+type Agent =
+  | { role: 'server'; spec: string }
+  | { role: 'listener'; spec: string }
+  | { role: 'client'; spec: ClientSpec }
+  | { role: 'notifier'; spec: { name: string; quota?: number } };
 
 /**
  * `endpoints`: each bus site's transport URL. `workersPerHost`: worker
  * threads on each host that runs agents. `network`: the applied plan, whose
  * relayed directions become delay relays on the hosts that cross them.
  */
-export function planHosts(scenario: Scenario, topology: Topology, hosts: PlacedHost[], endpoints: Record<string, string>, driver: DriverConfig, workersPerHost: number, network?: Pick<NetworkPlan, 'relayed'>): HostAssignment[] {
+export function planHosts(
+  scenario: Scenario,
+  topology: Topology,
+  hosts: PlacedHost[],
+  endpoints: Record<string, string>,
+  driver: DriverConfig,
+  workersPerHost: number,
+  network?: Pick<NetworkPlan, 'relayed'>,
+): HostAssignment[] {
   // Every agent of the run, named and given its routes and quota as one place would.
   const whole = planWorkers(scenario, { workers: 1, driver })[0]!;
   const byRole: Record<Role, Agent[]> = {
@@ -79,7 +91,14 @@ export function planHosts(scenario: Scenario, topology: Topology, hosts: PlacedH
     const backward = network?.relayed.find((r) => r.from === busSite && r.to === host.site);
     const relays: RelaySpec[] =
       forward || backward
-        ? [{ url, forwardDelayMs: forward?.delayMs ?? 0, backwardDelayMs: backward?.delayMs ?? 0, jitterMs: Math.max(forward?.jitterMs ?? 0, backward?.jitterMs ?? 0) }]
+        ? [
+            {
+              url,
+              forwardDelayMs: forward?.delayMs ?? 0,
+              backwardDelayMs: backward?.delayMs ?? 0,
+              jitterMs: Math.max(forward?.jitterMs ?? 0, backward?.jitterMs ?? 0),
+            },
+          ]
         : [];
     assignments.push({ host: host.name, site: host.site, busSite, inits, relays });
   }

@@ -64,13 +64,22 @@ export function planWorkers(scenario: Scenario, options: PlacementOptions): Work
   for (let i = 0; i < agents.servers; i++) at(i).servers.push(servers[i] ?? serverName(i));
   for (let i = 0; i < agents.listeners; i++) at(i).listeners.push(`listener-${i}`);
   const senders = agents.clients + agents.notifiers;
-  const quota = (senderIndex: number): { quota?: number } =>
-    load.messages !== undefined ? { quota: shareOf(load.messages, senders, senderIndex) } : {};
+  const quota = (senderIndex: number): { quota?: number } => (load.messages !== undefined ? { quota: shareOf(load.messages, senders, senderIndex) } : {});
   const route = (pattern: RpcPattern, client: number): ClientRoute => {
     const name = patternName(pattern);
-    return { pattern: name, weight: pattern.weight ?? 1, ...(name.endsWith('unicast') && servers.length > 0 ? { server: servers[client % servers.length]! } : {}) };
+    return {
+      pattern: name,
+      weight: pattern.weight ?? 1,
+      ...(name.endsWith('unicast') && servers.length > 0 ? { server: servers[client % servers.length]! } : {}),
+    };
   };
-  const assigned = load.mix === 'clients' ? assignByWeight(load.patterns.map((p) => p.weight ?? 1), agents.clients) : [];
+  const assigned =
+    load.mix === 'clients'
+      ? assignByWeight(
+          load.patterns.map((p) => p.weight ?? 1),
+          agents.clients,
+        )
+      : [];
   for (let i = 0; i < agents.clients; i++) {
     const routes = load.mix === 'messages' ? load.patterns.map((p) => route(p, i)) : [route(load.patterns[assigned[i]!]!, i)];
     const spec: ClientSpec = { name: `client-${i}`, routes, ...quota(i) };

@@ -36,7 +36,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const clocks = await synchronizeWorkerClocks(agents.pool);
     run.emit({ type: 'clocks', clocks });
     for (const c of clocks) {
-      if (Math.abs(c.offsetMs) > c.uncertaintyMs) run.say('info', `worker ${c.worker}: clock offset ${c.offsetMs.toFixed(3)} ms ± ${c.uncertaintyMs.toFixed(3)} ms, corrected`);
+      if (Math.abs(c.offsetMs) > c.uncertaintyMs)
+        run.say('info', `worker ${c.worker}: clock offset ${c.offsetMs.toFixed(3)} ms ± ${c.uncertaintyMs.toFixed(3)} ms, corrected`);
     }
     const load = await runLoad(run, deployment, agents);
     const settled = await settle(run, agents, load);

@@ -42,7 +42,8 @@ function toPattern(item: string | RpcPattern): RpcPattern {
 /** Values the schema's forms admit but a run cannot use; checked for every scenario, the standalone agents' too. */
 function valueProblems(raw: RawScenario, add: AddProblem): void {
   const { load, bus } = raw;
-  if (load.duration !== undefined && parseDuration(load.duration) === 0) add(['load', 'duration'], 'must be longer than 0 (e.g. 30s); to run a message count instead, use load.messages');
+  if (load.duration !== undefined && parseDuration(load.duration) === 0)
+    add(['load', 'duration'], 'must be longer than 0 (e.g. 30s); to run a message count instead, use load.messages');
   if (parseDuration(load.timeout) === 0) add(['load', 'timeout'], 'must be longer than 0 (e.g. 30s): every call would time out at once');
   // Each bus kind checks its own values (oslo's URL scheme names its driver).
   for (const plugin of BUS_PLUGINS) plugin.checkBus(bus, { valuesOnly: true }, add);
@@ -57,7 +58,10 @@ function crossFieldProblems(raw: RawScenario, add: AddProblem): void {
     }
   });
   if (agents.clients > 0 && agents.servers === 0) {
-    add(['agents', 'servers'], `the clients' patterns (${load.patterns.map((p) => (typeof p === 'string' ? p : `${p.method}/${p.target}`)).join(', ')}) need servers; set agents.servers >= 1`);
+    add(
+      ['agents', 'servers'],
+      `the clients' patterns (${load.patterns.map((p) => (typeof p === 'string' ? p : `${p.method}/${p.target}`)).join(', ')}) need servers; set agents.servers >= 1`,
+    );
   }
   if (agents.notifiers > 0 && agents.listeners === 0) {
     add(['agents', 'listeners'], 'notifiers send to listeners; set agents.listeners >= 1');
@@ -73,9 +77,11 @@ function crossFieldProblems(raw: RawScenario, add: AddProblem): void {
   }
   const payload = toPayload(load.payload_bytes);
   const largest = largestPayloadBytes(payload);
-  if (largest > MAX_PAYLOAD_BYTES) add(['load', 'payload_bytes'], `${largest} bytes is over the ${formatSize(MAX_PAYLOAD_BYTES)} a message may carry here; use a smaller size`);
+  if (largest > MAX_PAYLOAD_BYTES)
+    add(['load', 'payload_bytes'], `${largest} bytes is over the ${formatSize(MAX_PAYLOAD_BYTES)} a message may carry here; use a smaller size`);
   if (payload.kind === 'uniform' && payload.min > payload.max) add(['load', 'payload_bytes'], `min (${payload.min}) is above max (${payload.max}); swap them`);
-  if (load.mix === 'messages' && patterns.length < 2) add(['load', 'mix'], 'mix: messages draws each message from several patterns; list at least two in load.patterns, or remove mix');
+  if (load.mix === 'messages' && patterns.length < 2)
+    add(['load', 'mix'], 'mix: messages draws each message from several patterns; list at least two in load.patterns, or remove mix');
   if (load.messages !== undefined && load.duration !== undefined) {
     add(['load', 'duration'], 'give either load.messages or load.duration, not both');
   }

@@ -106,14 +106,18 @@ export const scenarioSchema = {
         mix: {
           enum: ['clients', 'messages'],
           default: 'clients',
-          description: 'clients: each client runs one pattern, clients split over the patterns by weight; messages: each client draws every message\'s pattern by weight',
+          description:
+            "clients: each client runs one pattern, clients split over the patterns by weight; messages: each client draws every message's pattern by weight",
         },
         messages: { type: 'integer', minimum: 1, description: 'measured messages in total across the senders' },
         duration: DURATION,
         warmup: { ...DURATION, default: '1s' },
         concurrency: { type: 'integer', minimum: 1, default: 1, description: 'outstanding messages per client (closed loop)' },
         pause: { ...DURATION, default: 0 },
-        arrival: { enum: ['closed', 'fixed', 'poisson'], description: 'closed loop (default without rate), or open loop at `rate`: fixed gaps (default with rate) or Poisson arrivals' },
+        arrival: {
+          enum: ['closed', 'fixed', 'poisson'],
+          description: 'closed loop (default without rate), or open loop at `rate`: fixed gaps (default with rate) or Poisson arrivals',
+        },
         rate: { type: 'number', exclusiveMinimum: 0, description: 'messages/s per sender: the open loop (latency counts from each intended send time)' },
         payload_bytes: {
           default: 64,
@@ -124,11 +128,16 @@ export const scenarioSchema = {
             {
               type: 'array',
               minItems: 1,
-              items: { type: 'object', additionalProperties: false, required: ['bytes', 'weight'], properties: { bytes: SIZE, weight: { type: 'number', exclusiveMinimum: 0 } } },
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['bytes', 'weight'],
+                properties: { bytes: SIZE, weight: { type: 'number', exclusiveMinimum: 0 } },
+              },
             },
           ],
         },
-        timeout: { ...DURATION, default: '30s', description: 'call timeout, > 0 (also the request\'s TTL, as oslo sends it)' },
+        timeout: { ...DURATION, default: '30s', description: "call timeout, > 0 (also the request's TTL, as oslo sends it)" },
         method: {
           type: 'string',
           pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
@@ -136,7 +145,10 @@ export const scenarioSchema = {
           default: 'bench',
           description: "the RPC method clients call: bench (busbench's own), echo (ombt's), or any method the servers serve",
         },
-        args: { type: 'object', description: "the call's arguments as a mapping, sent as given (default: {payload} for bench, ombt's {data, timestamp, msgid} for echo)" },
+        args: {
+          type: 'object',
+          description: "the call's arguments as a mapping, sent as given (default: {payload} for bench, ombt's {data, timestamp, msgid} for echo)",
+        },
       },
     },
     runner: {
@@ -146,10 +158,30 @@ export const scenarioSchema = {
       properties: {
         workers: { anyOf: [{ const: 'auto' }, { type: 'integer', minimum: 1 }], default: 'auto', description: '"auto": one worker thread per core' },
         connect_concurrency: { type: 'integer', minimum: 1, default: 64, description: 'connections opened at once per worker' },
-        saturation_utilization: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.9, description: 'event-loop utilization of a worker over the measured phase above which the generator counts as saturated (whether its thread ran or waited for a CPU, it could not keep up)' },
-        saturation_lag: { ...DURATION, default: '50ms', description: 'how late a worker may run before the generator counts as saturated: the median lateness of open-loop sends behind their schedule (waits on load.concurrency left out), and the event-loop delay p99 (its excess over the 10 ms sampling interval) when the thread ran on a CPU at least as long as it waited for one; delay while it mostly waited for a CPU is contention from other processes, not saturation' },
-        bookkeeping: { type: 'boolean', default: true, description: 'per-message accounting, per-leg timestamps and the time series (off only to measure their cost)' },
-        resource_interval: { ...DURATION, default: '1s', description: 'how often CPU, RSS and TCP connections of the bus and agent processes are sampled over the measured phase; 0: not at all' },
+        saturation_utilization: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 1,
+          default: 0.9,
+          description:
+            'event-loop utilization of a worker over the measured phase above which the generator counts as saturated (whether its thread ran or waited for a CPU, it could not keep up)',
+        },
+        saturation_lag: {
+          ...DURATION,
+          default: '50ms',
+          description:
+            'how late a worker may run before the generator counts as saturated: the median lateness of open-loop sends behind their schedule (waits on load.concurrency left out), and the event-loop delay p99 (its excess over the 10 ms sampling interval) when the thread ran on a CPU at least as long as it waited for one; delay while it mostly waited for a CPU is contention from other processes, not saturation',
+        },
+        bookkeeping: {
+          type: 'boolean',
+          default: true,
+          description: 'per-message accounting, per-leg timestamps and the time series (off only to measure their cost)',
+        },
+        resource_interval: {
+          ...DURATION,
+          default: '1s',
+          description: 'how often CPU, RSS and TCP connections of the bus and agent processes are sampled over the measured phase; 0: not at all',
+        },
       },
     },
     topology: topologySchema,

@@ -10,8 +10,17 @@ import type { FromSchema } from 'json-schema-to-ts';
 import type { LinkConstraint, Role, Topology } from '../model/index.js';
 import { parseDuration } from './duration.js';
 
-const DURATION = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$' }] } as const;
-const SITE_NAME = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,11}$', description: 'a site name: a lowercase letter, then up to 11 lowercase letters, digits or "-"' } as const;
+const DURATION = {
+  anyOf: [
+    { type: 'number', minimum: 0 },
+    { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$' },
+  ],
+} as const;
+const SITE_NAME = {
+  type: 'string',
+  pattern: '^[a-z][a-z0-9-]{0,11}$',
+  description: 'a site name: a lowercase letter, then up to 11 lowercase letters, digits or "-"',
+} as const;
 /** Two sites, the ends of a link. */
 const SITE_PAIR = { type: 'array', items: [SITE_NAME, SITE_NAME], minItems: 2, additionalItems: false } as const;
 const PLACEMENT = {
@@ -21,8 +30,20 @@ const PLACEMENT = {
 const LINK_PROPERTIES = {
   delay: { ...DURATION, description: 'one-way delay' },
   jitter: { ...DURATION, description: 'delay varies uniformly by up to this much' },
-  loss: { anyOf: [{ type: 'number', minimum: 0, maximum: 100 }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*%\\s*$' }], description: 'packets lost, percent: 0.5 or "0.5%"' },
-  rate: { anyOf: [{ type: 'number', exclusiveMinimum: 0 }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(kbit|mbit|gbit)\\s*$' }], description: 'bandwidth: Mbit/s, or "512kbit", "100mbit", "1gbit"' },
+  loss: {
+    anyOf: [
+      { type: 'number', minimum: 0, maximum: 100 },
+      { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*%\\s*$' },
+    ],
+    description: 'packets lost, percent: 0.5 or "0.5%"',
+  },
+  rate: {
+    anyOf: [
+      { type: 'number', exclusiveMinimum: 0 },
+      { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(kbit|mbit|gbit)\\s*$' },
+    ],
+    description: 'bandwidth: Mbit/s, or "512kbit", "100mbit", "1gbit"',
+  },
 } as const;
 
 export const topologySchema = {
@@ -31,7 +52,11 @@ export const topologySchema = {
   required: ['sites'],
   description: 'sites, links between them, where the bus and the agents run',
   properties: {
-    provider: { enum: ['local', 'netns', 'ssh'], default: 'local', description: 'local: this host; netns: a network namespace per host on this machine; ssh: hosts from an inventory' },
+    provider: {
+      enum: ['local', 'netns', 'ssh'],
+      default: 'local',
+      description: 'local: this host; netns: a network namespace per host on this machine; ssh: hosts from an inventory',
+    },
     inventory: { type: 'string', description: 'ssh: YAML inventory of the hosts of each site' },
     sites: {
       type: 'array',
@@ -95,7 +120,12 @@ export const topologySchema = {
 /** The `topology` section once validated, with the schema's defaults (bus has none: every site, or with provider local the first). */
 export type RawTopology = FromSchema<typeof topologySchema>;
 
-const ROLE_FIELDS: Record<Role, 'servers' | 'clients' | 'notifiers' | 'listeners'> = { server: 'servers', client: 'clients', notifier: 'notifiers', listener: 'listeners' };
+const ROLE_FIELDS: Record<Role, 'servers' | 'clients' | 'notifiers' | 'listeners'> = {
+  server: 'servers',
+  client: 'clients',
+  notifier: 'notifiers',
+  listener: 'listeners',
+};
 
 export function parseLossPercent(value: string | number): number {
   return typeof value === 'number' ? value : Number(value.replace('%', '').trim());
@@ -135,8 +165,10 @@ export function topologyProblems(raw: RawTopology, agentCounts: Record<Role, num
     }
     pair.forEach((site, end) => checkSite(['links', i, link.between ? 'between' : end === 0 ? 'from' : 'to'], site));
     if (pair[0] === pair[1]) add(['links', i], `a link joins two different sites, got ${pair[0]} twice`);
-    if (link.delay === undefined && link.jitter === undefined && link.loss === undefined && link.rate === undefined) add(['links', i], 'a link constrains something: give delay, jitter, loss or rate');
-    if (link.jitter !== undefined && parseDuration(link.jitter) > 0 && (link.delay === undefined || parseDuration(link.delay) === 0)) add(['links', i, 'jitter'], 'jitter varies a delay: give delay too');
+    if (link.delay === undefined && link.jitter === undefined && link.loss === undefined && link.rate === undefined)
+      add(['links', i], 'a link constrains something: give delay, jitter, loss or rate');
+    if (link.jitter !== undefined && parseDuration(link.jitter) > 0 && (link.delay === undefined || parseDuration(link.delay) === 0))
+      add(['links', i, 'jitter'], 'jitter varies a delay: give delay too');
     for (const [from, to] of link.between ? [pair, [pair[1], pair[0]]] : [pair]) {
       const key = `${from} → ${to}`;
       if (directions.has(key)) add(['links', i], `${key} is already constrained by links[${directions.get(key)}]`);
@@ -148,7 +180,8 @@ export function topologyProblems(raw: RawTopology, agentCounts: Record<Role, num
     if (new Set(raw.bus).size !== raw.bus.length) add(['bus'], 'a site carries at most one bus node; list each site once');
   }
   const busNodes = raw.bus === undefined ? (raw.provider === 'local' ? 1 : names.length) : raw.bus === 'all' ? names.length : raw.bus.length;
-  if (raw.provider === 'local' && busNodes > 1) add(['bus'], 'provider local runs one bus node on this host: list one site in topology.bus, or set provider: netns for a node per site');
+  if (raw.provider === 'local' && busNodes > 1)
+    add(['bus'], 'provider local runs one bus node on this host: list one site in topology.bus, or set provider: netns for a node per site');
   for (const [role, field] of Object.entries(ROLE_FIELDS) as [Role, keyof RawTopology['placement']][]) {
     const placement = raw.placement[field];
     if (typeof placement !== 'object') continue;
@@ -158,17 +191,21 @@ export function topologyProblems(raw: RawTopology, agentCounts: Record<Role, num
   }
   raw.dropouts.forEach((dropout, i) => {
     dropout.between.forEach((site, end) => checkSite(['dropouts', i, 'between', end], site));
-    if (parseDuration(dropout.for) >= parseDuration(dropout.every)) add(['dropouts', i, 'for'], `a dropout must end before the next begins: "for" (${dropout.for}) must be shorter than "every" (${dropout.every})`);
+    if (parseDuration(dropout.for) >= parseDuration(dropout.every))
+      add(['dropouts', i, 'for'], `a dropout must end before the next begins: "for" (${dropout.for}) must be shorter than "every" (${dropout.every})`);
   });
   raw.partitions.forEach((partition, i) => {
     partition.isolate.forEach((site, j) => checkSite(['partitions', i, 'isolate', j], site));
-    if (new Set(partition.isolate).size >= known.size) add(['partitions', i, 'isolate'], 'a partition cuts some sites off from the rest: leave at least one site out');
+    if (new Set(partition.isolate).size >= known.size)
+      add(['partitions', i, 'isolate'], 'a partition cuts some sites off from the rest: leave at least one site out');
   });
   if (raw.provider === 'ssh' && raw.inventory === undefined) add(['inventory'], 'the ssh provider needs an inventory file naming the hosts of each site');
-  if (raw.provider !== 'ssh' && raw.inventory !== undefined) add(['inventory'], `an inventory is for provider: ssh (this topology's provider is ${raw.provider})`);
+  if (raw.provider !== 'ssh' && raw.inventory !== undefined)
+    add(['inventory'], `an inventory is for provider: ssh (this topology's provider is ${raw.provider})`);
   if (raw.provider === 'local') {
     if (raw.links.length > 0) add(['links'], 'constraining links needs hosts with network stacks of their own: set provider: netns (or ssh)');
-    if (raw.dropouts.length > 0 || raw.partitions.length > 0) add(['provider'], 'dropouts and partitions need hosts with network stacks of their own: set provider: netns (or ssh)');
+    if (raw.dropouts.length > 0 || raw.partitions.length > 0)
+      add(['provider'], 'dropouts and partitions need hosts with network stacks of their own: set provider: netns (or ssh)');
   }
   return problems;
 }
@@ -206,7 +243,12 @@ export function resolveTopology(raw: RawTopology, agentCounts: Record<Role, numb
     links,
     busSites: raw.bus === undefined ? (raw.provider === 'local' ? [names[0]!] : names) : raw.bus === 'all' ? names : [...raw.bus],
     agentsBySite,
-    dropouts: raw.dropouts.map((d) => ({ sites: d.between, everyMs: parseDuration(d.every), forMs: parseDuration(d.for), firstMs: d.first !== undefined ? parseDuration(d.first) : parseDuration(d.every) })),
+    dropouts: raw.dropouts.map((d) => ({
+      sites: d.between,
+      everyMs: parseDuration(d.every),
+      forMs: parseDuration(d.for),
+      firstMs: d.first !== undefined ? parseDuration(d.first) : parseDuration(d.every),
+    })),
     partitions: raw.partitions.map((p) => ({ atMs: parseDuration(p.at), forMs: parseDuration(p.for), isolate: [...p.isolate] })),
   };
 }

@@ -59,7 +59,8 @@ export function ombtSkipReason(): string | false {
   if (!dir) return (probed = OMBT_MISSING_HELP);
   if (!osloAvailable()) return (probed = 'python3-oslo.messaging is not installed (apt-get install python3-oslo.messaging)');
   const probe = spawnSync(OSLO_PYTHON, ['-c', 'import eventlet, ombt._main'], { env: ombtEnv(dir), encoding: 'utf8', timeout: 30_000 });
-  if (probe.status !== 0) return (probed = `ombt at ${dir} does not import with ${OSLO_PYTHON} (${(probe.stderr ?? '').trim().split('\n').pop()}); ${OMBT_MISSING_HELP}`);
+  if (probe.status !== 0)
+    return (probed = `ombt at ${dir} does not import with ${OSLO_PYTHON} (${(probe.stderr ?? '').trim().split('\n').pop()}); ${OMBT_MISSING_HELP}`);
   return (probed = false);
 }
 
@@ -177,7 +178,9 @@ async function ready(agent: OmbtProcess, what: string, timeoutMs: number): Promi
   while (!READY.test(agent.stderr())) {
     if (gone || Date.now() > deadline) {
       await agent.stop();
-      throw new Error(`${what} ${gone ? 'exited' : `not ready within ${timeoutMs} ms`}: ${agent.command}\nits stderr ends with:\n${agent.stderr().slice(-2000)}`);
+      throw new Error(
+        `${what} ${gone ? 'exited' : `not ready within ${timeoutMs} ms`}: ${agent.command}\nits stderr ends with:\n${agent.stderr().slice(-2000)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -195,13 +198,7 @@ export interface OmbtAgentOptions extends OmbtOptions {
 
 function agentArgs(options: OmbtAgentOptions, mode: string): string[] {
   // --debug: the readiness line is logged at DEBUG, and so are ombt's own per-message notes.
-  return [
-    ...globalArgs(options),
-    '--debug',
-    mode,
-    ...(options.name ? ['--name', options.name] : []),
-    ...(options.output ? ['--output', options.output] : []),
-  ];
+  return [...globalArgs(options), '--debug', mode, ...(options.name ? ['--name', options.name] : []), ...(options.output ? ['--output', options.output] : [])];
 }
 
 /** An ombt rpc-server (echo and noop endpoints on exchange ombt-rpc-test, topic rpc-<topic>), once it serves. */
@@ -237,9 +234,20 @@ export interface ControllerOutcome {
 /** Runs `ombt controller <test>` to its end (it rolls-calls the agents of its topic over the control bus first). */
 export async function runOmbtController(options: ControllerOptions): Promise<ControllerOutcome> {
   const testArgs =
-    options.test === 'shutdown' ? [] : [...(options.calls !== undefined ? ['--calls', String(options.calls)] : []), ...(options.length !== undefined ? ['--length', String(options.length)] : [])];
+    options.test === 'shutdown'
+      ? []
+      : [
+          ...(options.calls !== undefined ? ['--calls', String(options.calls)] : []),
+          ...(options.length !== undefined ? ['--length', String(options.length)] : []),
+        ];
   // --control is what the controller talks on; it never touches the bus under test.
-  const controller = spawnOmbt([...globalArgs(options), 'controller', ...(options.idleS !== undefined ? ['--idle', String(options.idleS)] : []), options.test, ...testArgs]);
+  const controller = spawnOmbt([
+    ...globalArgs(options),
+    'controller',
+    ...(options.idleS !== undefined ? ['--idle', String(options.idleS)] : []),
+    options.test,
+    ...testArgs,
+  ]);
   const limitMs = options.limitMs ?? 120_000;
   const timer = setTimeout(() => void controller.stop(), limitMs);
   try {

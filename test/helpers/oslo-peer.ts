@@ -162,7 +162,10 @@ export function startOsloPeer(args: string[]): OsloPeer {
         const fail = (why: string): void => {
           if (!waiters.delete(waiter)) return;
           clearTimeout(timer);
-          const last = events.slice(-5).map((event) => JSON.stringify(event)).join('\n');
+          const last = events
+            .slice(-5)
+            .map((event) => JSON.stringify(event))
+            .join('\n');
           reject(new Error(`${label}: ${why}${last ? `; its last events:\n${last}` : ''}${stderrTail()}`));
         };
         const timer = setTimeout(() => fail(`no matching event within ${timeoutMs} ms`), timeoutMs);

@@ -185,7 +185,8 @@ export async function startSshd(): Promise<TestSshd> {
           signal(-pid, 'SIGTERM');
           for (const other of everything) signal(other, 'SIGTERM');
           await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000))]);
-          if (!(await waitUntil(async () => (await living(everything)).length === 0, 2000))) for (const other of await living(everything)) signal(other, 'SIGKILL');
+          if (!(await waitUntil(async () => (await living(everything)).length === 0, 2000)))
+            for (const other of await living(everything)) signal(other, 'SIGKILL');
           await waitUntil(async () => (await living(everything)).length === 0, 2000);
           await rm(dir, { recursive: true, force: true });
           return living(everything);

@@ -5,7 +5,11 @@
  */
 import { describe, it, type SuiteContext, type TestOptions } from 'node:test';
 
-export function suite(name: string, options: Omit<TestOptions, 'skip'> & { skip?: string | boolean }, fn: (context: SuiteContext) => void | Promise<void>): void {
+export function suite(
+  name: string,
+  options: Omit<TestOptions, 'skip'> & { skip?: string | boolean },
+  fn: (context: SuiteContext) => void | Promise<void>,
+): void {
   if (typeof options.skip === 'string') {
     process.stdout.write(`# ${name}: skipped: ${options.skip}\n`);
     it(name, { skip: options.skip }, () => undefined);

@@ -18,7 +18,9 @@ export const MESH_MIN_WARMUP_MS = 2000;
 export async function deployAmqp1(bus: BusConfig, placement: BusPlacement): Promise<DeployedBus> {
   if (!bus.router) return deployRabbit(bus, placement, 'amqp-1.0');
   if (!placement.sites.every((s) => s.host.thisMachine)) {
-    throw new Error('routers are deployed on this machine only (provider local or netns): routers over ssh are not supported yet; remove bus.router, or use provider netns');
+    throw new Error(
+      'routers are deployed on this machine only (provider local or netns): routers over ssh are not supported yet; remove bus.router, or use provider netns',
+    );
   }
   return placement.topology ? deploySiteRouters(bus.router, placement) : deployLocalMesh(bus.router, placement);
 }
@@ -41,7 +43,9 @@ function routerNodes(mesh: LocalMesh, hosts: string[], sites: (string | undefine
 
 function meshStatistics(mesh: LocalMesh): () => Promise<{ routers: (RouterStatistics | { id: string; error: string })[] }> {
   return async () => ({
-    routers: await Promise.all(mesh.routers.map((r) => routerStatistics(r.url, mesh.flavor).catch((error: Error) => ({ id: r.plan.id, error: error.message })))),
+    routers: await Promise.all(
+      mesh.routers.map((r) => routerStatistics(r.url, mesh.flavor).catch((error: Error) => ({ id: r.plan.id, error: error.message }))),
+    ),
   });
 }
 
@@ -51,8 +55,18 @@ async function deployLocalMesh(r: RouterDeployment, placement: BusPlacement): Pr
   // The scenario's rules ask for routers whenever the mesh is on this host (only bus sites go without).
   if (r.routers === undefined) throw new Error('bus.router.routers is not set: how many routers to deploy on this host');
   const mesh = await startLocalMesh(
-    { routers: r.routers, ...(r.shape ? { shape: r.shape } : {}), ...(r.edges ? { edges: r.edges } : {}), ...(r.treeFanout ? { treeFanout: r.treeFanout } : {}) },
-    { flavor: r.flavor, ...(r.workerThreads ? { workerThreads: r.workerThreads } : {}), ...(r.linkCapacity ? { linkCapacity: r.linkCapacity } : {}), ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}) },
+    {
+      routers: r.routers,
+      ...(r.shape ? { shape: r.shape } : {}),
+      ...(r.edges ? { edges: r.edges } : {}),
+      ...(r.treeFanout ? { treeFanout: r.treeFanout } : {}),
+    },
+    {
+      flavor: r.flavor,
+      ...(r.workerThreads ? { workerThreads: r.workerThreads } : {}),
+      ...(r.linkCapacity ? { linkCapacity: r.linkCapacity } : {}),
+      ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}),
+    },
   );
   const urls = mesh.routers.map((router) => router.url);
   return {
@@ -63,7 +77,11 @@ async function deployLocalMesh(r: RouterDeployment, placement: BusPlacement): Pr
     facts: { router: { flavor: mesh.flavor, version: mesh.version, routers: mesh.routers.map((router) => router.plan.id) } },
     ...(mesh.routers.length > 1 ? { minWarmupMs: MESH_MIN_WARMUP_MS } : {}),
     statistics: meshStatistics(mesh),
-    nodes: routerNodes(mesh, mesh.routers.map(() => host.name), mesh.routers.map(() => undefined)),
+    nodes: routerNodes(
+      mesh,
+      mesh.routers.map(() => host.name),
+      mesh.routers.map(() => undefined),
+    ),
     stop: () => mesh.stop(),
   };
 }
@@ -91,7 +109,9 @@ async function deploySiteRouters(router: RouterDeployment, placement: BusPlaceme
     embedded: true,
     description:
       `${n} ${mesh.flavor} router${n > 1 ? 's' : ''} (${mesh.version}), one per bus site (${mesh.sites.join(', ')}) in its first host's namespace, ${describeSiteMesh(mesh.sites, mesh.graph)}` +
-      (ignored.length > 0 ? ` (bus.router ${ignored.join(', ')} ignored: the sites decide the routers)` : ' (bus.router.routers and shape do not apply: the sites decide the routers)'),
+      (ignored.length > 0
+        ? ` (bus.router ${ignored.join(', ')} ignored: the sites decide the routers)`
+        : ' (bus.router.routers and shape do not apply: the sites decide the routers)'),
     facts: {
       router: {
         flavor: mesh.flavor,

@@ -96,7 +96,14 @@ function unwrap(request: unknown): Record<string, unknown> {
   return (request ?? {}) as Record<string, unknown>;
 }
 
-function waitFor<T>(emitter: { once(event: string, listener: (context: EventContext) => void): unknown }, ok: string, failures: string[], pick: (context: EventContext) => T, timeoutMs: number, what: string): Promise<T> {
+function waitFor<T>(
+  emitter: { once(event: string, listener: (context: EventContext) => void): unknown },
+  ok: string,
+  failures: string[],
+  pick: (context: EventContext) => T,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new BusError(`${what}: no answer within ${timeoutMs} ms`)), timeoutMs);
     emitter.once(ok, (context) => {
@@ -106,7 +113,8 @@ function waitFor<T>(emitter: { once(event: string, listener: (context: EventCont
     for (const failure of failures) {
       emitter.once(failure, (context) => {
         clearTimeout(timer);
-        const error = (context.receiver?.error ?? context.sender?.error ?? context.connection?.error ?? context.error) as { description?: string; message?: string } | undefined;
+        const error = (context.receiver?.error ?? context.sender?.error ?? context.connection?.error ?? context.error) as
+          { description?: string; message?: string } | undefined;
         reject(new BusError(`${what}: ${error?.description ?? error?.message ?? failure}`));
       });
     }
@@ -139,7 +147,14 @@ export class Amqp1Driver implements BusDriver {
       noDelay: true,
     } as ConnectionOptions);
     try {
-      await waitFor(connection, 'connection_open', ['connection_error', 'disconnected'], () => undefined, this.options.connectTimeoutMs ?? 30_000, `AMQP 1.0 connection to ${target.host}:${target.port}`);
+      await waitFor(
+        connection,
+        'connection_open',
+        ['connection_error', 'disconnected'],
+        () => undefined,
+        this.options.connectTimeoutMs ?? 30_000,
+        `AMQP 1.0 connection to ${target.host}:${target.port}`,
+      );
     } catch (error) {
       connection.close();
       throw error;
@@ -233,10 +248,12 @@ class Amqp1Connection implements BusConnection {
     private readonly ownsConnection: boolean,
   ) {
     this.addresses = addressPlan(peer, options.addressing ?? 'routable', options.exchange);
-    const lost = (why: string) => (context: EventContext): void => {
-      const error = (context.connection?.error ?? context.error) as { description?: string; message?: string } | undefined;
-      this.fail(new BusError(`AMQP 1.0 connection ${why}${error ? `: ${error.description ?? error.message}` : ''}`));
-    };
+    const lost =
+      (why: string) =>
+      (context: EventContext): void => {
+        const error = (context.connection?.error ?? context.error) as { description?: string; message?: string } | undefined;
+        this.fail(new BusError(`AMQP 1.0 connection ${why}${error ? `: ${error.description ?? error.message}` : ''}`));
+      };
     connection.on('disconnected', lost('lost'));
     connection.on('connection_close', lost('closed by the peer'));
     connection.on('connection_error', lost('refused by the peer'));
@@ -288,7 +305,8 @@ class Amqp1Connection implements BusConnection {
     if (link) return link;
     link = this.openLink({ target: { address }, ...(mode === 'presettled' ? { snd_settle_mode: 1 } : {}) });
     const sender = link.sender;
-    const failed = (outcome: string): BusError => new BusError(`${address}: message ${outcome}${outcome === 'released' ? ' (no consumer for the address)' : ''}`);
+    const failed = (outcome: string): BusError =>
+      new BusError(`${address}: message ${outcome}${outcome === 'released' ? ' (no consumer for the address)' : ''}`);
     if (mode === 'confirmed') {
       sender.on('accepted', (context: EventContext) => this.settle(context.delivery, undefined));
       for (const outcome of ['rejected', 'released', 'modified']) sender.on(outcome, (context: EventContext) => this.settle(context.delivery, failed(outcome)));
@@ -406,10 +424,19 @@ class Amqp1Connection implements BusConnection {
         this.peer === 'router'
           ? this.connection.open_receiver({ source: { dynamic: true } as unknown as Source, credit_window: credit })
           : this.connection.open_receiver({ source: { address: `/queue/reply_${randomHex32()}` }, credit_window: credit });
-      receiver.on('receiver_error', (context: EventContext) => this.linkError('reply link error', { address: this.replyAddress ?? 'dynamic' }, context.receiver?.error));
+      receiver.on('receiver_error', (context: EventContext) =>
+        this.linkError('reply link error', { address: this.replyAddress ?? 'dynamic' }, context.receiver?.error),
+      );
       receiver.on('message', (context: EventContext) => this.onReply(context.message!));
       this.receivers.push(receiver);
-      this.replyAddress = await waitFor(receiver, 'receiver_open', ['receiver_error', 'receiver_close'], (c) => c.receiver!.source.address, 30_000, 'reply link');
+      this.replyAddress = await waitFor(
+        receiver,
+        'receiver_open',
+        ['receiver_error', 'receiver_close'],
+        (c) => c.receiver!.source.address,
+        30_000,
+        'reply link',
+      );
     })();
     return this.replyReady;
   }
@@ -442,7 +469,8 @@ class Amqp1Connection implements BusConnection {
     const cache = this.linksByTarget[use];
     let link = cache.get(target);
     if (!link) {
-      link = use === 'fanout' ? this.sender(this.addresses.multicast(target.topic, target.exchange), 'presettled') : this.sender(this.targetAddress(target), use);
+      link =
+        use === 'fanout' ? this.sender(this.addresses.multicast(target.topic, target.exchange), 'presettled') : this.sender(this.targetAddress(target), use);
       cache.set(target, link);
     }
     return link;
@@ -494,11 +522,13 @@ class Amqp1Connection implements BusConnection {
 
   async serve(target: RpcTarget & { server: string }, handler: RequestHandler): Promise<Subscription> {
     const links = await Promise.all(
-      ([
-        [this.addresses.anycast(target.topic, target.exchange), 'anycast'],
-        [this.addresses.unicast(target.topic, target.server, target.exchange), 'unicast'],
-        [this.addresses.multicast(target.topic, target.exchange), 'multicast'],
-      ] as const).map(([address, via]) => this.receive(address, (message) => this.onRequest(message, via, handler))),
+      (
+        [
+          [this.addresses.anycast(target.topic, target.exchange), 'anycast'],
+          [this.addresses.unicast(target.topic, target.server, target.exchange), 'unicast'],
+          [this.addresses.multicast(target.topic, target.exchange), 'multicast'],
+        ] as const
+      ).map(([address, via]) => this.receive(address, (message) => this.onRequest(message, via, handler))),
     );
     // Routers keep no queues, so there is no backlog to report; pausing detaches the links.
     let paused = false;

@@ -17,7 +17,8 @@ export const amqp1BusFields = {
   router: {
     type: 'object',
     additionalProperties: false,
-    description: 'amqp1: routers busbench deploys: `routers` of them on this host, or with topology provider netns one per bus site (then without routers, shape, edges, tree_fanout)',
+    description:
+      'amqp1: routers busbench deploys: `routers` of them on this host, or with topology provider netns one per bus site (then without routers, shape, edges, tree_fanout)',
     properties: {
       routers: { type: 'integer', minimum: 1, maximum: 64 },
       shape: { enum: ['single', 'chain', 'ring', 'star', 'full', 'tree'] },
@@ -42,18 +43,28 @@ interface RawRouter {
 
 export const checkAmqp1Bus: BusFieldCheck = (bus, context, add) => {
   if (bus.kind === 'amqp1' && bus.url !== undefined && !/^amqps?:\/\//.test(bus.url)) {
-    add(['bus', 'url'], `an amqp1 bus takes an amqp:// URL (oslo's AMQP 1.0 driver), got "${hidePassword(bus.url)}"; for RabbitMQ over AMQP 0-9-1 set bus.kind: rabbitmq`);
+    add(
+      ['bus', 'url'],
+      `an amqp1 bus takes an amqp:// URL (oslo's AMQP 1.0 driver), got "${hidePassword(bus.url)}"; for RabbitMQ over AMQP 0-9-1 set bus.kind: rabbitmq`,
+    );
   }
   const router = bus['router'] as RawRouter | undefined;
   if (!router || context.valuesOnly) return;
   if (bus.kind !== 'amqp1') add(['bus', 'router'], 'routers speak AMQP 1.0: set bus.kind: amqp1, or remove bus.router');
   if (bus.url !== undefined) add(['bus', 'router'], 'bus.url uses a running bus and bus.router deploys one: give only one of them');
-  if (context.provider === 'ssh') add(['bus', 'router'], 'with provider ssh the bus nodes are one per bus site (topology.bus), and routers are deployed only with provider netns: remove bus.router');
+  if (context.provider === 'ssh')
+    add(
+      ['bus', 'router'],
+      'with provider ssh the bus nodes are one per bus site (topology.bus), and routers are deployed only with provider netns: remove bus.router',
+    );
   if (context.provider === 'netns') {
     // One router per bus site, linked along topology.links: the mesh fields of provider local do not apply.
     for (const field of ['routers', 'shape', 'edges', 'tree_fanout'] as const) {
       if (router[field] !== undefined) {
-        add(['bus', 'router', field], `with provider netns there is one router per bus site (topology.bus), linked along topology.links: remove bus.router.${field}, and list the router sites in topology.bus`);
+        add(
+          ['bus', 'router', field],
+          `with provider netns there is one router per bus site (topology.bus), linked along topology.links: remove bus.router.${field}, and list the router sites in topology.bus`,
+        );
       }
     }
   }

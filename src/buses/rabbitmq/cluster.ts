@@ -40,7 +40,9 @@ export function discoveryNodes(names: string[], i: number): string[] {
 export async function startRabbitCluster(specs: ClusterNodeSpec[], options: { plugins?: string[]; keepLogsIn?: string } = {}): Promise<RabbitCluster> {
   if (specs.length === 0) throw new Error('a RabbitMQ cluster needs at least one node');
   if (new Set(specs.map((s) => s.netns)).size !== specs.length) {
-    throw new Error('each RabbitMQ cluster node needs a host of its own (its epmd takes the same port on every host): put the nodes on different sites or hosts');
+    throw new Error(
+      'each RabbitMQ cluster node needs a host of its own (its epmd takes the same port on every host): put the nodes on different sites or hosts',
+    );
   }
   const cookie = randomBytes(16).toString('hex').toUpperCase();
   // One epmd port for the whole cluster: a node finds its peers' epmd at that port on their hosts.
@@ -112,7 +114,8 @@ async function checkMembership(nodes: LocalRabbit[]): Promise<void> {
           );
         await connection.close().catch(() => undefined);
         if (seen) break;
-        if (Date.now() > deadline) throw new Error(`RabbitMQ node ${node.nodeName} did not join the cluster of ${nodes[0]!.nodeName} within ${JOIN_TIMEOUT_MS / 1000} s (see its log)`);
+        if (Date.now() > deadline)
+          throw new Error(`RabbitMQ node ${node.nodeName} did not join the cluster of ${nodes[0]!.nodeName} within ${JOIN_TIMEOUT_MS / 1000} s (see its log)`);
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }

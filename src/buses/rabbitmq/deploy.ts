@@ -24,7 +24,12 @@ export function brokerPlugins(bus: BusConfig, protocol: RabbitProtocol): string[
 
 /** A node's management API, as the resource sampler reads it (guest may log in from any address: loopback_users is none). */
 export function managementOf(broker: LocalRabbit): { name: string } & ManagementEndpoint {
-  return { name: broker.nodeName, url: `${broker.url.replace(/^amqp:\/\/[^@]*@([^:/]+):\d+\/$/, 'http://$1')}:${broker.managementPort}/`, user: 'guest', password: 'guest' };
+  return {
+    name: broker.nodeName,
+    url: `${broker.url.replace(/^amqp:\/\/[^@]*@([^:/]+):\d+\/$/, 'http://$1')}:${broker.managementPort}/`,
+    user: 'guest',
+    password: 'guest',
+  };
 }
 
 function localNode(broker: LocalRabbit, url: string, host: string, site: string | undefined): BusNode {
@@ -62,16 +67,23 @@ function remoteNode(node: RemoteBusNode, url: string): BusNode {
 
 export async function deployRabbit(bus: BusConfig, placement: BusPlacement, protocol: RabbitProtocol = 'amqp-0-9-1'): Promise<DeployedBus> {
   const here = placement.sites.filter((s) => s.host.thisMachine);
-  if (here.length === placement.sites.length) return placement.topology ? deployOnNamespaces(bus, placement, protocol) : deployEmbedded(bus, placement, protocol);
+  if (here.length === placement.sites.length)
+    return placement.topology ? deployOnNamespaces(bus, placement, protocol) : deployEmbedded(bus, placement, protocol);
   if (here.length === 0) return deployRemote(bus, placement, protocol);
-  throw new Error(`the bus sites ${here.map((s) => s.site).join(', ')} are on this machine and the others are not: a RabbitMQ cluster is deployed one way, on hosts of one provider`);
+  throw new Error(
+    `the bus sites ${here.map((s) => s.site).join(', ')} are on this machine and the others are not: a RabbitMQ cluster is deployed one way, on hosts of one provider`,
+  );
 }
 
 /** The embedded default: one node on this host's loopback. */
 async function deployEmbedded(bus: BusConfig, placement: BusPlacement, protocol: RabbitProtocol): Promise<DeployedBus> {
   const amqp1 = protocol === 'amqp-1.0';
   const [{ site, host }] = placement.sites as [{ site: string; host: BusHost }];
-  const broker = await startLocalRabbit({ ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}), plugins: brokerPlugins(bus, protocol), address: host.address });
+  const broker = await startLocalRabbit({
+    ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}),
+    plugins: brokerPlugins(bus, protocol),
+    address: host.address,
+  });
   const url = amqp1 ? broker.amqp1Url : broker.transportUrl;
   return {
     urls: [url],
@@ -97,7 +109,10 @@ async function deployOnNamespaces(bus: BusConfig, placement: BusPlacement, proto
     urls: Object.values(endpoints),
     endpoints,
     embedded: true,
-    description: nodes.length > 1 ? `a ${nodes.length}-node RabbitMQ ${cluster.version} cluster on sites ${busSites.join(', ')}` : `RabbitMQ ${cluster.version} on site ${busSites[0]}`,
+    description:
+      nodes.length > 1
+        ? `a ${nodes.length}-node RabbitMQ ${cluster.version} cluster on sites ${busSites.join(', ')}`
+        : `RabbitMQ ${cluster.version} on site ${busSites[0]}`,
     facts: { nodes: cluster.nodes.map((n, i) => ({ site: nodes[i]!.site, node: n.nodeName, url: urlOf(n) })) },
     nodes: cluster.nodes.map((n, i) => localNode(n, urlOf(n), nodes[i]!.host, nodes[i]!.site)),
     ...(bus.management ? { management: cluster.nodes.map(managementOf) } : {}),
@@ -110,7 +125,9 @@ async function deployRemote(bus: BusConfig, placement: BusPlacement, protocol: R
   const nodes = placement.sites;
   const busSites = nodes.map((n) => n.site);
   if (new Set(nodes.map((n) => n.host.address)).size !== nodes.length) {
-    throw new Error(`each RabbitMQ cluster node needs a machine of its own (the nodes are rabbit@<address>, and share one epmd port): bus sites ${busSites.join(', ')} have hosts at the same address; give them hosts of their own in the inventory, or list one bus site`);
+    throw new Error(
+      `each RabbitMQ cluster node needs a machine of its own (the nodes are rabbit@<address>, and share one epmd port): bus sites ${busSites.join(', ')} have hosts at the same address; give them hosts of their own in the inventory, or list one bus site`,
+    );
   }
   const plugins = brokerPlugins(bus, protocol);
   const baseFlags = (address: string): string[] => ['--address', address, ...(plugins.length > 0 ? ['--plugins', plugins.join(',')] : [])];
@@ -124,12 +141,26 @@ async function deployRemote(bus: BusConfig, placement: BusPlacement, protocol: R
       const cookie = randomBytes(16).toString('hex').toUpperCase();
       const names = nodes.map((n) => `rabbit@${n.host.address}`);
       // The first node boots alone and picks the epmd port on its host; the others then join it at that port.
-      const first = await startRemoteBusNode(nodes[0]!.host, [...baseFlags(nodes[0]!.host.address), '--cluster-json', JSON.stringify({ nodeName: names[0], cookie, nodes: discoveryNodes(names, 0) })], nodes[0]!.site);
+      const first = await startRemoteBusNode(
+        nodes[0]!.host,
+        [...baseFlags(nodes[0]!.host.address), '--cluster-json', JSON.stringify({ nodeName: names[0], cookie, nodes: discoveryNodes(names, 0) })],
+        nodes[0]!.site,
+      );
       started.push(first);
       const rest = await Promise.allSettled(
-        nodes.slice(1).map((n, i) =>
-          startRemoteBusNode(n.host, [...baseFlags(n.host.address), '--cluster-json', JSON.stringify({ nodeName: names[i + 1], cookie, epmdPort: first.report.epmdPort, nodes: discoveryNodes(names, i + 1) })], n.site),
-        ),
+        nodes
+          .slice(1)
+          .map((n, i) =>
+            startRemoteBusNode(
+              n.host,
+              [
+                ...baseFlags(n.host.address),
+                '--cluster-json',
+                JSON.stringify({ nodeName: names[i + 1], cookie, epmdPort: first.report.epmdPort, nodes: discoveryNodes(names, i + 1) }),
+              ],
+              n.site,
+            ),
+          ),
       );
       for (const outcome of rest) if (outcome.status === 'fulfilled') started.push(outcome.value);
       const failed = rest.find((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -148,7 +179,10 @@ async function deployRemote(bus: BusConfig, placement: BusPlacement, protocol: R
     urls: Object.values(endpoints),
     endpoints,
     embedded: true,
-    description: started.length > 1 ? `a ${started.length}-node RabbitMQ ${version} cluster on sites ${busSites.join(', ')}${reachedBy}` : `RabbitMQ ${version} on site ${busSites[0]} (${started[0]!.host}${reachedBy ? `,${reachedBy}` : ''})`,
+    description:
+      started.length > 1
+        ? `a ${started.length}-node RabbitMQ ${version} cluster on sites ${busSites.join(', ')}${reachedBy}`
+        : `RabbitMQ ${version} on site ${busSites[0]} (${started[0]!.host}${reachedBy ? `,${reachedBy}` : ''})`,
     facts: { nodes: started.map((n) => ({ site: n.site, host: n.host, node: n.report.nodeName, url: urlOf(n), pid: n.report.pid })) },
     nodes: started.map((n) => remoteNode(n, urlOf(n))),
     stop: () => stopAll(started),

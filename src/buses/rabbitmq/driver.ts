@@ -222,11 +222,9 @@ class RabbitConnection implements BusConnection {
 
   private ensureExchange(name: string, type: 'topic' | 'fanout'): Promise<void> {
     if (this.declaredExchanges.has(name)) return RESOLVED;
-    return this.channel
-      .assertExchange(name, type, type === 'topic' ? TOPIC_EXCHANGE_OPTIONS : FANOUT_EXCHANGE_OPTIONS)
-      .then(() => {
-        this.declaredExchanges.add(name);
-      });
+    return this.channel.assertExchange(name, type, type === 'topic' ? TOPIC_EXCHANGE_OPTIONS : FANOUT_EXCHANGE_OPTIONS).then(() => {
+      this.declaredExchanges.add(name);
+    });
   }
 
   /** oslo creates the caller's reply queue lazily, on its first call. */

@@ -30,7 +30,12 @@ export interface ManagementNodeItem {
 export const DEFAULT_MANAGEMENT_TIMEOUT_MS = 5000;
 
 /** The figures of node `node` (every node's when undefined) from the API's queue, connection and channel lists. */
-export function rabbitFigures(node: string | undefined, queues: ManagementQueue[], connections: ManagementNodeItem[], channels: ManagementNodeItem[]): RabbitFigures {
+export function rabbitFigures(
+  node: string | undefined,
+  queues: ManagementQueue[],
+  connections: ManagementNodeItem[],
+  channels: ManagementNodeItem[],
+): RabbitFigures {
   const onNode = <T extends ManagementNodeItem>(items: T[]): T[] => (node === undefined ? items : items.filter((item) => item.node === node));
   const nodeQueues = onNode(queues);
   const sum = (value: (queue: ManagementQueue) => number | undefined): number => nodeQueues.reduce((total, queue) => total + (value(queue) ?? 0), 0);

@@ -83,10 +83,7 @@ async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.pid === undefined) return;
   killGroup(child.pid, 'SIGTERM');
   let timer: NodeJS.Timeout | undefined;
-  const done = await Promise.race([
-    exited(child).then(() => true),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
-  ]);
+  const done = await Promise.race([exited(child).then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
   clearTimeout(timer);
   if (!done) {
     killGroup(child.pid, 'SIGKILL');
@@ -167,7 +164,12 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
       : {}),
     ...options.extraConfig,
   };
-  await writeFile(join(baseDir, 'rabbitmq.conf'), Object.entries(config).map(([k, v]) => `${k} = ${v}\n`).join(''));
+  await writeFile(
+    join(baseDir, 'rabbitmq.conf'),
+    Object.entries(config)
+      .map(([k, v]) => `${k} = ${v}\n`)
+      .join(''),
+  );
   await writeFile(join(baseDir, 'enabled_plugins'), `[${plugins.join(',')}].\n`);
   // A fresh cookie of our own: HOME is the temp dir, so the node and its CLI tools agree on it.
   await writeFile(join(baseDir, '.erlang.cookie'), cluster?.cookie ?? randomBytes(16).toString('hex').toUpperCase(), { mode: 0o400 });
@@ -196,7 +198,11 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
 
   // Our own epmd in the foreground: otherwise erl starts a daemon that outlives the node.
   const epmdLog = openSync(join(baseDir, 'epmd.log'), 'a');
-  const epmd = spawn(...inNamespace(['epmd', '-port', String(epmdPort), '-address', epmdAddresses]), { env, detached: true, stdio: ['ignore', epmdLog, epmdLog] });
+  const epmd = spawn(...inNamespace(['epmd', '-port', String(epmdPort), '-address', epmdAddresses]), {
+    env,
+    detached: true,
+    stdio: ['ignore', epmdLog, epmdLog],
+  });
   closeSync(epmdLog);
   const epmdFailed = new Promise<never>((_, reject) => epmd.once('error', (error) => reject(new Error(`could not start epmd: ${error.message}`))));
   epmdFailed.catch(() => undefined);

@@ -6,11 +6,16 @@
 import type { BusFieldCheck } from '../plugin.js';
 
 export const rabbitmqBusFields = {
-  queues: { enum: ['classic', 'quorum'], default: 'classic', description: "rabbitmq: server and notification queues as classic queues, or as quorum queues replicated over the cluster (oslo's rabbit_quorum_queue)" },
+  queues: {
+    enum: ['classic', 'quorum'],
+    default: 'classic',
+    description: "rabbitmq: server and notification queues as classic queues, or as quorum queues replicated over the cluster (oslo's rabbit_quorum_queue)",
+  },
   management: {
     type: 'boolean',
     default: false,
-    description: 'deployed RabbitMQ: enable its management plugin and sample queues, messages, connections and channels from it every second (it costs the broker some memory and CPU)',
+    description:
+      'deployed RabbitMQ: enable its management plugin and sample queues, messages, connections and channels from it every second (it costs the broker some memory and CPU)',
   },
 } as const;
 
@@ -22,10 +27,14 @@ export function hidePassword(url: string): string {
 export const checkRabbitBus: BusFieldCheck = (bus, context, add) => {
   // oslo's transport URL scheme names its driver: rabbit:// the AMQP 0-9-1 one, amqp:// the AMQP 1.0 one.
   if (bus.kind === 'rabbitmq' && bus.url !== undefined && /^amqps?:\/\//.test(bus.url)) {
-    add(['bus', 'url'], `"${hidePassword(bus.url)}" is an amqp:// URL, which oslo.messaging speaks as AMQP 1.0; for RabbitMQ over AMQP 0-9-1 write rabbit://…, or set bus.kind: amqp1`);
+    add(
+      ['bus', 'url'],
+      `"${hidePassword(bus.url)}" is an amqp:// URL, which oslo.messaging speaks as AMQP 1.0; for RabbitMQ over AMQP 0-9-1 write rabbit://…, or set bus.kind: amqp1`,
+    );
   }
   if (context.valuesOnly) return;
-  if (bus['queues'] === 'quorum' && bus.kind !== 'rabbitmq') add(['bus', 'queues'], 'quorum queues are RabbitMQ over AMQP 0-9-1 (oslo rabbit_quorum_queue): set bus.kind: rabbitmq, or remove bus.queues');
+  if (bus['queues'] === 'quorum' && bus.kind !== 'rabbitmq')
+    add(['bus', 'queues'], 'quorum queues are RabbitMQ over AMQP 0-9-1 (oslo rabbit_quorum_queue): set bus.kind: rabbitmq, or remove bus.queues');
 };
 
 /** The scenario's bus fields RabbitMQ reads, camelCased for the resolved BusConfig. */

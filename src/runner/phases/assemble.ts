@@ -7,7 +7,22 @@ import { arch, cpus, hostname, platform, release, totalmem } from 'node:os';
 import { addIncidents } from '../../../agents/control.js';
 import type { Deployment } from '../../../deploy/deploy.js';
 import { accountDeliveries, attributeBacklog } from '../../metrics/accounting.js';
-import { PATTERNS, RESULT_SCHEMA_VERSION, type DeliveryAccount, type GroupSnapshot, type PatternName, type Role, type WorkerClock, type PayloadSizes, type Scenario, type QueueBacklog, type IncidentTotals, type SentRange, type ServerReceipts, type RunResult } from '../../model/index.js';
+import {
+  PATTERNS,
+  RESULT_SCHEMA_VERSION,
+  type DeliveryAccount,
+  type GroupSnapshot,
+  type PatternName,
+  type Role,
+  type WorkerClock,
+  type PayloadSizes,
+  type Scenario,
+  type QueueBacklog,
+  type IncidentTotals,
+  type SentRange,
+  type ServerReceipts,
+  type RunResult,
+} from '../../model/index.js';
 import { judgeGenerator } from '../../metrics/generator-verdict.js';
 import { summarizeResources } from '../../metrics/resources.js';
 import { mergeByRole, mergeGroups } from '../../results/aggregate.js';
@@ -21,7 +36,15 @@ import { finishSeries, type LoadOutcome } from './load.js';
 import type { Settled } from './settle.js';
 import type { AgentsUp } from './start-agents.js';
 
-export async function assemble(run: RunContext, deployment: Deployment, agents: AgentsUp, clocks: WorkerClock[], load: LoadOutcome, settled: Settled, collected: Collected): Promise<RunResult> {
+export async function assemble(
+  run: RunContext,
+  deployment: Deployment,
+  agents: AgentsUp,
+  clocks: WorkerClock[],
+  load: LoadOutcome,
+  settled: Settled,
+  collected: Collected,
+): Promise<RunResult> {
   const { stats } = collected;
   const { startedByRole, inits, failures, failed, started, startupMs, agentHosts } = agents;
   const { measuredMs, warmupMs, drainMs, losses, stopReason, cpuMeasured, resources, disruptions, series } = load;
@@ -36,8 +59,18 @@ export async function assemble(run: RunContext, deployment: Deployment, agents: 
   const receiversHere = (s: SentRange): boolean => (s.pattern === 'notify' ? startedByRole.listener : startedByRole.server) > 0;
   // Without senders here (standalone servers and listeners) there is nothing to lay the receipts over.
   const sendersHere = startedByRole.client + startedByRole.notifier > 0;
-  const delivery = sendersHere ? accountByPattern(stats.flatMap((s) => s.sent).filter(receiversHere), stats.flatMap((s) => s.receipts), startedByRole.server, backlogKnown ? backlog : undefined) : {};
-  const generator = judgeGenerator(stats.map((s) => s.generator), scenario);
+  const delivery = sendersHere
+    ? accountByPattern(
+        stats.flatMap((s) => s.sent).filter(receiversHere),
+        stats.flatMap((s) => s.receipts),
+        startedByRole.server,
+        backlogKnown ? backlog : undefined,
+      )
+    : {};
+  const generator = judgeGenerator(
+    stats.map((s) => s.generator),
+    scenario,
+  );
   if (generator.saturated) run.say('warn', `generator saturated: ${generator.reasons.join('; ')} — these figures are the generator's limits, not the bus's`);
   run.emit({ type: 'generator', saturated: generator.saturated, reasons: generator.reasons });
   const oneWayUncertaintyUs = Math.round(2 * Math.max(0, ...clocks.map((c) => c.uncertaintyMs)) * 1000);
@@ -122,7 +155,15 @@ export async function assemble(run: RunContext, deployment: Deployment, agents: 
           return { name: h.name, site: h.site, address: h.address, ...(facts ? { facts } : {}) };
         }),
       ),
-      ...(network ? { network: { mechanisms: network.mechanisms, measured: network.measured, relays: agentHosts.flatMap((h) => h.relays.map((r) => ({ host: h.host, url: redactUrl(r.url), via: r.via }))) } } : {}),
+      ...(network
+        ? {
+            network: {
+              mechanisms: network.mechanisms,
+              measured: network.measured,
+              relays: agentHosts.flatMap((h) => h.relays.map((r) => ({ host: h.host, url: redactUrl(r.url), via: r.via }))),
+            },
+          }
+        : {}),
       disruptions,
       ...(agents.topologyWarnings.length > 0 ? { warnings: agents.topologyWarnings } : {}),
     };
@@ -134,11 +175,17 @@ function describeLoadModel(scenario: Scenario, started: Record<Role, number>): R
   const { arrival, ratePerClient, concurrency } = scenario.load;
   // Say what ran: RPC clients, notifiers, or only consumers of senders elsewhere.
   const senders = [
-    started.client > 0 ? `${started.client} RPC client(s), ${describeMix(scenario.load)}${scenario.load.method !== 'bench' ? `, method ${scenario.load.method}` : ''}` : '',
+    started.client > 0
+      ? `${started.client} RPC client(s), ${describeMix(scenario.load)}${scenario.load.method !== 'bench' ? `, method ${scenario.load.method}` : ''}`
+      : '',
     started.notifier > 0 ? `${started.notifier} notifier(s) on ${scenario.agents.notificationTopic}.${scenario.agents.notificationPriority}` : '',
   ].filter(Boolean);
   if (senders.length === 0) {
-    return { arrival, description: 'no senders in this run: servers and listeners measure what senders elsewhere send (one-way latency needs their clocks in step with this host\'s)' };
+    return {
+      arrival,
+      description:
+        "no senders in this run: servers and listeners measure what senders elsewhere send (one-way latency needs their clocks in step with this host's)",
+    };
   }
   const offered = `; ${senders.join('; ')}; ${describePayload(scenario.load.payload)}`;
   const hasCasts = started.notifier > 0 || (started.client > 0 && scenario.load.patterns.some((p) => p.method === 'cast'));
@@ -147,7 +194,9 @@ function describeLoadModel(scenario: Scenario, started: Record<Role, number>): R
       arrival,
       description:
         `closed loop (ombt-style): each sender keeps ${concurrency} message(s) outstanding, so the send rate adapts to the bus and a stall lowers throughput instead of raising latency; latency is the service time` +
-        (hasCasts ? '. A cast or notification is done once the client has handed it to the connection, so closed-loop casts measure how fast the clients push into the bus\'s buffers, not how fast the receivers take them: compare the receivers\' rate, or pace them with --rate' : '') +
+        (hasCasts
+          ? ". A cast or notification is done once the client has handed it to the connection, so closed-loop casts measure how fast the clients push into the bus's buffers, not how fast the receivers take them: compare the receivers' rate, or pace them with --rate"
+          : '') +
         offered,
     };
   }
@@ -186,7 +235,12 @@ const QUEUE_OF: Record<PatternName, QueueBacklog['via']> = {
  * patterns share (call and cast anycast) is spent once, casts first (a
  * call still queued has timed out at its client already).
  */
-function accountByPattern(sent: SentRange[], receipts: ServerReceipts[], servers: number, backlog: QueueBacklog[] | undefined): Partial<Record<PatternName, DeliveryAccount>> {
+function accountByPattern(
+  sent: SentRange[],
+  receipts: ServerReceipts[],
+  servers: number,
+  backlog: QueueBacklog[] | undefined,
+): Partial<Record<PatternName, DeliveryAccount>> {
   const out: Partial<Record<PatternName, DeliveryAccount>> = {};
   const patterns = new Set<PatternName>([...sent.map((s) => s.pattern), ...receipts.map((r) => r.pattern)]);
   for (const pattern of PATTERNS) {

@@ -77,14 +77,23 @@ export async function runLoad(run: RunContext, deployment: Deployment, agents: A
     if (message.type === 'tick') {
       totals[index] = message.totals;
       if (message.interval && measureBeganAt > 0) addInterval(series, Math.max(1, Math.round((performance.now() - measureBeganAt) / 1000)), message.interval);
-      emit({ type: 'tick', elapsedMs: performance.now() - loadBegan, measuring: measuring && !stopLoad.signal.aborted, draining: measuring && stopLoad.signal.aborted, totals: sumTotals(totals) });
+      emit({
+        type: 'tick',
+        elapsedMs: performance.now() - loadBegan,
+        measuring: measuring && !stopLoad.signal.aborted,
+        draining: measuring && stopLoad.signal.aborted,
+        totals: sumTotals(totals),
+      });
     } else if (message.type === 'log') {
       say(message.level, `worker ${index}: ${message.message}`);
     } else if (message.type === 'connection-lost') {
       const atMs = measureBeganAt > 0 ? message.atMs - (performance.timeOrigin + measureBeganAt) : message.atMs - (performance.timeOrigin + loadBegan);
       losses.push({ agent: message.agent, atMs: Math.round(atMs), phase: measureBeganAt > 0 ? 'measure' : 'warmup', error: message.error });
       if (losses.length === 1) {
-        say('error', `connection lost: ${message.agent} at ${(atMs / 1000).toFixed(1)} s into the ${measureBeganAt > 0 ? 'measured phase' : 'warm-up'}: ${message.error}`);
+        say(
+          'error',
+          `connection lost: ${message.agent} at ${(atMs / 1000).toFixed(1)} s into the ${measureBeganAt > 0 ? 'measured phase' : 'warm-up'}: ${message.error}`,
+        );
         lossesSaid = 1;
       }
       // The bus went away under a run that measures it: stop now rather than measure the wreck.
@@ -107,7 +116,10 @@ export async function runLoad(run: RunContext, deployment: Deployment, agents: A
   pool.broadcast({ type: 'load-start' });
   let { warmupMs } = scenario.load;
   if (bus.minWarmupMs !== undefined && warmupMs < bus.minWarmupMs) {
-    say('warn', `warm-up raised from ${warmupMs / 1000} s to ${bus.minWarmupMs / 1000} s: the routers of a mesh learn of each other's subscribers about a second after they attach, and multicast sent before would miss them`);
+    say(
+      'warn',
+      `warm-up raised from ${warmupMs / 1000} s to ${bus.minWarmupMs / 1000} s: the routers of a mesh learn of each other's subscribers about a second after they attach, and multicast sent before would miss them`,
+    );
     warmupMs = bus.minWarmupMs;
   }
   if (warmupMs > 0) {
@@ -129,14 +141,30 @@ export async function runLoad(run: RunContext, deployment: Deployment, agents: A
   // What the bus and the agents cost, over the measured phase.
   const sampler =
     scenario.runner.resourceIntervalMs > 0
-      ? startResourceSampler({ processes: agents.watchedProcesses, readers: (host) => provider.processReader?.(host), intervalMs: scenario.runner.resourceIntervalMs, ...(bus.management ? { management: bus.management } : {}) })
+      ? startResourceSampler({
+          processes: agents.watchedProcesses,
+          readers: (host) => provider.processReader?.(host),
+          intervalMs: scenario.runner.resourceIntervalMs,
+          ...(bus.management ? { management: bus.management } : {}),
+        })
       : undefined;
   // Scheduled outages, timed from the start of the measured phase.
-  const windows = topology && deployment.sited ? cutWindows(topology.dropouts, topology.partitions, topology.sites.map((s) => s.name), scenario.load.durationMs ?? MAX_CUT_HORIZON_MS) : [];
+  const windows =
+    topology && deployment.sited
+      ? cutWindows(
+          topology.dropouts,
+          topology.partitions,
+          topology.sites.map((s) => s.name),
+          scenario.load.durationMs ?? MAX_CUT_HORIZON_MS,
+        )
+      : [];
   let cuts =
     windows.length > 0
       ? startCutSchedule(windows, provider.hosts, provider.run, (record, what) =>
-          say(record.error ? 'warn' : 'info', `${record.kind} ${record.label}: ${what === 'down' ? 'down' : 'restored'} at ${((what === 'down' ? record.startedAtMs! : record.endedAtMs!) / 1000).toFixed(1)} s${record.error ? ` (${record.error})` : ''}`),
+          say(
+            record.error ? 'warn' : 'info',
+            `${record.kind} ${record.label}: ${what === 'down' ? 'down' : 'restored'} at ${((what === 'down' ? record.startedAtMs! : record.endedAtMs!) / 1000).toFixed(1)} s${record.error ? ` (${record.error})` : ''}`,
+          ),
         )
       : undefined;
   // Whatever happens from here, the outages end: no link stays cut.

@@ -68,7 +68,14 @@ export async function settle(run: RunContext, agents: AgentsUp, load: LoadOutcom
     // when nothing has arrived for a while, when the connections are gone, or at the limit.
     const complete = outstanding === 0 && held === 0 && heldBefore === 0;
     const stalled = held === 0 && now - lastProgressAt > SETTLE_STALL_MS;
-    if (complete || stalled || load.losses.length > 0 || now - settleBegan > settleLimit || (run.options.abort?.aborted && now - settleBegan > INTERRUPTED_SETTLE_MS)) break;
+    if (
+      complete ||
+      stalled ||
+      load.losses.length > 0 ||
+      now - settleBegan > settleLimit ||
+      (run.options.abort?.aborted && now - settleBegan > INTERRUPTED_SETTLE_MS)
+    )
+      break;
     lastDeliveries = deliveries;
     heldBefore = held;
     await sleep(SETTLE_POLL_MS);

@@ -63,12 +63,16 @@ function driverFor(run: RunContext, urls: string[]): DriverConfig {
 }
 
 /** Workers on the provider's hosts: each host's agents in an agent host process there, near its site's bus node. */
-async function startOnHosts(run: RunContext, deployment: Deployment): Promise<Pick<AgentsUp, 'inits' | 'pool' | 'agentHosts' | 'workersChosen' | 'topologyWarnings'>> {
+async function startOnHosts(
+  run: RunContext,
+  deployment: Deployment,
+): Promise<Pick<AgentsUp, 'inits' | 'pool' | 'agentHosts' | 'workersChosen' | 'topologyWarnings'>> {
   const { scenario, say } = run;
   const topology = scenario.topology!;
   const network = deployment.network!;
   const workersPerHost = scenario.runner.workers > 0 ? scenario.runner.workers : 1;
-  const workersChosen = scenario.runner.workers > 0 ? `${workersPerHost} per host, as asked` : '1 per host (auto: agent hosts share their machine with the bus)';
+  const workersChosen =
+    scenario.runner.workers > 0 ? `${workersPerHost} per host, as asked` : '1 per host (auto: agent hosts share their machine with the bus)';
   const assignments = planHosts(scenario, topology, deployment.provider.hosts, deployment.bus.endpoints, driverFor(run, []), workersPerHost, network.plan);
   const inits = assignments.flatMap((a) => a.inits);
   say('info', `starting ${run.totalAgents} agents on ${assignments.length} host(s), ${inits.length} worker thread(s)`);
@@ -85,10 +89,13 @@ async function startOnHosts(run: RunContext, deployment: Deployment): Promise<Pi
     await Promise.all(agentHosts.map((h) => h.stop().catch(() => undefined)));
     throw refused.reason as Error;
   }
-  for (const h of agentHosts) for (const relay of h.relays) say('info', `host ${h.host}: ${redactUrl(relay.url)} through a delay relay at ${redactUrl(relay.via)}`);
+  for (const h of agentHosts)
+    for (const relay of h.relays) say('info', `host ${h.host}: ${redactUrl(relay.url)} through a delay relay at ${redactUrl(relay.via)}`);
   // A delay the kernel cannot carry reaches only bus connections that cross it: say when none does.
   const topologyWarnings: string[] = [];
-  const uncarried = network.plan.relayed.filter((r) => !assignments.some((a) => a.relays.length > 0 && ((a.site === r.from && a.busSite === r.to) || (a.site === r.to && a.busSite === r.from))));
+  const uncarried = network.plan.relayed.filter(
+    (r) => !assignments.some((a) => a.relays.length > 0 && ((a.site === r.from && a.busSite === r.to) || (a.site === r.to && a.busSite === r.from))),
+  );
   if (uncarried.length > 0) {
     topologyWarnings.push(
       `this kernel has no netem, so delay is added in user space on agents' bus connections, and none crosses ${uncarried.map((r) => `${r.from} → ${r.to}`).join(', ')}: ` +
@@ -168,11 +175,13 @@ export async function startAgents(run: RunContext, deployment: Deployment): Prom
   emit({ type: 'agents-ready', started, failed, failures: failures.slice(0, 20), elapsedMs: startupMs });
   say('info', `${started} agents started in ${(startupMs / 1000).toFixed(2)} s (${((started / startupMs) * 1000).toFixed(0)}/s), ${failed} failed`);
   for (const failure of failures.slice(0, 20)) say('warn', `agent ${failure.agent} failed to start: ${failure.error}`);
-  if (started === 0) throw new BusUnavailableError(`no agent could connect to ${redactUrl(url)}: ${explainConnectError(failures[0]?.error ?? 'unknown error')}`);
+  if (started === 0)
+    throw new BusUnavailableError(`no agent could connect to ${redactUrl(url)}: ${explainConnectError(failures[0]?.error ?? 'unknown error')}`);
   if (requested.client + requested.notifier > 0 && startedByRole.client + startedByRole.notifier === 0) {
     throw new BusUnavailableError(`no client or notifier could start: ${explainConnectError(failures[0]?.error ?? 'unknown error')}`);
   }
-  if (run.options.abort?.aborted) throw new InterruptedError(`interrupted (${String(run.options.abort.reason ?? 'signal')}) during start-up: nothing was measured`);
+  if (run.options.abort?.aborted)
+    throw new InterruptedError(`interrupted (${String(run.options.abort.reason ?? 'signal')}) during start-up: nothing was measured`);
   return {
     ...placed,
     startedByRole,

@@ -70,7 +70,10 @@ export function planMesh(spec: MeshSpec, options: MeshPlanOptions): RouterPlan[]
   for (let i = 0; i < n; i++) {
     if (!ID_PATTERN.test(ids[i]!)) throw new RouterConfigError(`router id "${ids[i]}": use letters, digits, ".", "_" and "-"`);
     if (!HOST_PATTERN.test(hosts[i]!)) throw new RouterConfigError(`router ${ids[i]}: "${hosts[i]}" is not a host name or address`);
-    for (const [what, port] of [['client', options.ports[i]!], ['inter-router', options.interRouterPorts[i]!]] as const) {
+    for (const [what, port] of [
+      ['client', options.ports[i]!],
+      ['inter-router', options.interRouterPorts[i]!],
+    ] as const) {
       checkPort(`router ${ids[i]} ${what} listener`, port);
       const key = `${hosts[i]}:${port}`;
       if (used.has(key)) throw new RouterConfigError(`router ${ids[i]} ${what} listener: ${key} is already taken by ${used.get(key)}`);
@@ -121,7 +124,8 @@ export function renderRouterConfig(plan: RouterPlan, flavor: RouterFlavor, tunin
   if (tuning.linkCapacity !== undefined && (!Number.isInteger(tuning.linkCapacity) || tuning.linkCapacity < 1)) {
     throw new RouterConfigError(`linkCapacity must be a whole number >= 1, got ${tuning.linkCapacity}`);
   }
-  if (tuning.logFile !== undefined && /[\n{}]/.test(tuning.logFile)) throw new RouterConfigError(`log file "${tuning.logFile}" cannot be written in a router config`);
+  if (tuning.logFile !== undefined && /[\n{}]/.test(tuning.logFile))
+    throw new RouterConfigError(`log file "${tuning.logFile}" cannot be written in a router config`);
   const sasl: [string, string][] = [
     ['authenticatePeer', 'no'],
     ['saslMechanisms', 'ANONYMOUS'],
@@ -139,10 +143,30 @@ export function renderRouterConfig(plan: RouterPlan, flavor: RouterFlavor, tunin
     parts.push(block('listener', [['host', plan.host], ['port', plan.interRouterPort], ['role', 'inter-router'], ...sasl]));
   }
   for (const connector of plan.connectors) {
-    parts.push(block('connector', [['name', connector.name], ['host', connector.host], ['port', connector.port], ['role', 'inter-router'], ['saslMechanisms', 'ANONYMOUS']]));
+    parts.push(
+      block('connector', [
+        ['name', connector.name],
+        ['host', connector.host],
+        ['port', connector.port],
+        ['role', 'inter-router'],
+        ['saslMechanisms', 'ANONYMOUS'],
+      ]),
+    );
   }
-  for (const [prefix, distribution] of OSLO_ADDRESS_DISTRIBUTIONS) parts.push(block('address', [['prefix', prefix], ['distribution', distribution]]));
-  parts.push(block('log', [['module', 'DEFAULT'], ['enable', tuning.logLevel ?? 'info+'], ['outputFile', tuning.logFile]]));
+  for (const [prefix, distribution] of OSLO_ADDRESS_DISTRIBUTIONS)
+    parts.push(
+      block('address', [
+        ['prefix', prefix],
+        ['distribution', distribution],
+      ]),
+    );
+  parts.push(
+    block('log', [
+      ['module', 'DEFAULT'],
+      ['enable', tuning.logLevel ?? 'info+'],
+      ['outputFile', tuning.logFile],
+    ]),
+  );
   return parts.join('\n');
 }
 

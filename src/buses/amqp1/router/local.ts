@@ -52,7 +52,7 @@ export function findRouter(prefer: RouterFlavor | 'auto' = 'auto'): InstalledRou
 
 export const ROUTER_MISSING_HELP =
   'No AMQP 1.0 router found: neither skrouterd (skupper-router) nor qdrouterd (Qpid Dispatch Router) is on PATH. ' +
-  'Debian packages neither: install skupper-router from its project, or build qpid-dispatch 1.19 against Debian\'s libqpid-proton11-dev, ' +
+  "Debian packages neither: install skupper-router from its project, or build qpid-dispatch 1.19 against Debian's libqpid-proton11-dev, " +
   'and put the directory holding the binary on PATH. Or give bus.url of a running router, or use the embedded RabbitMQ over AMQP 1.0 (bus.kind: amqp1 without a router section).';
 
 /** `qdrouterd --version` / `skrouterd --version`. */
@@ -168,7 +168,9 @@ export async function startLocalMesh(spec: MeshSpec, options: LocalMeshOptions =
       const fd = openSync(join(baseDir, `${plan.id}.out`), 'a');
       const netns = placements?.[plan.index]?.netns;
       // `ip netns exec` execs the router in place: the child's pid is the router's.
-      const child = netns ? spawn('ip', ['netns', 'exec', netns, router.path, '-c', config], { stdio: ['ignore', fd, fd] }) : spawn(router.path, ['-c', config], { stdio: ['ignore', fd, fd] });
+      const child = netns
+        ? spawn('ip', ['netns', 'exec', netns, router.path, '-c', config], { stdio: ['ignore', fd, fd] })
+        : spawn(router.path, ['-c', config], { stdio: ['ignore', fd, fd] });
       closeSync(fd);
       child.on('error', () => undefined);
       return child;
@@ -185,7 +187,9 @@ export async function startLocalMesh(spec: MeshSpec, options: LocalMeshOptions =
       for (;;) {
         const child = children[i]!;
         if (child.exitCode !== null) {
-          throw new Error(`${router.flavor} ${plans[i]!.id} exited during start-up (code ${child.exitCode}). Its output:\n${await tail(join(baseDir, `${plans[i]!.id}.out`))}\n${await tail(join(baseDir, `${plans[i]!.id}.log`))}`);
+          throw new Error(
+            `${router.flavor} ${plans[i]!.id} exited during start-up (code ${child.exitCode}). Its output:\n${await tail(join(baseDir, `${plans[i]!.id}.out`))}\n${await tail(join(baseDir, `${plans[i]!.id}.log`))}`,
+          );
         }
         const nodes = await routerNodes(urls[i]!, router.flavor).catch(() => undefined);
         if (nodes !== undefined && nodes >= n - 1) return;

@@ -23,18 +23,27 @@ async function withConnection<T>(url: string, timeoutMs: number, work: (connecti
   const target = parseAmqp1Url(url);
   const container = rhea.create_container();
   container.on('error', () => undefined);
-  const connection = container.connect({ host: target.host, port: target.port, reconnect: false, ...(target.username ? { username: target.username, password: target.password ?? '' } : {}) });
+  const connection = container.connect({
+    host: target.host,
+    port: target.port,
+    reconnect: false,
+    ...(target.username ? { username: target.username, password: target.password ?? '' } : {}),
+  });
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       (async () => {
         await new Promise<void>((resolve, reject) => {
           connection.once('connection_open', () => resolve());
-          connection.once('disconnected', (context: EventContext) => reject(new ManagementError(`cannot reach ${url}: ${(context.error as Error | undefined)?.message ?? 'disconnected'}`)));
+          connection.once('disconnected', (context: EventContext) =>
+            reject(new ManagementError(`cannot reach ${url}: ${(context.error as Error | undefined)?.message ?? 'disconnected'}`)),
+          );
         });
         return work(connection);
       })(),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new ManagementError(`${url}: management did not answer within ${timeoutMs} ms`)), timeoutMs))),
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new ManagementError(`${url}: management did not answer within ${timeoutMs} ms`)), timeoutMs)),
+      ),
     ]);
   } finally {
     clearTimeout(timer);
@@ -43,7 +52,13 @@ async function withConnection<T>(url: string, timeoutMs: number, work: (connecti
 }
 
 /** QUERY one entity type; rows as objects keyed by attribute name. */
-export function managementQuery(url: string, flavor: RouterFlavor, type: string, attributes: string[] = [], timeoutMs = 5000): Promise<Record<string, unknown>[]> {
+export function managementQuery(
+  url: string,
+  flavor: RouterFlavor,
+  type: string,
+  attributes: string[] = [],
+  timeoutMs = 5000,
+): Promise<Record<string, unknown>[]> {
   return withConnection(url, timeoutMs, async (connection) => {
     const receiver = connection.open_receiver({ source: { dynamic: true } as unknown as Source });
     const replyTo = await new Promise<string>((resolve, reject) => {
@@ -61,7 +76,9 @@ export function managementQuery(url: string, flavor: RouterFlavor, type: string,
     const message = await answer;
     const status = Number((message.application_properties as Record<string, unknown> | undefined)?.['statusCode'] ?? 0);
     if (status < 200 || status >= 300) {
-      throw new ManagementError(`QUERY ${type}: ${status} ${String((message.application_properties as Record<string, unknown> | undefined)?.['statusDescription'] ?? '')}`);
+      throw new ManagementError(
+        `QUERY ${type}: ${status} ${String((message.application_properties as Record<string, unknown> | undefined)?.['statusDescription'] ?? '')}`,
+      );
     }
     const body = message.body as { attributeNames: string[]; results: unknown[][] };
     return body.results.map((row) => Object.fromEntries(body.attributeNames.map((name, i) => [name, row[i]])));
@@ -95,7 +112,14 @@ export async function routerStatistics(url: string, flavor: RouterFlavor): Promi
   const nodes = await routerNodes(url, flavor);
   const connections = await managementQuery(url, flavor, 'connection', ['role']);
   const links = await managementQuery(url, flavor, 'router.link', ['linkType']);
-  const addresses = await managementQuery(url, flavor, 'router.address', ['name', 'distribution', 'deliveriesIngress', 'deliveriesEgress', 'deliveriesTransit', 'subscriberCount']);
+  const addresses = await managementQuery(url, flavor, 'router.address', [
+    'name',
+    'distribution',
+    'deliveriesIngress',
+    'deliveriesEgress',
+    'deliveriesTransit',
+    'subscriberCount',
+  ]);
   const byType: Record<string, number> = {};
   for (const link of links) byType[String(link['linkType'])] = (byType[String(link['linkType'])] ?? 0) + 1;
   return {
