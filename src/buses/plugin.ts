@@ -102,6 +102,8 @@ export interface BusPlugin {
   checkBus: BusFieldCheck;
   /** its fields of a validated bus mapping, as the resolved BusConfig names them */
   toConfig(bus: RawBus): Partial<BusConfig>;
+  /** the transport URL scheme oslo reads as this kind, for help texts (rabbit://) */
+  scheme: string;
   /** URL schemes a `bus.url` of this kind may have, and what to write instead of another */
   urlSchemes: RegExp;
   createDriver(config: DriverConfig): BusDriver;

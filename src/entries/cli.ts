@@ -245,7 +245,7 @@ function standaloneCommand(program: Command, name: string, summary: string, desc
     .addOption(
       new Option(
         '--bus <kind>',
-        `bus kind: ${BUS_PLUGINS.map((plugin) => plugin.summary).join(' or ')}; default: from the URL's scheme, as oslo reads it`,
+        `bus kind: ${BUS_PLUGINS.map((plugin) => plugin.summary).join(' or ')}; default: from the URL, ${BUS_PLUGINS.map((plugin) => plugin.scheme).join(' or ')} as oslo reads them`,
       ).choices([...BUS_KINDS]),
     )
     .option('--exchange <name>', 'oslo control exchange', 'openstack');
@@ -314,7 +314,7 @@ function addQuickScenarioOptions(command: Command): Command {
       .addOption(
         new Option(
           '--bus <kind>',
-          `bus kind: ${BUS_PLUGINS.map((plugin) => plugin.summary).join(' or ')}; default: from --url's scheme, as oslo reads it, else ${BUS_KINDS[0]}`,
+          `bus kind: ${BUS_PLUGINS.map((plugin) => plugin.summary).join(' or ')}; default: from --url (${BUS_PLUGINS.map((plugin) => plugin.scheme).join(' or ')}, as oslo reads them), else ${BUS_KINDS[0]}`,
         ).choices([...BUS_KINDS]),
       )
       .option('--url <url>', 'transport URL of an existing bus, e.g. rabbit://guest:guest@host:5672/ (default: start a local RabbitMQ)')

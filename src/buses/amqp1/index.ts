@@ -7,6 +7,7 @@ import { amqp1BusConfig, amqp1BusFields, checkAmqp1Bus } from './schema.js';
 export const amqp1Bus: BusPlugin = {
   kind: 'amqp1',
   summary: 'amqp1 (AMQP 1.0: a router, or RabbitMQ with its AMQP 1.0 plugin)',
+  scheme: 'amqp://',
   urlSchemes: /^amqps?:\/\//,
   fields: amqp1BusFields,
   checkBus: checkAmqp1Bus,

@@ -7,6 +7,7 @@ import { checkRabbitBus, rabbitmqBusConfig, rabbitmqBusFields } from './schema.j
 export const rabbitmqBus: BusPlugin = {
   kind: 'rabbitmq',
   summary: 'rabbitmq (AMQP 0-9-1)',
+  scheme: 'rabbit://',
   urlSchemes: /^rabbit:\/\//,
   fields: rabbitmqBusFields,
   checkBus: checkRabbitBus,
