@@ -4,6 +4,7 @@
  * the routers busbench deploys. The fields merge into the one `bus` mapping
  * of src/scenario/schema.ts through the registry.
  */
+import type { FromSchema } from 'json-schema-to-ts';
 import type { RouterDeployment } from '../../model/index.js';
 import type { BusFieldCheck } from '../plugin.js';
 import { hidePassword } from '../rabbitmq/schema.js';
@@ -31,15 +32,8 @@ export const amqp1BusFields = {
   },
 } as const;
 
-interface RawRouter {
-  routers?: number;
-  shape?: 'single' | 'chain' | 'ring' | 'star' | 'full' | 'tree';
-  edges?: [number, number][];
-  tree_fanout?: number;
-  flavor: 'auto' | 'qdrouterd' | 'skrouterd';
-  worker_threads?: number;
-  link_capacity?: number;
-}
+/** bus.router as validated: its type derived from the fragment above, so the format is described once. */
+type RawRouter = FromSchema<typeof amqp1BusFields.router>;
 
 export const checkAmqp1Bus: BusFieldCheck = (bus, context, add) => {
   if (bus.kind === 'amqp1' && bus.url !== undefined && !/^amqps?:\/\//.test(bus.url)) {

@@ -3,6 +3,7 @@
  * it writes, and the cleanups it registered. Made once by runScenario.
  */
 import type { RunEvent, RunOptions } from '../events.js';
+import { sleep } from '../../util/process.js';
 import type { RunLog } from '../../results/write.js';
 import type { Role, Scenario } from '../../model/index.js';
 
@@ -20,10 +21,6 @@ export interface RunContext {
   cleanups: (() => void)[];
   /** what the phases started and the run must stop, however it ends: run last first, before the deployment goes */
   atEnd: (() => Promise<void>)[];
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export function waitAbort(signal: AbortSignal): Promise<void> {

@@ -6,7 +6,8 @@
  */
 import { PATTERNS, type Counters, type QueueBacklog, type WorkerInit } from '../../model/index.js';
 import type { AgentsUp } from './start-agents.js';
-import { sleep, type RunContext } from './context.js';
+import { sleep } from '../../util/process.js';
+import type { RunContext } from './context.js';
 import { sumTotals, type LoadOutcome } from './load.js';
 
 const SETTLE_POLL_MS = 200;
