@@ -20,6 +20,7 @@ import { connectSshHosts } from '../deploy/providers/ssh-hosts.js';
 import { startProvider } from '../deploy/providers/start.js';
 import { runScenario } from '../src/index.js';
 import { busPlugin } from '../src/index.js';
+import { installedEntry } from '../src/util/entries.js';
 import { parseScenario } from '../src/index.js';
 import { group } from './helpers/results.js';
 import { sshdAbsent, startSshd, type TestSshd } from './helpers/sshd.js';
@@ -131,7 +132,8 @@ ${links}`;
     }
     assert.deepEqual(result.resources!.errors, []);
     for (const host of result.topology!.hosts) assert.equal(host.facts?.node, process.version, JSON.stringify(host));
-    assert.ok(existsSync(join(remote, 'dist', 'agents', 'host.js')), 'the agent host entry was shipped');
+    assert.ok(existsSync(installedEntry(remote, 'agentHost')), 'the agent host entry was shipped');
+    assert.ok(existsSync(installedEntry(remote, 'busNode')), 'the bus node entry was shipped');
     assert.ok(!existsSync(join(remote, 'node_modules', 'typescript')), 'dev dependencies stay behind');
     const marker = JSON.parse(await readFile(join(remote, BUILD_MARKER), 'utf8')) as { version: string; hash: string };
     assert.match(marker.hash, /^[0-9a-f]{64}$/);
