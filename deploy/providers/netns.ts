@@ -9,14 +9,14 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname, release, totalmem } from 'node:os';
-import { applyNetworkPlan, detectKernel, namespaceExecutor, type AppliedPlan } from '../../src/network/apply.js';
+import { applyNetworkPlan, detectKernel, type AppliedPlan, type HostExecutor } from '../../src/network/apply.js';
 import { runCommand } from '../../src/network/command.js';
 import { measureLinks } from '../../src/network/measure.js';
 import { createSiteNamespaces } from '../../src/network/netns-sites.js';
 import { buildNetworkPlan } from '../../src/network/plan.js';
 import { AGENT_HOST_ENTRY } from '../../src/runner/agent-hosts.js';
 import type { Topology } from '../../src/model/index.js';
-import type { AppliedNetwork, ProvidedHost, Provider } from './provider.js';
+import { runOnHosts, type AppliedNetwork, type ProvidedHost, type Provider } from './provider.js';
 
 export async function startNetnsProvider(topology: Topology, options: { tag?: string } = {}): Promise<Provider> {
   const tag = options.tag ?? randomBytes(3).toString('hex');
@@ -25,8 +25,6 @@ export async function startNetnsProvider(topology: Topology, options: { tag?: st
     tag,
     { gateway: true },
   );
-  const namespaceOf = new Map(sites.hosts.map((h) => [h.name, h.namespace]));
-  const exec = namespaceExecutor((host) => namespaceOf.get(host)!);
   let applied: AppliedPlan | undefined;
   let destroyed = false;
 
@@ -44,6 +42,9 @@ export async function startNetnsProvider(topology: Topology, options: { tag?: st
     agentHostArgv: [process.execPath, AGENT_HOST_ENTRY],
     facts: machineFacts,
   }));
+  // Every command on a host goes through its own run(): in its namespace.
+  const runOn = runOnHosts(hosts);
+  const exec: HostExecutor = async (host, argv) => void (await runOn(host, argv));
   const firstHostOf = (site: string): (typeof sites.hosts)[number] => {
     const host = sites.hosts.find((h) => h.site === site);
     if (!host) throw new Error(`site ${site} has no host`);
@@ -64,10 +65,7 @@ export async function startNetnsProvider(topology: Topology, options: { tag?: st
         const host = firstHostOf(s.name);
         return { site: s.name, host: host.name, address: host.address };
       });
-      const measured =
-        t.links.length > 0
-          ? await measureLinks(firsts, t.links, plan, (host, argv) => runCommand(['ip', 'netns', 'exec', namespaceOf.get(host)!, ...argv]))
-          : [];
+      const measured = t.links.length > 0 ? await measureLinks(firsts, t.links, plan, runOn) : [];
       return { plan, mechanisms: plan.mechanisms, measured };
     },
 

@@ -37,3 +37,13 @@ export interface Provider {
   /** removes constraints, then the hosts; safe to call twice */
   destroy(): Promise<void>;
 }
+
+/** Runs a command on a host of `hosts` by its name, through the host's own run(): its stdout. */
+export function runOnHosts(hosts: readonly ProvidedHost[]): (host: string, argv: string[]) => Promise<string> {
+  const byName = new Map(hosts.map((h) => [h.name, h]));
+  return (host, argv) => {
+    const target = byName.get(host);
+    if (!target) return Promise.reject(new Error(`no host ${host} here`));
+    return target.run(argv);
+  };
+}

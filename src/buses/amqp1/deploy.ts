@@ -25,7 +25,7 @@ export async function deployAmqp1(bus: BusConfig, placement: BusPlacement): Prom
   return placement.topology ? deploySiteRouters(bus.router, placement) : deployLocalMesh(bus.router, placement);
 }
 
-function routerNodes(mesh: LocalMesh, hosts: string[], sites: (string | undefined)[]): BusNode[] {
+function busNodesOf(mesh: LocalMesh, hosts: string[], sites: (string | undefined)[]): BusNode[] {
   return mesh.routers.map((router, i) => ({
     name: router.plan.id,
     kind: 'router' as const,
@@ -77,7 +77,7 @@ async function deployLocalMesh(r: RouterDeployment, placement: BusPlacement): Pr
     facts: { router: { flavor: mesh.flavor, version: mesh.version, routers: mesh.routers.map((router) => router.plan.id) } },
     ...(mesh.routers.length > 1 ? { minWarmupMs: MESH_MIN_WARMUP_MS } : {}),
     statistics: meshStatistics(mesh),
-    nodes: routerNodes(
+    nodes: busNodesOf(
       mesh,
       mesh.routers.map(() => host.name),
       mesh.routers.map(() => undefined),
@@ -124,7 +124,7 @@ async function deploySiteRouters(router: RouterDeployment, placement: BusPlaceme
     },
     ...(n > 1 ? { minWarmupMs: MESH_MIN_WARMUP_MS } : {}),
     statistics: meshStatistics(mesh),
-    nodes: routerNodes(
+    nodes: busNodesOf(
       mesh,
       placement.sites.map((s) => s.host.name),
       mesh.sites,

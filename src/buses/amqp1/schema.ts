@@ -7,7 +7,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import type { RouterDeployment } from '../../model/index.js';
 import type { BusFieldCheck } from '../plugin.js';
-import { hidePassword } from '../rabbitmq/schema.js';
+import { hideCredentials } from '../../util/url.js';
 import { meshEdges } from './router/mesh.js';
 
 const ROUTER_INDEX = { type: 'integer', minimum: 0 } as const;
@@ -39,7 +39,7 @@ export const checkAmqp1Bus: BusFieldCheck = (bus, context, add) => {
   if (bus.kind === 'amqp1' && bus.url !== undefined && !/^amqps?:\/\//.test(bus.url)) {
     add(
       ['bus', 'url'],
-      `an amqp1 bus takes an amqp:// URL (oslo's AMQP 1.0 driver), got "${hidePassword(bus.url)}"; for RabbitMQ over AMQP 0-9-1 set bus.kind: rabbitmq`,
+      `an amqp1 bus takes an amqp:// URL (oslo's AMQP 1.0 driver), got "${hideCredentials(bus.url)}"; for RabbitMQ over AMQP 0-9-1 set bus.kind: rabbitmq`,
     );
   }
   const router = bus['router'] as RawRouter | undefined;

@@ -3,6 +3,7 @@
  * write it) and its rules between fields. The fields merge into the one
  * `bus` mapping of src/scenario/schema.ts through the registry.
  */
+import { hideCredentials } from '../../util/url.js';
 import type { BusFieldCheck } from '../plugin.js';
 
 export const rabbitmqBusFields = {
@@ -19,17 +20,12 @@ export const rabbitmqBusFields = {
   },
 } as const;
 
-/** A transport URL with its password hidden, for a problem message. */
-export function hidePassword(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//…@');
-}
-
 export const checkRabbitBus: BusFieldCheck = (bus, context, add) => {
   // oslo's transport URL scheme names its driver: rabbit:// the AMQP 0-9-1 one, amqp:// the AMQP 1.0 one.
   if (bus.kind === 'rabbitmq' && bus.url !== undefined && /^amqps?:\/\//.test(bus.url)) {
     add(
       ['bus', 'url'],
-      `"${hidePassword(bus.url)}" is an amqp:// URL, which oslo.messaging speaks as AMQP 1.0; for RabbitMQ over AMQP 0-9-1 write rabbit://…, or set bus.kind: amqp1`,
+      `"${hideCredentials(bus.url)}" is an amqp:// URL, which oslo.messaging speaks as AMQP 1.0; for RabbitMQ over AMQP 0-9-1 write rabbit://…, or set bus.kind: amqp1`,
     );
   }
   if (context.valuesOnly) return;
