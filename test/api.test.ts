@@ -4,7 +4,7 @@
  * Tests elsewhere use it to run scenarios; this one checks its surface.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +40,14 @@ describe('the library API', () => {
     assert.ok(existsSync(`${root}/${pkg.exports['.']!.default}`));
     const declarations = readFileSync(`${root}/${pkg.types}`, 'utf8');
     for (const name of ['runScenario', 'RunResult', 'Deployment', 'BusPlugin', 'LimitResult']) assert.match(declarations, new RegExp(`\\b${name}\\b`));
+  });
+
+  it("builds package.json's bin as an executable file, so `npx busbench` runs it", () => {
+    const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { bin: Record<string, string> };
+    const bin = `${root}/${pkg.bin['busbench']!}`;
+    assert.ok(existsSync(bin), `${bin} is built`);
+    assert.ok((statSync(bin).mode & 0o111) !== 0, `${bin} is executable`);
+    assert.match(readFileSync(bin, 'utf8'), /^#!\/usr\/bin\/env node\n/);
   });
 
   it('makes a scenario in code and reports its problems as a file would', async () => {
