@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import amqplib from 'amqplib';
 import { busPlugin, resolveScenario, type BusHost, type BusNode } from '../src/index.js';
 import { findRouter } from '../src/buses/amqp1/router/local.js';
+import { routerNodes } from '../src/buses/amqp1/router/management.js';
 import { localEntry } from '../src/util/entries.js';
 import { processAlive } from '../src/util/process.js';
 import { runCommand } from '../src/network/command.js';
@@ -83,7 +84,9 @@ describe('bus node lifecycle', { timeout: 240_000 }, () => {
     const exited = new Promise<void>((resolve) => child!.once('exit', () => resolve()));
     try {
       assert.match(bus.description, /^RabbitMQ \S+ on site a \(loop, by a test\)$/);
+      const pid = bus.nodes[0]!.pid();
       await exercise(bus.nodes[0]!);
+      assert.notEqual(bus.nodes[0]!.pid(), pid, "after the restart the node's pid is the new process's, as its host reported it");
     } finally {
       await bus.stop();
     }
@@ -108,4 +111,67 @@ describe('bus node lifecycle', { timeout: 240_000 }, () => {
       await bus.stop();
     }
   });
+
+  const router = findRouter('auto');
+  it(
+    'meshes a router per site under bus node entries and drives each through its framed commands',
+    { skip: router ? false : 'neither qdrouterd nor skrouterd is on PATH' },
+    async () => {
+      const children: ReturnType<typeof spawn>[] = [];
+      const entryHost = (name: string, site: string): BusHost =>
+        localHost({
+          name,
+          site,
+          spawn: (argv) => {
+            const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+            children.push(child);
+            return child;
+          },
+          busNodeArgv: [process.execPath, localEntry('busNode')],
+          reachedBy: 'by a test',
+        });
+      const routed = resolveScenario({ bus: { kind: 'amqp1', router: { routers: 1 } }, agents: { servers: 1, clients: 1 } }, '<bus-nodes test>');
+      const bus = await busPlugin('amqp1').deploy(routed.bus, {
+        sites: [
+          { site: 'a', host: entryHost('loop-a', 'a') },
+          { site: 'b', host: entryHost('loop-b', 'b') },
+        ],
+        links: [],
+        topology: true,
+      });
+      const exited = children.map((child) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve()))));
+      try {
+        assert.match(bus.description, /^2 \S+ routers \(.*\), one per bus site \(a, b\) on its first host by a test, a full mesh, because no link/);
+        assert.deepEqual(
+          bus.nodes.map((n) => [n.name, n.kind, n.site, n.host]),
+          [
+            ['Router.a', 'router', 'a', 'loop-a'],
+            ['Router.b', 'router', 'b', 'loop-b'],
+          ],
+        );
+        assert.deepEqual(bus.endpoints, { a: bus.nodes[0]!.url, b: bus.nodes[1]!.url });
+        for (const node of bus.nodes) assert.equal(await routerNodes(node.url, router!.flavor), 1, `${node.name} sees the other router`);
+        const [, b] = bus.nodes as [BusNode, BusNode];
+        const pid = b.pid()!;
+        assert.ok(processAlive(pid));
+        await b.pause();
+        await assert.rejects(routerNodes(b.url, router!.flavor), 'a paused router does not answer');
+        await b.resume();
+        await b.restart();
+        assert.notEqual(b.pid(), pid, 'a restarted router is a new process');
+        assert.ok(processAlive(b.pid()!));
+        assert.equal(await routerNodes(b.url, router!.flavor), 1, 'the restarted router is back in the mesh');
+        await b.kill();
+        assert.equal(processAlive(b.pid()!), false);
+        const statistics = (await bus.statistics!()) as { routers: { id: string; error?: string }[] };
+        assert.equal(statistics.routers[0]!.error, undefined, JSON.stringify(statistics.routers[0]));
+        assert.equal(statistics.routers[1]!.id, 'Router.b');
+        assert.ok(statistics.routers[1]!.error, 'the killed router is reported as unreadable');
+      } finally {
+        await bus.stop();
+      }
+      await Promise.all(exited);
+      assert.equal(children.length, 2);
+    },
+  );
 });

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { MESH_SHAPES, meshEdges, MeshError, unreachableRouters, type MeshShape } from '../src/buses/amqp1/router/mesh.js';
 import {
   OSLO_ADDRESS_DISTRIBUTIONS,
+  checkRouterPlan,
   parseRouterConfig,
   planMesh,
   renderRouterConfig,
@@ -158,5 +159,17 @@ describe('router configuration', () => {
     assert.throws(() => planMesh({ routers: 1 }, { ids: ['bad id'], ports: [5000], interRouterPorts: [6000] }), RouterConfigError);
     assert.throws(() => planMesh({ routers: 1 }, { hosts: ['a;b'], ports: [5000], interRouterPorts: [6000] }), /not a host name/);
     assert.throws(() => renderRouterConfig(plan('single', 1)[0]!, 'qdrouterd', { workerThreads: 0 }), /workerThreads/);
+  });
+
+  it('checks a plan received from elsewhere as planMesh checks its own', () => {
+    // A bus node host writes the plan busbench sent it into a config file: JSON round trip, then the checks.
+    for (const received of plan('full', 3).map((p) => JSON.parse(JSON.stringify(p)) as unknown)) assert.deepEqual(checkRouterPlan(received), received);
+    const good = plan('chain', 2)[1]!;
+    assert.throws(() => checkRouterPlan({ ...good, id: 'a b' }), /id must be letters/);
+    assert.throws(() => checkRouterPlan({ ...good, host: 'x\n}' }), /host must be a host name/);
+    assert.throws(() => checkRouterPlan({ ...good, port: 0 }), /port must be 1 … 65535/);
+    assert.throws(() => checkRouterPlan({ ...good, connectors: [{ name: 'to-Router.0', host: '127.0.0.1', port: 'x' }] }), /connector to-Router\.0: port/);
+    assert.throws(() => checkRouterPlan({ ...good, connectors: {} }), /connectors must be a list/);
+    assert.throws(() => checkRouterPlan('plan'), RouterConfigError);
   });
 });

@@ -19,12 +19,13 @@ import { BUILD_MARKER, probeKernel, routeDevice } from '../deploy/providers/ssh.
 import { connectSshHosts } from '../deploy/providers/ssh-hosts.js';
 import { startProvider } from '../deploy/providers/start.js';
 import { runScenario } from '../src/index.js';
-import { busPlugin } from '../src/index.js';
 import { installedEntry } from '../src/util/entries.js';
 import { parseScenario } from '../src/index.js';
 import { group } from './helpers/results.js';
 import { sshdAbsent, startSshd, type TestSshd } from './helpers/sshd.js';
 import { suite } from './helpers/suite.js';
+
+const SESSION_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -58,6 +59,12 @@ async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolea
 
 const skip = sshdAbsent || (findRabbitServer() ? false : 'rabbitmq-server is absent (apt-get install -y rabbitmq-server)');
 if (skip) process.stdout.write(`ssh provider tests skipped: ${skip}\n`);
+/** The bus node entry looks for a router on its session's PATH and in the sbin directories: one only on this shell's PATH is not found over ssh. */
+const sshRouter = (['skrouterd', 'qdrouterd'] as const)
+  .flatMap((flavor) => SESSION_DIRS.map((dir) => ({ flavor, path: join(dir, flavor) })))
+  .find((router) => existsSync(router.path));
+const routerSkip = sshRouter ? false : `neither qdrouterd nor skrouterd is in ${SESSION_DIRS.join(', ')}, where a non-interactive ssh session finds it`;
+if (routerSkip) process.stdout.write(`routers over ssh skipped: ${routerSkip}\n`);
 
 suite('the ssh provider runs scenarios on hosts reached over ssh', { skip, timeout: 150_000 }, () => {
   let sshd: TestSshd | undefined;
@@ -181,22 +188,70 @@ ${links}`;
     );
   });
 
-  test('routers and a missing inventory are refused with what to do', async () => {
+  test('a missing inventory is refused, naming the file', async () => {
     const topology = parseScenario(scenarioText(), scenarioFile).topology!;
     await assert.rejects(startProvider({ ...topology, inventory: 'nowhere.yaml' }, { scenarioFile }), (error: Error) => {
       assert.ok(error.message.includes(join(work, 'nowhere.yaml')));
       return true;
     });
-    const provider = await within(startProvider(topology, { scenarioFile }), 20_000, 'provider start');
-    try {
-      const placement = { sites: [{ site: 'a', host: provider.hosts[0]! }], links: [], topology: true };
-      await assert.rejects(
-        busPlugin('amqp1').deploy({ kind: 'amqp1', router: { flavor: 'qdrouterd' } } as never, placement),
-        /routers over ssh are not supported/,
-      );
-    } finally {
-      await provider.destroy();
-    }
+  });
+
+  test('routers over ssh: one per bus site under its bus node entry, meshed, carrying calls and fanouts between the sites', { skip: routerSkip }, async () => {
+    const scenario = parseScenario(
+      `
+name: ssh-routers
+bus: {kind: amqp1, router: {flavor: ${sshRouter?.flavor}}}
+agents: {servers: 2, clients: 2}
+load: {patterns: [call/anycast, cast/multicast], messages: 200, warmup: 2s}
+topology:
+  provider: ssh
+  inventory: inventory.yaml
+  sites: [{name: a}, {name: b}]
+  bus: [a, b]
+  placement: {servers: {a: 1, b: 1}, clients: {b: 2}}
+`,
+      scenarioFile,
+    );
+    const result = await within(runScenario(scenario, { resultsRoot: null }), 90_000, 'routed run');
+    // The clients share the 200 messages; each sends one pattern (mix: clients).
+    const calls = group(result, 'client', 'call-anycast');
+    const casts = group(result, 'client', 'cast-multicast').counters.ok;
+    assert.ok(calls.counters.sent > 0 && casts > 0, `calls ${calls.counters.sent}, casts ${casts}`);
+    assert.equal(calls.counters.sent + casts, 200);
+    assert.equal(calls.counters.ok, calls.counters.sent, 'every call answered');
+    assert.equal(calls.counters.timeouts + calls.counters.errors, 0);
+    // Every cast reached both servers, the one behind the other router too.
+    assert.equal(result.delivery['cast-multicast']!.lost, 0);
+    assert.equal(group(result, 'server', 'cast-multicast').counters.ok, 2 * casts);
+    const stats = result.busStatistics as { routers: { id: string; nodes: number; error?: string }[] };
+    assert.deepEqual(
+      stats.routers.map((r) => [r.id, r.nodes]),
+      [
+        ['Router.a', 1],
+        ['Router.b', 1],
+      ],
+      JSON.stringify(stats),
+    );
+    const facts = result.provenance.bus as unknown as { router: { flavor: string; routers: { site: string; id: string; host: string }[] } };
+    assert.equal(facts.router.flavor, sshRouter!.flavor);
+    assert.deepEqual(
+      facts.router.routers.map((r) => [r.site, r.id, r.host]),
+      [
+        ['a', 'Router.a', 'a-1'],
+        ['b', 'Router.b', 'b-1'],
+      ],
+    );
+    const rows = result.resources!.rows.filter((r) => r.kind === 'router');
+    assert.deepEqual(rows.map((r) => r.host).sort(), ['a-1', 'b-1'], JSON.stringify(result.resources));
+    for (const row of rows) assert.ok(row.peakTcpConnections >= 2, `${row.name}: agents and the other router, ${row.peakTcpConnections} connections`);
+    assert.deepEqual(
+      await eventually(
+        () => processesUsing(remote),
+        (left) => left.length === 0,
+        10_000,
+      ),
+      [],
+    );
   });
 
   test('the kernel is probed over ssh in a scratch namespace, as on this machine', async () => {

@@ -7,6 +7,7 @@
 import type { BusConfig, DriverConfig } from '../model/index.js';
 import type { BusDriver } from './driver.js';
 import type { BusHost } from './host.js';
+import type { HostedNode, NodeHostSession } from './node-host.js';
 import type { ManagementEndpoint } from './rabbitmq/management.js';
 
 /**
@@ -109,4 +110,10 @@ export interface BusPlugin {
   createDriver(config: DriverConfig): BusDriver;
   /** deploys this bus on the hosts of the placement; a failure stops whatever it started */
   deploy(bus: BusConfig, placement: BusPlacement): Promise<DeployedBus>;
+  /**
+   * Runs one node of this kind on this host for a busbench elsewhere, under
+   * the bus node entry (`bus-node <kind> <flags>`): what its deploy starts on
+   * hosts reached over ssh. `argv` is its own flags.
+   */
+  hostNode?(argv: string[], session: NodeHostSession): Promise<HostedNode>;
 }

@@ -1,22 +1,20 @@
 #!/usr/bin/env node
 /**
- * Entry of a bus node host (src/buses/node-host.ts), started by the
- * RabbitMQ plugin on a host reached over ssh: one RabbitMQ node there,
- * spoken to in frames on stdin and stdout.
+ * Entry of a bus node host (src/buses/node-host.ts), started by a bus
+ * plugin on a host reached over ssh: `bus-node <kind> <flags>` runs one
+ * node of that kind there (a RabbitMQ node, a router), spoken to in frames
+ * on stdin and stdout; the kind reads its own flags.
  */
-import { Command } from 'commander';
-import { parseClusterJson, runBusNode } from '../buses/node-host.js';
+import { BUS_KINDS, busPlugin } from '../buses/registry.js';
+import { runNodeHost } from '../buses/node-host.js';
 
-const program = new Command('bus-node')
-  .description('run one RabbitMQ node on this host for a busbench on another: frames on stdin and stdout, stops when stdin closes')
-  .requiredOption('--address <address>', 'IPv4 address the node listens on and is reached at')
-  .option('--cluster-json <json>', 'cluster membership: {"nodeName", "cookie", "epmdPort", "nodes": [...]}')
-  .option('--plugins <list>', 'comma-separated RabbitMQ plugins to enable (rabbitmq_amqp1_0 for an amqp1 bus)', '')
-  .action(async (flags: { address: string; clusterJson?: string; plugins: string }) => {
-    await runBusNode({
-      address: flags.address,
-      ...(flags.clusterJson !== undefined ? { cluster: parseClusterJson(flags.clusterJson) } : {}),
-      plugins: flags.plugins.split(',').filter((p) => p.length > 0),
-    });
-  });
-await program.parseAsync(process.argv);
+const [kind, ...flags] = process.argv.slice(2);
+const hostNode = kind !== undefined && BUS_KINDS.includes(kind) ? busPlugin(kind).hostNode : undefined;
+if (!hostNode) {
+  const hosting = BUS_KINDS.filter((k) => busPlugin(k).hostNode);
+  process.stderr.write(
+    `usage: bus-node <kind> <flags>: runs one bus node on this host for a busbench on another (frames on stdin and stdout, stops when stdin closes); kind is one of ${hosting.join(', ')}, got ${kind ?? 'nothing'}\n`,
+  );
+  process.exit(2);
+}
+await runNodeHost((session) => hostNode(flags, session));

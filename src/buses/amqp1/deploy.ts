@@ -1,37 +1,63 @@
 /**
  * An amqp1 bus on the hosts of a placement: with bus.router, a mesh of
  * routers (on the local provider `routers` of them on this host, shaped by
- * bus.router; with a topology one per bus site, in the namespace of the
- * site's host, linked along the site links); without, RabbitMQ with its
- * AMQP 1.0 plugin.
+ * bus.router; with a topology one per bus site, linked along the site
+ * links: in the namespace of the site's host on this machine, under a bus
+ * node host on a host reached over ssh); without, RabbitMQ with its AMQP
+ * 1.0 plugin.
  */
 import type { BusConfig, RouterDeployment } from '../../model/index.js';
 import type { BusNode, BusPlacement, DeployedBus } from '../plugin.js';
 import { deployRabbit } from '../rabbitmq/deploy.js';
+import type { RouterFlavor, RouterTuning } from './router/config.js';
 import { routerStatistics, type RouterStatistics } from './router/management.js';
 import { startLocalMesh, type LocalMesh } from './router/local.js';
-import { describeEdges, describeSiteMesh, startSiteRouters } from './router/sites.js';
+import { startRemoteSiteRouters, type RemoteSiteMesh } from './router/remote.js';
+import { describeEdges, describeSiteMesh, startSiteRouters, type SiteMeshGraph } from './router/sites.js';
 
 /** Measured 0.9–1.0 s for a 3-router chain to propagate a subscriber (qdrouterd 1.19); twice that, to be safe. */
 export const MESH_MIN_WARMUP_MS = 2000;
 
 export async function deployAmqp1(bus: BusConfig, placement: BusPlacement): Promise<DeployedBus> {
   if (!bus.router) return deployRabbit(bus, placement, 'amqp-1.0');
-  if (!placement.sites.every((s) => s.host.thisMachine)) {
+  const here = placement.sites.filter((s) => s.host.thisMachine);
+  if (here.length === 0) return deploySiteRouters(bus.router, placement, await startRemoteSiteRouters(placement.sites, placement.links, tuningOf(bus.router)));
+  if (here.length < placement.sites.length) {
     throw new Error(
-      'routers are deployed on this machine only (provider local or netns): routers over ssh are not supported yet; remove bus.router, or use provider netns',
+      `the bus sites ${here.map((s) => s.site).join(', ')} are on this machine and the others are not: a router mesh is deployed one way, on hosts of one provider`,
     );
   }
-  return placement.topology ? deploySiteRouters(bus.router, placement) : deployLocalMesh(bus.router, placement);
+  return placement.topology
+    ? deploySiteRouters(bus.router, placement, await startNamespaceRouters(bus.router, placement))
+    : deployLocalMesh(bus.router, placement);
 }
 
-function busNodesOf(mesh: LocalMesh, hosts: string[], sites: (string | undefined)[]): BusNode[] {
+function tuningOf(r: RouterDeployment): { flavor: RouterDeployment['flavor'] } & RouterTuning {
+  return { flavor: r.flavor, ...(r.workerThreads ? { workerThreads: r.workerThreads } : {}), ...(r.linkCapacity ? { linkCapacity: r.linkCapacity } : {}) };
+}
+
+/** A router of a deployed mesh, wherever it runs. */
+interface MeshRouter {
+  id: string;
+  url: string;
+  /** the host it runs on, and the bus site it serves with a topology */
+  host: string;
+  site?: string;
+  pid(): number | undefined;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+/** The routers of a mesh of this machine, on `hosts` (router i on hosts[i]), serving `sites` when a topology has them. */
+function localRouters(mesh: LocalMesh, hosts: string[], sites?: string[]): MeshRouter[] {
   return mesh.routers.map((router, i) => ({
-    name: router.plan.id,
-    kind: 'router' as const,
-    ...(sites[i] !== undefined ? { site: sites[i] } : {}),
-    host: hosts[i]!,
+    id: router.plan.id,
     url: router.url,
+    host: hosts[i]!,
+    ...(sites ? { site: sites[i]! } : {}),
     pid: () => router.pid,
     stop: () => router.stop(),
     kill: () => router.kill(),
@@ -41,11 +67,30 @@ function busNodesOf(mesh: LocalMesh, hosts: string[], sites: (string | undefined
   }));
 }
 
-function meshStatistics(mesh: LocalMesh): () => Promise<{ routers: (RouterStatistics | { id: string; error: string })[] }> {
+/** The routers of a mesh under bus node hosts, driven through their lifecycle commands. */
+function remoteRouters(mesh: RemoteSiteMesh): MeshRouter[] {
+  return mesh.routers.map((node) => ({
+    id: node.report.id,
+    url: node.report.url,
+    host: node.host,
+    site: node.site,
+    pid: () => node.pid(),
+    // Its own node alone: the mesh's stop is for the whole bus.
+    stop: () => node.stop(),
+    kill: () => node.command('kill'),
+    pause: () => node.command('pause'),
+    resume: () => node.command('resume'),
+    restart: () => node.command('restart'),
+  }));
+}
+
+function busNodesOf(routers: MeshRouter[]): BusNode[] {
+  return routers.map(({ id, ...router }) => ({ name: id, kind: 'router' as const, ...router }));
+}
+
+function meshStatistics(routers: MeshRouter[], flavor: RouterFlavor): () => Promise<{ routers: (RouterStatistics | { id: string; error: string })[] }> {
   return async () => ({
-    routers: await Promise.all(
-      mesh.routers.map((r) => routerStatistics(r.url, mesh.flavor).catch((error: Error) => ({ id: r.plan.id, error: error.message }))),
-    ),
+    routers: await Promise.all(routers.map((r) => routerStatistics(r.url, flavor).catch((error: Error) => ({ id: r.id, error: error.message })))),
   });
 }
 
@@ -61,14 +106,13 @@ async function deployLocalMesh(r: RouterDeployment, placement: BusPlacement): Pr
       ...(r.edges ? { edges: r.edges } : {}),
       ...(r.treeFanout ? { treeFanout: r.treeFanout } : {}),
     },
-    {
-      flavor: r.flavor,
-      ...(r.workerThreads ? { workerThreads: r.workerThreads } : {}),
-      ...(r.linkCapacity ? { linkCapacity: r.linkCapacity } : {}),
-      ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}),
-    },
+    { ...tuningOf(r), ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}) },
   );
   const urls = mesh.routers.map((router) => router.url);
+  const routers = localRouters(
+    mesh,
+    mesh.routers.map(() => host.name),
+  );
   return {
     urls,
     endpoints: { [site]: urls[0]! },
@@ -76,30 +120,47 @@ async function deployLocalMesh(r: RouterDeployment, placement: BusPlacement): Pr
     description: `${mesh.routers.length} local ${mesh.flavor} router(s) (${mesh.version})${r.shape ? `, ${r.shape} mesh` : ''}`,
     facts: { router: { flavor: mesh.flavor, version: mesh.version, routers: mesh.routers.map((router) => router.plan.id) } },
     ...(mesh.routers.length > 1 ? { minWarmupMs: MESH_MIN_WARMUP_MS } : {}),
-    statistics: meshStatistics(mesh),
-    nodes: busNodesOf(
-      mesh,
-      mesh.routers.map(() => host.name),
-      mesh.routers.map(() => undefined),
-    ),
+    statistics: meshStatistics(routers, mesh.flavor),
+    nodes: busNodesOf(routers),
     stop: () => mesh.stop(),
   };
 }
 
-/**
- * A router per bus site, in the namespace of the site's host, linked along
- * the site links (see startSiteRouters); bus.router gives the flavor and
- * tuning, while its router count and shape give way to the sites.
- */
-async function deploySiteRouters(router: RouterDeployment, placement: BusPlacement): Promise<DeployedBus> {
+/** A router per bus site in the namespace of the site's host (provider netns). */
+async function startNamespaceRouters(router: RouterDeployment, placement: BusPlacement): Promise<SiteRouters> {
   const specs = placement.sites.map(({ site, host }) => ({ site, netns: host.thisMachine!.netns ?? '', address: host.address }));
   if (specs.some((s) => !s.netns)) throw new Error('routers on the sites of a topology need a network namespace per site (provider netns)');
-  const mesh = await startSiteRouters(specs, placement.links, {
-    flavor: router.flavor,
-    ...(router.workerThreads ? { workerThreads: router.workerThreads } : {}),
-    ...(router.linkCapacity ? { linkCapacity: router.linkCapacity } : {}),
-    ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}),
-  });
+  const mesh = await startSiteRouters(specs, placement.links, { ...tuningOf(router), ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}) });
+  const hosts = placement.sites.map((s) => s.host.name);
+  return { ...mesh, routers: localRouters(mesh, hosts, mesh.sites), where: "in its first host's namespace" };
+}
+
+/** The routers of a mesh across sites, however they were started. */
+interface SiteRouters {
+  flavor: RouterFlavor;
+  version: string;
+  sites: string[];
+  graph: SiteMeshGraph;
+  routers: MeshRouter[];
+  /** where each router runs, for the description */
+  where: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A router per bus site, linked along the site links (see startSiteRouters);
+ * bus.router gives the flavor and tuning, while its router count and shape
+ * give way to the sites.
+ */
+function deploySiteRouters(router: RouterDeployment, placement: BusPlacement, started: SiteRouters | RemoteSiteMesh): DeployedBus {
+  const mesh: SiteRouters =
+    'where' in started
+      ? started
+      : {
+          ...started,
+          routers: remoteRouters(started),
+          where: `on its first host${placement.sites[0]!.host.reachedBy ? ` ${placement.sites[0]!.host.reachedBy}` : ''}`,
+        };
   const endpoints = Object.fromEntries(mesh.routers.map((r, i) => [mesh.sites[i]!, r.url]));
   const n = mesh.routers.length;
   const ignored = (['routers', 'shape', 'edges', 'treeFanout'] as const).filter((field) => router[field] !== undefined);
@@ -108,7 +169,7 @@ async function deploySiteRouters(router: RouterDeployment, placement: BusPlaceme
     endpoints,
     embedded: true,
     description:
-      `${n} ${mesh.flavor} router${n > 1 ? 's' : ''} (${mesh.version}), one per bus site (${mesh.sites.join(', ')}) in its first host's namespace, ${describeSiteMesh(mesh.sites, mesh.graph)}` +
+      `${n} ${mesh.flavor} router${n > 1 ? 's' : ''} (${mesh.version}), one per bus site (${mesh.sites.join(', ')}) ${mesh.where}, ${describeSiteMesh(mesh.sites, mesh.graph)}` +
       (ignored.length > 0
         ? ` (bus.router ${ignored.join(', ')} ignored: the sites decide the routers)`
         : ' (bus.router.routers and shape do not apply: the sites decide the routers)'),
@@ -116,19 +177,15 @@ async function deploySiteRouters(router: RouterDeployment, placement: BusPlaceme
       router: {
         flavor: mesh.flavor,
         version: mesh.version,
-        routers: mesh.routers.map((r, i) => ({ site: mesh.sites[i], id: r.plan.id, url: r.url })),
+        routers: mesh.routers.map((r, i) => ({ site: mesh.sites[i], id: r.id, url: r.url, host: r.host })),
         mesh: mesh.graph.basis,
         links: describeEdges(mesh.sites, mesh.graph.edges),
         ...(mesh.graph.reason ? { fullMeshBecause: mesh.graph.reason } : {}),
       },
     },
     ...(n > 1 ? { minWarmupMs: MESH_MIN_WARMUP_MS } : {}),
-    statistics: meshStatistics(mesh),
-    nodes: busNodesOf(
-      mesh,
-      placement.sites.map((s) => s.host.name),
-      mesh.sites,
-    ),
+    statistics: meshStatistics(mesh.routers, mesh.flavor),
+    nodes: busNodesOf(mesh.routers),
     stop: () => mesh.stop(),
   };
 }

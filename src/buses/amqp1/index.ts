@@ -2,6 +2,7 @@
 import type { BusPlugin } from '../plugin.js';
 import { deployAmqp1 } from './deploy.js';
 import { Amqp1Driver } from './driver.js';
+import { hostRouter } from './router/hosted.js';
 import { amqp1BusConfig, amqp1BusFields, checkAmqp1Bus } from './schema.js';
 
 export const amqp1Bus: BusPlugin = {
@@ -20,4 +21,5 @@ export const amqp1Bus: BusPlugin = {
       ...(config.serverCredit ? { serverCredit: config.serverCredit } : {}),
     }),
   deploy: deployAmqp1,
+  hostNode: hostRouter,
 };

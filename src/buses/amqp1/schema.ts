@@ -46,18 +46,13 @@ export const checkAmqp1Bus: BusFieldCheck = (bus, context, add) => {
   if (!router || context.valuesOnly) return;
   if (bus.kind !== 'amqp1') add(['bus', 'router'], 'routers speak AMQP 1.0: set bus.kind: amqp1, or remove bus.router');
   if (bus.url !== undefined) add(['bus', 'router'], 'bus.url uses a running bus and bus.router deploys one: give only one of them');
-  if (context.provider === 'ssh')
-    add(
-      ['bus', 'router'],
-      'with provider ssh the bus nodes are one per bus site (topology.bus), and routers are deployed only with provider netns: remove bus.router',
-    );
-  if (context.provider === 'netns') {
+  if (context.provider === 'netns' || context.provider === 'ssh') {
     // One router per bus site, linked along topology.links: the mesh fields of provider local do not apply.
     for (const field of ['routers', 'shape', 'edges', 'tree_fanout'] as const) {
       if (router[field] !== undefined) {
         add(
           ['bus', 'router', field],
-          `with provider netns there is one router per bus site (topology.bus), linked along topology.links: remove bus.router.${field}, and list the router sites in topology.bus`,
+          `with provider ${context.provider} there is one router per bus site (topology.bus), linked along topology.links: remove bus.router.${field}, and list the router sites in topology.bus`,
         );
       }
     }

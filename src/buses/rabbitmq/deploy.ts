@@ -13,6 +13,7 @@ import { discoveryNodes, startRabbitCluster } from './cluster.js';
 import type { ManagementEndpoint } from './management.js';
 import { startLocalRabbit, type LocalRabbit } from './node.js';
 import { startRemoteBusNode, type RemoteBusNode } from '../remote-node.js';
+import type { RabbitNodeFacts } from './hosted.js';
 
 /** The protocol agents speak to the nodes: RabbitMQ's own, or AMQP 1.0 through its plugin (the amqp1 bus without routers). */
 export type RabbitProtocol = 'amqp-0-9-1' | 'amqp-1.0';
@@ -48,7 +49,7 @@ function localNode(broker: LocalRabbit, url: string, host: string, site: string 
   };
 }
 
-function remoteNode(node: RemoteBusNode, url: string): BusNode {
+function remoteNode(node: RemoteBusNode<RabbitNodeFacts>, url: string): BusNode {
   return {
     name: node.report.nodeName,
     kind: 'broker',
@@ -56,7 +57,7 @@ function remoteNode(node: RemoteBusNode, url: string): BusNode {
     host: node.host,
     url,
     // The host's pid: the sampler reads it through that host's process reader.
-    pid: () => node.report.pid,
+    pid: () => node.pid(),
     stop: () => node.stop(),
     kill: () => node.command('kill'),
     pause: () => node.command('pause'),
@@ -130,18 +131,18 @@ async function deployRemote(bus: BusConfig, placement: BusPlacement, protocol: R
     );
   }
   const plugins = brokerPlugins(bus, protocol);
-  const baseFlags = (address: string): string[] => ['--address', address, ...(plugins.length > 0 ? ['--plugins', plugins.join(',')] : [])];
-  const started: RemoteBusNode[] = [];
-  const stopAll = async (list: RemoteBusNode[]): Promise<void> => void (await Promise.all(list.map((n) => n.stop())));
+  const baseFlags = (address: string): string[] => ['rabbitmq', '--address', address, ...(plugins.length > 0 ? ['--plugins', plugins.join(',')] : [])];
+  const started: RemoteBusNode<RabbitNodeFacts>[] = [];
+  const stopAll = async (list: RemoteBusNode<RabbitNodeFacts>[]): Promise<void> => void (await Promise.all(list.map((n) => n.stop())));
   try {
     if (nodes.length === 1) {
       const [only] = nodes;
-      started.push(await startRemoteBusNode(only!.host, baseFlags(only!.host.address), only!.site));
+      started.push(await startRemoteBusNode<RabbitNodeFacts>(only!.host, baseFlags(only!.host.address), only!.site));
     } else {
       const cookie = randomBytes(16).toString('hex').toUpperCase();
       const names = nodes.map((n) => `rabbit@${n.host.address}`);
       // The first node boots alone and picks the epmd port on its host; the others then join it at that port.
-      const first = await startRemoteBusNode(
+      const first = await startRemoteBusNode<RabbitNodeFacts>(
         nodes[0]!.host,
         [...baseFlags(nodes[0]!.host.address), '--cluster-json', JSON.stringify({ nodeName: names[0], cookie, nodes: discoveryNodes(names, 0) })],
         nodes[0]!.site,
@@ -151,7 +152,7 @@ async function deployRemote(bus: BusConfig, placement: BusPlacement, protocol: R
         nodes
           .slice(1)
           .map((n, i) =>
-            startRemoteBusNode(
+            startRemoteBusNode<RabbitNodeFacts>(
               n.host,
               [
                 ...baseFlags(n.host.address),
@@ -171,7 +172,7 @@ async function deployRemote(bus: BusConfig, placement: BusPlacement, protocol: R
     throw error;
   }
   const amqp1 = protocol === 'amqp-1.0';
-  const urlOf = (n: RemoteBusNode): string => (amqp1 ? n.report.amqp1Url : n.report.transportUrl);
+  const urlOf = (n: RemoteBusNode<RabbitNodeFacts>): string => (amqp1 ? n.report.amqp1Url : n.report.transportUrl);
   const endpoints = Object.fromEntries(started.map((n) => [n.site, urlOf(n)]));
   const version = started[0]!.report.version;
   const reachedBy = nodes[0]!.host.reachedBy ? ` ${nodes[0]!.host.reachedBy}` : '';
@@ -183,7 +184,7 @@ async function deployRemote(bus: BusConfig, placement: BusPlacement, protocol: R
       started.length > 1
         ? `a ${started.length}-node RabbitMQ ${version} cluster on sites ${busSites.join(', ')}${reachedBy}`
         : `RabbitMQ ${version} on site ${busSites[0]} (${started[0]!.host}${reachedBy ? `,${reachedBy}` : ''})`,
-    facts: { nodes: started.map((n) => ({ site: n.site, host: n.host, node: n.report.nodeName, url: urlOf(n), pid: n.report.pid })) },
+    facts: { nodes: started.map((n) => ({ site: n.site, host: n.host, node: n.report.nodeName, url: urlOf(n), pid: n.pid() })) },
     nodes: started.map((n) => remoteNode(n, urlOf(n))),
     stop: () => stopAll(started),
   };

@@ -2,6 +2,7 @@
 import type { BusPlugin } from '../plugin.js';
 import { deployRabbit } from './deploy.js';
 import { RabbitDriver } from './driver.js';
+import { hostRabbitNode } from './hosted.js';
 import { checkRabbitBus, rabbitmqBusConfig, rabbitmqBusFields } from './schema.js';
 
 export const rabbitmqBus: BusPlugin = {
@@ -14,4 +15,5 @@ export const rabbitmqBus: BusPlugin = {
   toConfig: rabbitmqBusConfig,
   createDriver: (config) => new RabbitDriver({ url: config.url, exchange: config.exchange, ...(config.quorumQueues ? { quorumQueues: true } : {}) }),
   deploy: (bus, placement) => deployRabbit(bus, placement),
+  hostNode: (argv) => hostRabbitNode(argv),
 };

@@ -94,6 +94,31 @@ export function planMesh(spec: MeshSpec, options: MeshPlanOptions): RouterPlan[]
   }));
 }
 
+/**
+ * A plan that came from elsewhere (a bus node host receives its router's
+ * from busbench), checked as planMesh checks the plans it makes: it is
+ * written into a config file the router parses.
+ */
+export function checkRouterPlan(value: unknown): RouterPlan {
+  const plan = value as Partial<RouterPlan> | null;
+  const fail = (why: string): never => {
+    throw new RouterConfigError(`router plan ${JSON.stringify(value).slice(0, 200)}: ${why}`);
+  };
+  if (typeof plan !== 'object' || plan === null) return fail('not an object');
+  if (!Number.isInteger(plan.index) || plan.index! < 0) fail('index must be a whole number');
+  if (typeof plan.id !== 'string' || !ID_PATTERN.test(plan.id)) fail('id must be letters, digits, ".", "_" and "-"');
+  if (typeof plan.host !== 'string' || !HOST_PATTERN.test(plan.host)) fail('host must be a host name or address');
+  checkPort(`router ${plan.id} client listener`, plan.port as number);
+  if (plan.interRouterPort !== undefined) checkPort(`router ${plan.id} inter-router listener`, plan.interRouterPort);
+  if (!Array.isArray(plan.connectors)) return fail('connectors must be a list');
+  for (const c of plan.connectors as Partial<RouterPlan['connectors'][number]>[]) {
+    if (typeof c?.name !== 'string' || !ID_PATTERN.test(c.name)) fail('a connector name must be letters, digits, ".", "_" and "-"');
+    if (typeof c?.host !== 'string' || !HOST_PATTERN.test(c.host)) fail(`connector ${c?.name}: host must be a host name or address`);
+    checkPort(`router ${plan.id} connector ${c?.name}`, c?.port as number);
+  }
+  return plan as RouterPlan;
+}
+
 /** oslo's address prefixes and the distribution each needs (REFERENCE §1), routable and legacy. */
 export const OSLO_ADDRESS_DISTRIBUTIONS: readonly (readonly [string, 'multicast' | 'closest' | 'balanced'])[] = [
   [ROUTABLE_PREFIXES.rpcMulticast, 'multicast'],

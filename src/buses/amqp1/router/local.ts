@@ -26,8 +26,8 @@ export interface InstalledRouter {
   path: string;
 }
 
-function onPath(binary: string): string | undefined {
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+function onPath(binary: string, extraDirs: readonly string[]): string | undefined {
+  for (const dir of [...(process.env['PATH'] ?? '').split(delimiter), ...extraDirs]) {
     if (!dir) continue;
     const candidate = join(dir, binary);
     try {
@@ -40,11 +40,11 @@ function onPath(binary: string): string | undefined {
   return undefined;
 }
 
-/** The router on PATH: skrouterd (maintained) before qdrouterd, unless one is asked for. */
-export function findRouter(prefer: RouterFlavor | 'auto' = 'auto'): InstalledRouter | undefined {
+/** The router on PATH (then in `extraDirs`): skrouterd (maintained) before qdrouterd, unless one is asked for. */
+export function findRouter(prefer: RouterFlavor | 'auto' = 'auto', extraDirs: readonly string[] = []): InstalledRouter | undefined {
   const order: RouterFlavor[] = prefer === 'auto' ? ['skrouterd', 'qdrouterd'] : [prefer];
   for (const flavor of order) {
-    const path = onPath(flavor);
+    const path = onPath(flavor, extraDirs);
     if (path) return { flavor, path };
   }
   return undefined;
@@ -75,13 +75,10 @@ export interface RouterPlacement {
   address?: string;
 }
 
-export interface LocalMeshOptions extends RouterTuning {
+export interface LocalMeshOptions extends Omit<RouterRunOptions, 'netnsOf' | 'meshSize'> {
   flavor?: RouterFlavor | 'auto';
   /** one per router, in router order: ids, namespaces and addresses (default: all on 127.0.0.1 of this host's network) */
   placements?: RouterPlacement[];
-  startTimeoutMs?: number;
-  /** copy the routers' configs and logs here when they stop */
-  keepLogsIn?: string;
 }
 
 export interface LocalRouter {
@@ -122,6 +119,17 @@ async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> 
   }
 }
 
+/** How routers of a plan run on this machine. */
+export interface RouterRunOptions extends RouterTuning {
+  /** the network namespace router `plan` runs in, if any */
+  netnsOf?: (plan: RouterPlan) => string | undefined;
+  /** routers in the whole mesh, this machine's and others' (default: the plans given): a router is ready when it sees all the others */
+  meshSize?: number;
+  startTimeoutMs?: number;
+  /** copy the routers' configs and logs here when they stop */
+  keepLogsIn?: string;
+}
+
 export async function startLocalMesh(spec: MeshSpec, options: LocalMeshOptions = {}): Promise<LocalMesh> {
   const router = findRouter(options.flavor ?? 'auto');
   if (!router) throw new Error(ROUTER_MISSING_HELP);
@@ -145,6 +153,18 @@ export async function startLocalMesh(spec: MeshSpec, options: LocalMeshOptions =
         }
       : {}),
   });
+  const { flavor: _flavor, placements: _placements, ...rest } = options;
+  return runRouters(router, version, plans, { ...rest, ...(placements ? { netnsOf: (plan) => placements[plan.index]?.netns } : {}) });
+}
+
+/**
+ * Runs the routers of `plans` as this process's children, ready when each
+ * answers management and sees every other router of the mesh; a failure
+ * stops what it started. The plans may be part of a larger mesh whose other
+ * routers run elsewhere (a bus node host runs one router of a mesh over ssh).
+ */
+export async function runRouters(router: InstalledRouter, version: string, plans: RouterPlan[], options: RouterRunOptions = {}): Promise<LocalMesh> {
+  const n = options.meshSize ?? plans.length;
   const baseDir = await mkdtemp(join(tmpdir(), 'busbench-router-'));
   const unregisterDir = onCleanup(`temp dir ${baseDir}`, () => rm(baseDir, { recursive: true, force: true }));
   const children: ChildProcess[] = [];
@@ -166,7 +186,7 @@ export async function startLocalMesh(spec: MeshSpec, options: LocalMeshOptions =
     const spawnRouter = (plan: RouterPlan): ChildProcess => {
       const config = join(baseDir, `${plan.id}.conf`);
       const fd = openSync(join(baseDir, `${plan.id}.out`), 'a');
-      const netns = placements?.[plan.index]?.netns;
+      const netns = options.netnsOf?.(plan);
       // `ip netns exec` execs the router in place: the child's pid is the router's.
       const child = netns
         ? spawn('ip', ['netns', 'exec', netns, router.path, '-c', config], { stdio: ['ignore', fd, fd] })
