@@ -18,7 +18,13 @@ import type { LoopResult } from './raw-rpc-loop.js';
 function open(host: string, port: number, user?: string, password?: string): Promise<Connection> {
   const container = rhea.create_container();
   container.on('error', () => undefined);
-  const connection = container.connect({ host, port, ...(user ? { username: user, password: password ?? '' } : {}), reconnect: false, noDelay: true } as never);
+  const connection = container.connect({
+    host,
+    port,
+    ...(user ? { username: user, password: password ?? '' } : {}),
+    reconnect: false,
+    tcp_no_delay: true,
+  } as never);
   return new Promise((resolve, reject) => {
     connection.once('connection_open', () => resolve(connection));
     connection.once('disconnected', (context: EventContext) => reject(context.error));

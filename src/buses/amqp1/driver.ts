@@ -143,8 +143,11 @@ export class Amqp1Driver implements BusDriver {
       ...(target.username !== undefined ? { username: target.username, password: target.password ?? '' } : {}),
       container_id: name,
       reconnect: false,
-      // Small RPC messages: a round trip must not wait for Nagle.
-      noDelay: true,
+      // Small RPC messages must not wait for Nagle. rhea's option is tcp_no_delay (it hands its
+      // options to net.connect as a third argument, which Node ignores, so noDelay did nothing), and
+      // without it rhea turns Nagle off only when a receiver attaches: casts and notifications
+      // from an agent with no receiver waited for the peer's delayed ACK.
+      tcp_no_delay: true,
     } as ConnectionOptions);
     try {
       await waitFor(
