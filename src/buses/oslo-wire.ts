@@ -32,14 +32,16 @@ export function packContext(message: Record<string, unknown>, context: Record<st
   for (const key in context) message[CONTEXT_PREFIX + key] = context[key];
 }
 
-/** Take the `_context_<key>` entries out of a message (oslo unpack_context). */
+/**
+ * The `_context_<key>` entries of a message as a context (oslo
+ * unpack_context). They stay in the message: deleting keys would turn the
+ * decoded object into a dictionary-mode one, slow for every later read, and
+ * nothing reads the message for them afterwards.
+ */
 export function unpackContext(message: Record<string, unknown>): Record<string, unknown> {
   const context: Record<string, unknown> = {};
   for (const key in message) {
-    if (key.startsWith(CONTEXT_PREFIX)) {
-      context[key.slice(CONTEXT_PREFIX.length)] = message[key];
-      delete message[key];
-    }
+    if (key.startsWith(CONTEXT_PREFIX)) context[key.slice(CONTEXT_PREFIX.length)] = message[key];
   }
   return context;
 }

@@ -55,6 +55,10 @@ const CHANNELS_PER_SHARED_CONNECTION = 1000;
 const RPC_VERSION = '1.0';
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** What oslo's rabbit driver sets on every message; shared, since amqplib only reads it. */
+const MESSAGE_PROPERTIES: Options.Publish = { contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2 };
+/** oslo's direct_mandatory_flag: a reply to a vanished caller comes back instead of vanishing. */
+const REPLY_PROPERTIES: Options.Publish = { ...MESSAGE_PROPERTIES, mandatory: true };
 
 export interface RabbitDriverOptions {
   /** oslo transport URL (rabbit://user:pass@host:port/vhost) or amqp:// URL; several: one per endpoint */
@@ -153,6 +157,7 @@ class RabbitConnection implements BusConnection {
   private closing = false;
   private readonly lostListeners: ((error: Error) => void)[] = [];
   private drainWaiter: Promise<void> | undefined;
+  private expiring: { ms: number; properties: Options.Publish } | undefined;
   /** fails the senders waiting for 'drain' when the connection goes: no drain comes then */
   private failDrainWaiters: ((error: Error) => void) | undefined;
   readonly incidents = new BusIncidents();
@@ -266,16 +271,22 @@ class RabbitConnection implements BusConnection {
     else this.pending.resolve(msgId, reply['result']);
   }
 
+  /** Properties with the call timeout as TTL: an agent uses one timeout, so this is built once, not per message. */
+  private expiringProperties(expirationMs: number): Options.Publish {
+    if (this.expiring?.ms !== expirationMs) this.expiring = { ms: expirationMs, properties: { ...MESSAGE_PROPERTIES, expiration: String(expirationMs) } };
+    return this.expiring.properties;
+  }
+
   private publish(exchange: string, routingKey: string, inner: Record<string, unknown>, expirationMs?: number): Promise<void> {
     if (this.closed) return this.notSent();
     let ok: boolean;
     try {
-      ok = this.channel.publish(exchange, routingKey, encodeEnvelope(inner), {
-        contentType: 'application/json',
-        contentEncoding: 'utf-8',
-        deliveryMode: 2,
-        ...(expirationMs !== undefined ? { expiration: String(expirationMs) } : {}),
-      });
+      ok = this.channel.publish(
+        exchange,
+        routingKey,
+        encodeEnvelope(inner),
+        expirationMs === undefined ? MESSAGE_PROPERTIES : this.expiringProperties(expirationMs),
+      );
     } catch (error) {
       // amqplib throws on a channel that closed before its 'close' event reached us.
       return Promise.reject(new NotSentError(`not sent: ${(error as Error).message}`));
@@ -298,11 +309,11 @@ class RabbitConnection implements BusConnection {
     return message;
   }
 
-  async call(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext, timeoutMs: number): Promise<unknown> {
+  call(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext, timeoutMs: number): Promise<unknown> {
     if (this.closed) return this.notSent();
-    if (!this.replyQueue) await this.ensureReplyQueue();
     const exchange = target.exchange ?? this.options.exchange;
-    if (!this.declaredExchanges.has(exchange)) await this.ensureExchange(exchange, 'topic');
+    // The first call declares what calls need; every later one takes the path below, with no await.
+    if (!this.replyQueue || !this.declaredExchanges.has(exchange)) return this.callAfterDeclaring(target, method, args, context, timeoutMs);
     const msgId = this.ids.next();
     const message = this.rpcMessage(method, args, context);
     message['_msg_id'] = msgId;
@@ -311,14 +322,18 @@ class RabbitConnection implements BusConnection {
     message['_unique_id'] = this.ids.next();
     const result = this.pending.add(msgId, timeoutMs);
     const routingKey = target.server ? `${target.topic}.${target.server}` : target.topic;
-    try {
-      // kombu sends the call timeout as the message TTL: a request nobody takes in time is dropped.
-      await this.publish(exchange, routingKey, message, timeoutMs);
-    } catch (error) {
-      // The call fails with the send's error, now, instead of timing out later.
-      this.pending.fail(msgId, error as Error);
-    }
+    // kombu sends the call timeout as the message TTL: a request nobody takes in time is dropped.
+    const sent = this.publish(exchange, routingKey, message, timeoutMs);
+    // The call fails with the send's error, now, instead of timing out later.
+    if (sent !== RESOLVED) sent.catch((error: Error) => this.pending.fail(msgId, error));
     return result;
+  }
+
+  private async callAfterDeclaring(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext, timeoutMs: number): Promise<unknown> {
+    if (!this.replyQueue) await this.ensureReplyQueue();
+    const exchange = target.exchange ?? this.options.exchange;
+    if (!this.declaredExchanges.has(exchange)) await this.ensureExchange(exchange, 'topic');
+    return this.call(target, method, args, context, timeoutMs);
   }
 
   async cast(target: RpcTarget, method: string, args: Record<string, unknown>, context: RpcContext): Promise<void> {
@@ -407,13 +422,7 @@ class RabbitConnection implements BusConnection {
   private reply(replyQueue: string, msgId: string, result: unknown, failure: string | null): void {
     if (this.closed) return;
     const reply = { result: result ?? null, failure, ending: true, _msg_id: msgId, _unique_id: this.ids.next() };
-    this.channel.publish('', replyQueue, encodeEnvelope(reply), {
-      contentType: 'application/json',
-      contentEncoding: 'utf-8',
-      deliveryMode: 2,
-      // oslo's direct_mandatory_flag: a reply to a vanished caller comes back instead of vanishing.
-      mandatory: true,
-    });
+    this.channel.publish('', replyQueue, encodeEnvelope(reply), REPLY_PROPERTIES);
   }
 
   async notify(topic: string, priority: string, eventType: string, payload: unknown, context: RpcContext, publisherId: string): Promise<void> {
