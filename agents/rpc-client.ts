@@ -42,6 +42,8 @@ export interface ClientPlan {
   routes: ClientRoutePlan[];
   /** draws of the pattern mix (seeded: the same scenario draws the same sequence) */
   random: () => number;
+  /** draws of Poisson gaps, seeded the same way (a stream of its own, so the mix draws the same with either arrival) */
+  arrivals?: () => number;
   /** measured messages this client sends; undefined: until the phase stops */
   quota: number | undefined;
   /** closed loop: outstanding messages; open loop: the most outstanding at once */
@@ -171,7 +173,19 @@ export class RpcClientAgent {
    */
   private async runOpenLoop(rate: number, poisson: boolean): Promise<void> {
     const meanGapMs = 1000 / rate;
-    const inFlight = new Set<Promise<boolean>>();
+    const arrivals = this.plan.arrivals ?? this.plan.random;
+    // Outstanding sends as a count and one waiter, rather than a set raced whenever the cap is hit.
+    let outstanding = 0;
+    let onSettled: (() => void) | undefined;
+    let allSettled: (() => void) | undefined;
+    let failure: { error: unknown } | undefined;
+    const settled = (): void => {
+      outstanding--;
+      const wake = onSettled;
+      onSettled = undefined;
+      wake?.();
+      if (outstanding === 0) allSettled?.();
+    };
     let due = performance.now();
     /** how much of the current slip behind schedule is the bus's: time spent waiting for an outstanding message */
     let busSlipMs = 0;
@@ -180,22 +194,26 @@ export class RpcClientAgent {
       // Behind schedule (rate above what the bus takes): still yield, so replies and control messages get in.
       if (wait > 0) await sleep(wait);
       else await yieldToEventLoop();
-      if (inFlight.size >= this.plan.concurrency) {
+      if (outstanding >= this.plan.concurrency) {
         const blockedAt = performance.now();
-        while (inFlight.size >= this.plan.concurrency) await Promise.race(inFlight);
+        while (outstanding >= this.plan.concurrency) await new Promise<void>((resolve) => (onSettled = resolve));
         busSlipMs += performance.now() - blockedAt;
       }
       // The slip left once the bus's share is taken out is the generator's own: it could not keep up.
       const slipMs = Math.max(0, performance.now() - due);
       busSlipMs = Math.min(busSlipMs, slipMs);
       if (state === MEASURED) this.plan.scheduleLag?.(slipMs - busSlipMs);
-      const send = this.sendOne(state === MEASURED, due);
-      inFlight.add(send);
-      void send.finally(() => inFlight.delete(send));
-      // Poisson arrivals: exponential gaps with the same mean.
-      due += poisson ? -Math.log(1 - Math.random()) * meanGapMs : meanGapMs;
+      outstanding++;
+      // sendOne records the bus's outcomes itself; a rejection is a fault of the generator's, raised once all have settled.
+      void this.sendOne(state === MEASURED, due).then(settled, (error: unknown) => {
+        failure ??= { error };
+        settled();
+      });
+      // Poisson arrivals: exponential gaps with the same mean, from a seeded stream (the same gaps on every run).
+      due += poisson ? -Math.log(1 - arrivals()) * meanGapMs : meanGapMs;
     }
-    await Promise.all(inFlight);
+    if (outstanding > 0) await new Promise<void>((resolve) => (allSettled = resolve));
+    if (failure) throw failure.error;
   }
 
   /** Sends one message and records its outcome; false when it failed. `intendedAt`: performance.now() of its due time (open loop). */

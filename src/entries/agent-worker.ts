@@ -212,6 +212,7 @@ async function startAgents(): Promise<void> {
                 weight: route.weight,
               })),
               random: agentRandom(1, ordinal(spec.name)),
+              arrivals: agentRandom(4, ordinal(spec.name)),
               scheduleLag: generatorMonitor.recordScheduleLag,
               quota: spec.quota,
               concurrency: load.concurrency,
