@@ -163,7 +163,11 @@ export function addLoadOptions(command: Command): Command {
 /** Options of every command that runs agents: threads, connections, output. */
 export function addAgentOptions(command: Command): Command {
   return command
-    .option('--workers <n>', 'worker threads hosting the agents (default: one per core)', integer('--workers', 1))
+    .option(
+      '--workers <n>',
+      'worker threads hosting the agents (default: half the cores when the bus runs on this machine, else one per core)',
+      integer('--workers', 1),
+    )
     .option('--connect-concurrency <n>', 'connections opened at once per worker during start-up', integer('--connect-concurrency', 1), 64)
     .option('--shared-connections', 'agents of a worker share connections (one channel each) instead of one connection each')
     .option('--results-dir <dir>', 'where run directories are written', 'results')

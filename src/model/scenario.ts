@@ -119,7 +119,7 @@ export interface LoadConfig {
 }
 
 export interface RunnerConfig {
-  /** worker threads; 0 = one per core */
+  /** worker threads; 0 = busbench chooses (src/runner/workers.ts) */
   workers: number;
   /** connections opened at once per worker during start-up */
   connectConcurrency: number;

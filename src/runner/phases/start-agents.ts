@@ -5,6 +5,7 @@
  * failed, and fails the run when none could.
  */
 import { availableParallelism } from 'node:os';
+import { chooseWorkers, urlsOnThisMachine } from '../workers.js';
 import type { Deployment } from '../../../deploy/deploy.js';
 import { BusUnavailableError, InterruptedError } from '../../errors.js';
 import type { Role, WatchedProcess, DriverConfig, AgentFailure, WorkerInit } from '../../model/index.js';
@@ -110,11 +111,13 @@ async function startOnHosts(
 function startInThreads(run: RunContext, deployment: Deployment): Pick<AgentsUp, 'inits' | 'pool' | 'agentHosts' | 'workersChosen' | 'topologyWarnings'> {
   const { scenario, options } = run;
   const urls = deployment.bus.urls;
-  const workers = scenario.runner.workers > 0 ? scenario.runner.workers : availableParallelism();
+  const auto = chooseWorkers(availableParallelism(), deployment.bus.embedded || urlsOnThisMachine(urls));
+  const workers = scenario.runner.workers > 0 ? scenario.runner.workers : auto.workers;
   const inits = planWorkers(scenario, { workers, driver: driverFor(run, urls), ...(options.serverNames ? { serverNames: options.serverNames } : {}) });
   if (options.reconnect) for (const init of inits) init.reconnect = true;
   const capped = inits.length < workers ? ', at most one per agent' : '';
-  const workersChosen = scenario.runner.workers > 0 ? `${inits.length}, as asked${capped}` : `${inits.length} (auto: one per core${capped})`;
+  const workersChosen =
+    scenario.runner.workers > 0 ? `${inits.length}, as asked${capped}` : `${inits.length} (auto: ${auto.why}${capped}; --workers to choose)`;
   run.say('info', `starting ${run.totalAgents} agents in ${inits.length} worker thread(s) against ${redactUrl(urls.join(','))}`);
   return { inits, pool: AgentWorkerPool.inThreads(inits), agentHosts: [], workersChosen, topologyWarnings: [] };
 }
