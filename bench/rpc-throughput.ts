@@ -1,5 +1,6 @@
 /**
- * Benchmark: busbench rpc-call anycast against the raw amqplib loop on the
+ * Diagnosis (not the result: see as-users-run.ts, which runs busbench as users
+ * do): busbench rpc-call anycast against the raw amqplib loop on the
  * same broker in the same run, 1 and 16 clients, 4 servers. Prints ratios
  * (busbench / raw), never absolute pass/fail on a shared, noisy machine.
  *

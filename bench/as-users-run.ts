@@ -1,0 +1,190 @@
+/**
+ * Benchmark: busbench as users run it against the leanest loop, each a
+ * process of its own, on one bus, alternating round by round so that
+ * drift on a shared machine hits both alike.
+ *
+ *   npm run build && node dist/bench/as-users-run.js [--buses rabbitmq,amqp1] [--clients 1,16] [--rounds 3] [--seconds 15]
+ *
+ * busbench: `busbench run --url <bus> --clients C --servers 4 --duration Ns`
+ * with every other flag at its default (the CLI as the README shows it:
+ * bookkeeping, resource sampling and results on). Its figures come from the
+ * result.json it writes: calls answered in the measured phase, their p50,
+ * and `harness`, the CPU of the busbench process (all threads) over that
+ * phase. The baseline (lean-loop.ts) does the least an oslo-shaped RPC
+ * needs on the same wire, in a process with nothing of busbench loaded,
+ * and reports the same three figures over its own measured window. The
+ * bus's own CPU is counted for neither.
+ *
+ * amqp1 runs through a local router (skrouterd or qdrouterd on PATH), and
+ * says it skipped when there is none. Goals (issue 15): throughput ≥ 0.95×,
+ * CPU per call ≤ 1.15×, p50 at 1 client ≤ +50 µs.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { findRouter, startLocalMesh } from '../src/buses/amqp1/router/local.js';
+import { startLocalRabbit } from '../src/buses/rabbitmq/node.js';
+import { installSignalHandlers } from '../src/cleanup.js';
+import type { RunResult } from '../src/index.js';
+import { localEntry } from '../src/util/entries.js';
+import { sleep } from '../src/util/process.js';
+import { median } from './common.js';
+
+const SERVERS = 4;
+/** busbench's default warm-up; the baseline gets the same. */
+const WARMUP_MS = 1000;
+
+interface Round {
+  rate: number;
+  cpuPerCallUs: number;
+  p50Us: number;
+}
+
+const { values } = parseArgs({
+  options: {
+    buses: { type: 'string', default: 'rabbitmq,amqp1' },
+    clients: { type: 'string', default: '1,16' },
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '15' },
+    // The bus tidies up after each process (connections, queues): the next one should not measure that.
+    gap: { type: 'string', default: '2' },
+  },
+});
+
+function run(argv: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${argv.slice(0, 2).join(' ')} exited ${code}: ${stderr}`))));
+  });
+}
+
+async function leanRound(bus: string, url: string, clients: number, measureMs: number): Promise<Round> {
+  const out = await run([
+    fileURLToPath(new URL('./lean-loop.js', import.meta.url)),
+    '--bus',
+    bus,
+    '--url',
+    url,
+    '--clients',
+    String(clients),
+    '--servers',
+    String(SERVERS),
+    '--warmup-ms',
+    String(WARMUP_MS),
+    '--measure-ms',
+    String(measureMs),
+  ]);
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { calls: number; elapsedMs: number; cpuUs: number; p50Us: number };
+  return { rate: (r.calls / r.elapsedMs) * 1000, cpuPerCallUs: r.cpuUs / r.calls, p50Us: r.p50Us };
+}
+
+async function busbenchRound(url: string, clients: number, measureMs: number): Promise<Round> {
+  const dir = await mkdtemp(join(tmpdir(), 'busbench-as-users-run-'));
+  try {
+    await run([
+      localEntry('cli'),
+      'run',
+      '--url',
+      url,
+      '--clients',
+      String(clients),
+      '--servers',
+      String(SERVERS),
+      '--duration',
+      `${measureMs / 1000}s`,
+      '--results-dir',
+      dir,
+    ]);
+    const [runDir] = await readdir(dir);
+    const result = JSON.parse(await readFile(join(dir, runDir!, 'result.json'), 'utf8')) as RunResult;
+    const calls = result.groups.find((g) => g.role === 'client' && g.pattern === 'call-anycast');
+    if (!calls?.latency || calls.counters.ok === 0) throw new Error('the busbench run answered no calls');
+    return {
+      rate: (calls.counters.ok / result.phases.measuredMs) * 1000,
+      cpuPerCallUs: (result.harness.cpuUserUs + result.harness.cpuSystemUs) / calls.counters.ok,
+      p50Us: calls.latency.p50Us,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function spread(values: number[], digits = 0): string {
+  const m = median(values);
+  return `${m.toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
+}
+
+installSignalHandlers();
+const measureMs = Number(values.seconds) * 1000;
+const rounds = Number(values.rounds);
+const gapMs = Number(values.gap) * 1000;
+console.log(
+  `rpc-call anycast, ${SERVERS} servers, 1 call outstanding per client, ${rounds} rounds of ${measureMs / 1000} s, alternating lean / busbench; median (min–max)`,
+);
+for (const bus of values.buses.split(',')) {
+  let url: string;
+  let stop: () => Promise<void>;
+  if (bus === 'amqp1') {
+    if (!findRouter('auto')) {
+      console.log('amqp1: skipped, neither skrouterd nor qdrouterd is on PATH');
+      continue;
+    }
+    const mesh = await startLocalMesh({ routers: 1 });
+    url = mesh.routers[0]!.url;
+    stop = () => mesh.stop();
+    console.log(`amqp1 through ${mesh.flavor} ${mesh.version}:`);
+  } else {
+    const broker = await startLocalRabbit();
+    url = broker.transportUrl;
+    stop = () => broker.stop();
+    console.log(`rabbitmq ${broker.version}:`);
+  }
+  try {
+    for (const clients of values.clients.split(',').map(Number)) {
+      const lean: Round[] = [];
+      const busbench: Round[] = [];
+      for (let round = 0; round < rounds; round++) {
+        lean.push(await leanRound(bus, url.replace(/^rabbit:/, 'amqp:'), clients, measureMs));
+        await sleep(gapMs);
+        busbench.push(await busbenchRound(url, clients, measureMs));
+        await sleep(gapMs);
+      }
+      const ratios = (pick: (r: Round) => number): number[] => busbench.map((b, i) => pick(b) / pick(lean[i]!));
+      console.log(
+        `  clients=${clients}: lean ${spread(lean.map((r) => r.rate))} calls/s, ${spread(
+          lean.map((r) => r.cpuPerCallUs),
+          1,
+        )} µs CPU/call, p50 ${spread(lean.map((r) => r.p50Us))} µs`,
+      );
+      console.log(
+        `             busbench ${spread(busbench.map((r) => r.rate))} calls/s, ${spread(
+          busbench.map((r) => r.cpuPerCallUs),
+          1,
+        )} µs CPU/call, p50 ${spread(busbench.map((r) => r.p50Us))} µs`,
+      );
+      const ofMedians = (pick: (r: Round) => number): string => (median(busbench.map(pick)) / median(lean.map(pick))).toFixed(3);
+      // Both: the per-round ratio pairs rounds run back to back, the ratio of medians does not hide a bad round's partner.
+      console.log(
+        `             ratio throughput ${spread(
+          ratios((r) => r.rate),
+          3,
+        )}× per round, ${ofMedians((r) => r.rate)}× of medians (goal ≥ 0.95); CPU/call ${spread(
+          ratios((r) => r.cpuPerCallUs),
+          3,
+        )}× per round, ${ofMedians((r) => r.cpuPerCallUs)}× of medians (goal ≤ 1.15); p50 added ${spread(
+          busbench.map((b, i) => b.p50Us - lean[i]!.p50Us),
+        )} µs${clients === 1 ? ' (goal ≤ 50)' : ''}`,
+      );
+    }
+  } finally {
+    await stop();
+  }
+}
