@@ -19,18 +19,13 @@
  * says it skipped when there is none. Goals (issue 15): throughput ≥ 0.95×,
  * CPU per call ≤ 1.15×, p50 at 1 client ≤ +50 µs.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { findRouter, startLocalMesh } from '../src/buses/amqp1/router/local.js';
 import { startLocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { installSignalHandlers } from '../src/cleanup.js';
-import type { RunResult } from '../src/index.js';
-import { localEntry } from '../src/util/entries.js';
 import { sleep } from '../src/util/process.js';
+import { harnessCpuUs, runBusbenchCli, runNode } from './cli-run.js';
 import { median } from './common.js';
 
 const SERVERS = 4;
@@ -54,20 +49,8 @@ const { values } = parseArgs({
   },
 });
 
-function run(argv: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${argv.slice(0, 2).join(' ')} exited ${code}: ${stderr}`))));
-  });
-}
-
 async function leanRound(bus: string, url: string, clients: number, measureMs: number): Promise<Round> {
-  const out = await run([
+  const out = await runNode([
     fileURLToPath(new URL('./lean-loop.js', import.meta.url)),
     '--bus',
     bus,
@@ -87,34 +70,10 @@ async function leanRound(bus: string, url: string, clients: number, measureMs: n
 }
 
 async function busbenchRound(url: string, clients: number, measureMs: number): Promise<Round> {
-  const dir = await mkdtemp(join(tmpdir(), 'busbench-as-users-run-'));
-  try {
-    await run([
-      localEntry('cli'),
-      'run',
-      '--url',
-      url,
-      '--clients',
-      String(clients),
-      '--servers',
-      String(SERVERS),
-      '--duration',
-      `${measureMs / 1000}s`,
-      '--results-dir',
-      dir,
-    ]);
-    const [runDir] = await readdir(dir);
-    const result = JSON.parse(await readFile(join(dir, runDir!, 'result.json'), 'utf8')) as RunResult;
-    const calls = result.groups.find((g) => g.role === 'client' && g.pattern === 'call-anycast');
-    if (!calls?.latency || calls.counters.ok === 0) throw new Error('the busbench run answered no calls');
-    return {
-      rate: (calls.counters.ok / result.phases.measuredMs) * 1000,
-      cpuPerCallUs: (result.harness.cpuUserUs + result.harness.cpuSystemUs) / calls.counters.ok,
-      p50Us: calls.latency.p50Us,
-    };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const result = await runBusbenchCli(['--url', url, '--clients', String(clients), '--servers', String(SERVERS), '--duration', `${measureMs / 1000}s`]);
+  const calls = result.groups.find((g) => g.role === 'client' && g.pattern === 'call-anycast');
+  if (!calls?.latency || calls.counters.ok === 0) throw new Error('the busbench run answered no calls');
+  return { rate: (calls.counters.ok / result.phases.measuredMs) * 1000, cpuPerCallUs: harnessCpuUs(result) / calls.counters.ok, p50Us: calls.latency.p50Us };
 }
 
 function spread(values: number[], digits = 0): string {

@@ -18,17 +18,13 @@
  * the measured phase (result.json's harness). The broker's CPU is counted
  * for neither. Goal (issue 15): ≥ 25× ombt's calls per CPU-second at 16 clients.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { startLocalRabbit } from '../src/buses/rabbitmq/node.js';
 import { installSignalHandlers } from '../src/cleanup.js';
-import type { RunResult } from '../src/index.js';
-import { localEntry } from '../src/util/entries.js';
 import { sleep } from '../src/util/process.js';
 import { ombtSkipReason, runOmbtController, spawnOmbt, stopAllOmbt, type OmbtProcess } from '../test/helpers/ombt.js';
+import { harnessCpuUs, runBusbenchCli } from './cli-run.js';
 import { median } from './common.js';
 
 const SERVERS = 4;
@@ -95,41 +91,10 @@ async function ombtRound(url: string, clients: number, callsPerClient: number, r
   }
 }
 
-function run(argv: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`busbench exited ${code}: ${stderr}`))));
-  });
-}
-
 async function busbenchRound(url: string, clients: number, seconds: number): Promise<{ callsPerCpuSecond: number; callsPerSecond: number }> {
-  const dir = await mkdtemp(join(tmpdir(), 'busbench-vs-ombt-'));
-  try {
-    await run([
-      localEntry('cli'),
-      'run',
-      '--url',
-      url,
-      '--clients',
-      String(clients),
-      '--servers',
-      String(SERVERS),
-      '--duration',
-      `${seconds}s`,
-      '--results-dir',
-      dir,
-    ]);
-    const [runDir] = await readdir(dir);
-    const result = JSON.parse(await readFile(join(dir, runDir!, 'result.json'), 'utf8')) as RunResult;
-    const calls = result.groups.find((g) => g.role === 'client' && g.pattern === 'call-anycast')!.counters.ok;
-    const cpu = (result.harness.cpuUserUs + result.harness.cpuSystemUs) / 1e6;
-    return { callsPerCpuSecond: calls / cpu, callsPerSecond: (calls / result.phases.measuredMs) * 1000 };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const result = await runBusbenchCli(['--url', url, '--clients', String(clients), '--servers', String(SERVERS), '--duration', `${seconds}s`]);
+  const calls = result.groups.find((g) => g.role === 'client' && g.pattern === 'call-anycast')!.counters.ok;
+  return { callsPerCpuSecond: calls / (harnessCpuUs(result) / 1e6), callsPerSecond: (calls / result.phases.measuredMs) * 1000 };
 }
 
 const skip = ombtSkipReason();

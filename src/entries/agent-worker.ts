@@ -73,8 +73,12 @@ function send(message: WorkerToMain): void {
   port.postMessage(message);
 }
 
+/** Every agent's recorder, listed again only when agents were added (the per-second ticks run over it). */
+let recorderList: AgentRecorder[] = [];
 function recorders(): AgentRecorder[] {
-  return [...servers, ...listeners, ...clients, ...notifiers].map((agent) => agent.recorder);
+  const agents = servers.length + listeners.length + clients.length + notifiers.length;
+  if (recorderList.length !== agents) recorderList = [...servers, ...listeners, ...clients, ...notifiers].map((agent) => agent.recorder);
+  return recorderList;
 }
 
 let generatorAtEnd: GeneratorLoad | undefined;

@@ -131,13 +131,22 @@ export function mergeRecorders(recorders: Iterable<AgentRecorder>): GroupSnapsho
 }
 
 /** Counter totals per group, cheap enough to send every second for progress. */
+/** "role/pattern" per role and pattern index, built once: the per-second totals run over every agent. */
+const GROUP_KEYS = new Map<Role, string[]>();
+function groupKeysOf(role: Role): string[] {
+  let keys = GROUP_KEYS.get(role);
+  if (!keys) GROUP_KEYS.set(role, (keys = PATTERNS.map((p) => groupKey(role, p))));
+  return keys;
+}
+
 export function totalCounters(recorders: Iterable<AgentRecorder>): Record<string, Counters> {
   const totals: Record<string, Counters> = {};
   for (const recorder of recorders) {
+    const keys = groupKeysOf(recorder.role);
     for (let p = 0; p < PATTERNS.length; p++) {
       const counters = recorder.counters[p];
       if (!counters) continue;
-      addCounters((totals[groupKey(recorder.role, PATTERNS[p]!)] ??= emptyCounters()), counters);
+      addCounters((totals[keys[p]!] ??= emptyCounters()), counters);
     }
   }
   return totals;

@@ -36,20 +36,8 @@ function tuningOf(r: RouterDeployment): { flavor: RouterDeployment['flavor'] } &
   return { flavor: r.flavor, ...(r.workerThreads ? { workerThreads: r.workerThreads } : {}), ...(r.linkCapacity ? { linkCapacity: r.linkCapacity } : {}) };
 }
 
-/** A router of a deployed mesh, wherever it runs. */
-interface MeshRouter {
-  id: string;
-  url: string;
-  /** the host it runs on, and the bus site it serves with a topology */
-  host: string;
-  site?: string;
-  pid(): number | undefined;
-  stop(): Promise<void>;
-  kill(): Promise<void>;
-  pause(): Promise<void>;
-  resume(): Promise<void>;
-  restart(): Promise<void>;
-}
+/** A router of a deployed mesh, wherever it runs: a bus node by its router id. */
+type MeshRouter = { id: string } & Omit<BusNode, 'name' | 'kind'>;
 
 /** The routers of a mesh of this machine, on `hosts` (router i on hosts[i]), serving `sites` when a topology has them. */
 function localRouters(mesh: LocalMesh, hosts: string[], sites?: string[]): MeshRouter[] {
