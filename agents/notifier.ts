@@ -7,7 +7,7 @@ import { NotSentError, type BusConnection } from '../src/buses/driver.js';
 import { AgentRecorder, PATTERN_INDEX, countNotSent } from '../src/metrics/stats.js';
 import type { PayloadSource } from './payload.js';
 import type { SentRange } from '../src/model/index.js';
-import { CLIENT_KEY, LoadPhase, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, epochMs, sleep, yieldToEventLoop } from './phase.js';
+import { CLIENT_KEY, LoadPhase, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, epochMs, yieldToEventLoop } from './phase.js';
 
 export interface NotifierPlan {
   name: string;
@@ -53,20 +53,22 @@ export class NotifierAgent {
     const intervalMs = this.plan.rate ? 1000 / this.plan.rate : 0;
     let due = performance.now();
     for (;;) {
+      // Wait for the due time first, then decide: a notification due after the phase ended is not sent,
+      // nor counted in the phase it was scheduled in.
+      if (intervalMs > 0) {
+        const wait = due - performance.now();
+        if (wait > 0) await this.phase.sleep(wait);
+        due += intervalMs;
+      }
       if (this.phase.stopping || this.lostBecause) return;
       const measured = this.phase.measuring;
       if (measured) {
         if (this.plan.quota !== undefined && this.measuredSent >= this.plan.quota) return;
         this.measuredSent++;
       }
-      if (intervalMs > 0) {
-        const wait = due - performance.now();
-        if (wait > 0) await sleep(wait);
-        due += intervalMs;
-      }
       await this.sendOne(measured);
       // A notification settles without I/O: yield, or the loop would starve the worker's control port.
-      if (this.plan.pauseMs > 0) await sleep(this.plan.pauseMs);
+      if (this.plan.pauseMs > 0) await this.phase.sleep(this.plan.pauseMs);
       else await yieldToEventLoop();
     }
   }

@@ -5,8 +5,37 @@
 export class LoadPhase {
   /** sends from now on count in the results (warm-up is over) */
   measuring = false;
+  private stopped = false;
+  private readonly sleepers = new Set<() => void>();
+
   /** no new sends: the measured phase is over (duration reached, or the run is aborted) */
-  stopping = false;
+  get stopping(): boolean {
+    return this.stopped;
+  }
+
+  /** Setting it wakes every sender sleeping in sleep(): a slow open loop must not hold the drain until its next due time. */
+  set stopping(value: boolean) {
+    this.stopped = value;
+    if (!value) return;
+    for (const wake of this.sleepers) wake();
+    this.sleepers.clear();
+  }
+
+  /** Waits `ms`, or less when the phase stops meanwhile. */
+  sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.sleepers.delete(wake);
+        resolve();
+      }, ms);
+      this.sleepers.add(wake);
+    });
+  }
 }
 
 /**

@@ -13,19 +13,7 @@ import { AgentRecorder, LEG_CORRECTED, LEG_PROCESSING, LEG_REPLY, PATTERN_INDEX,
 import type { PatternName, SentRange } from '../src/model/index.js';
 import { WeightedChoice } from '../src/util/draw.js';
 import type { PayloadSource } from './payload.js';
-import {
-  CLIENT_KEY,
-  LoadPhase,
-  RECEIVED_AT_FIELD,
-  REPLIED_AT_FIELD,
-  SENT_AT_KEY,
-  SEQ_KEY,
-  WARMUP_KEY,
-  burnCpu,
-  epochMs,
-  sleep,
-  yieldToEventLoop,
-} from './phase.js';
+import { CLIENT_KEY, LoadPhase, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, burnCpu, epochMs, yieldToEventLoop } from './phase.js';
 
 /** A pattern this client sends and where to. */
 export interface ClientRoutePlan {
@@ -159,7 +147,7 @@ export class RpcClientAgent {
   private async lane(): Promise<void> {
     for (let state = this.next(); state !== STOP; state = this.next()) {
       const ok = await this.sendOne(state === MEASURED, undefined);
-      if (this.plan.pauseMs > 0) await sleep(this.plan.pauseMs);
+      if (this.plan.pauseMs > 0) await this.phase.sleep(this.plan.pauseMs);
       // Casts and failures settle without I/O: yield, or a lane would spin and starve the worker's control port.
       else if (!this.callsOnly || !ok) await yieldToEventLoop();
     }
@@ -189,11 +177,15 @@ export class RpcClientAgent {
     let due = performance.now();
     /** how much of the current slip behind schedule is the bus's: time spent waiting for an outstanding message */
     let busSlipMs = 0;
-    for (let state = this.next(); state !== STOP; state = this.next()) {
+    for (;;) {
       const wait = due - performance.now();
       // Behind schedule (rate above what the bus takes): still yield, so replies and control messages get in.
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await this.phase.sleep(wait);
       else await yieldToEventLoop();
+      // Decided at the due time, not before the wait: a message due after the phase ended is not sent,
+      // and one due after the warm-up counts as measured.
+      const state = this.next();
+      if (state === STOP) break;
       if (outstanding >= this.plan.concurrency) {
         const blockedAt = performance.now();
         while (outstanding >= this.plan.concurrency) await new Promise<void>((resolve) => (onSettled = resolve));

@@ -118,6 +118,25 @@ describe('measurement under injected faults', { timeout: 300_000 }, () => {
     assert.ok(light.generator.workers[0]!.utilization < 0.5);
   });
 
+  it('a slow open loop sends only what falls due in the phase, and its stop does not wait for the next due time', async () => {
+    // One message every 2.5 s per sender, 1 s of warm-up, 2 s measured: due at 0 s (warm-up), 2.5 s (measured)
+    // and 5 s, after the phase ended at 3 s. That one is not sent, and the stop wakes the senders at once:
+    // the drain is not held for the 2 s until it falls due.
+    for (const [role, agents, pattern] of [
+      ['client', { servers: 1, clients: 2, topic: 'slowloop' }, 'call/anycast'],
+      ['notifier', { servers: 0, clients: 0, notifiers: 2, listeners: 1, topic: 'slownotes' }, undefined],
+    ] as const) {
+      const result = await run(`slow-${role}`, {
+        agents,
+        load: { ...(pattern ? { patterns: [pattern] } : {}), arrival: 'fixed', rate: 0.4, duration: '2s', warmup: '1s' },
+        runner: { workers: 1 },
+      });
+      const sent = group(result, role, role === 'client' ? 'call-anycast' : 'notify').counters.sent;
+      assert.equal(sent, 2, `${role}s: one measured message each, due at 2.5 s; ${sent} sent`);
+      assert.ok(result.phases.drainMs < 1000, `${role}s: drained in ${result.phases.drainMs} ms, not held until the next due time (2 s after the stop)`);
+    }
+  });
+
   it('keeps a per-second time series of the measured phase', async () => {
     const result = await run('series', {
       agents: { servers: 1, clients: 1, topic: 'series' },
