@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { BusConnection } from '../buses/driver.js';
 import { createDriver } from '../buses/registry.js';
 import { IntervalRecorder } from '../metrics/interval.js';
-import { mergeRecorders, totalCounters, type AgentRecorder } from '../metrics/stats.js';
+import { AgentRecorder, mergeRecorders, totalCounters, WorkerHistograms } from '../metrics/stats.js';
 import {
   PATTERNS,
   type QueueBacklog,
@@ -44,6 +44,8 @@ const init = workerData as WorkerInit;
 clock.skewMs = init.faults.clockSkewMs?.[init.workerIndex] ?? 0;
 const driver = createDriver(init.driver);
 const phase = new LoadPhase();
+// The agents of this worker record latencies into one set of histograms per role (see WorkerHistograms).
+AgentRecorder.sharing = new WorkerHistograms();
 const interval = new IntervalRecorder();
 /** where agents record their per-second series: nowhere without bookkeeping */
 const intervalSink = init.bookkeeping ? interval : undefined;
