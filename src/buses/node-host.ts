@@ -35,16 +35,24 @@ export interface NodeHostSession {
   next(): Promise<unknown>;
 }
 
-/** A node a kind started on this host: the facts of its ready report, and its lifecycle. */
-export interface HostedNode {
-  facts: Record<string, unknown>;
-  /** the node's process now */
+/** What fault injection does to one node of a bus (a broker node, a router): each operation acts on it alone. */
+export interface NodeLifecycle {
+  /** the process whose CPU and memory are the node's (the Erlang VM, the router), as its host numbers it */
   pid(): number | undefined;
+  /** stops it gracefully (and for good) */
+  stop(): Promise<void>;
+  /** SIGKILL: gone at once, as in a crash; stop() still cleans up after it */
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: frozen, its connections open but silent */
   pause(): Promise<void>;
   resume(): Promise<void>;
+  /** stops it and starts it again on the same address and port */
   restart(): Promise<void>;
-  stop(): Promise<void>;
+}
+
+/** A node a kind started on this host: the facts of its ready report, and its lifecycle. */
+export interface HostedNode extends NodeLifecycle {
+  facts: Record<string, unknown>;
 }
 
 /** Starts a kind's node with `start`, reports it, carries out lifecycle commands, and resolves once it has been stopped. */

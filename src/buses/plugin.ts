@@ -7,7 +7,7 @@
 import type { BusConfig, DriverConfig } from '../model/index.js';
 import type { BusDriver } from './driver.js';
 import type { BusHost } from './host.js';
-import type { HostedNode, NodeHostSession } from './node-host.js';
+import type { HostedNode, NodeHostSession, NodeLifecycle } from './node-host.js';
 import type { ManagementEndpoint } from './rabbitmq/management.js';
 
 /**
@@ -15,7 +15,7 @@ import type { ManagementEndpoint } from './rabbitmq/management.js';
  * lifecycle fault injection needs: each operation acts on this node only,
  * and restart brings it back at the same address and port.
  */
-export interface BusNode {
+export interface BusNode extends NodeLifecycle {
   name: string;
   kind: 'broker' | 'router';
   /** the bus site it serves, with a topology */
@@ -24,17 +24,6 @@ export interface BusNode {
   host: string;
   /** the transport URL agents use to reach it */
   url: string;
-  /** the process whose CPU and memory are the node's (the Erlang VM, the router) */
-  pid(): number | undefined;
-  /** stops it gracefully (and for good) */
-  stop(): Promise<void>;
-  /** SIGKILL: gone at once, as in a crash; stop() still cleans up after it */
-  kill(): Promise<void>;
-  /** SIGSTOP / SIGCONT: frozen, its connections open but silent */
-  pause(): Promise<void>;
-  resume(): Promise<void>;
-  /** stops it and starts it again on the same address and port */
-  restart(): Promise<void>;
 }
 
 /** A bus ready for agents: busbench deployed it (and stops it), or it was given by URL. */

@@ -9,7 +9,7 @@
  */
 import { readFrames, writeFrame } from '../util/frames.js';
 import type { BusHost, HostProcess } from './host.js';
-import type { BusNodeCommand, BusNodeReply, BusNodeReport } from './node-host.js';
+import type { BusNodeCommand, BusNodeReply, BusNodeReport, NodeLifecycle } from './node-host.js';
 
 /** Beyond the node's own start timeout (60 s): the node host has to start node first. */
 const BUS_NODE_START_TIMEOUT_MS = 90_000;
@@ -133,6 +133,18 @@ export async function awaitReady<Facts extends object>(session: RemoteNodeSessio
     await session.stop();
     throw error;
   }
+}
+
+/** The lifecycle of a node under a node host, through its framed commands; stop() ends the node host too. */
+export function remoteLifecycle(node: RemoteBusNode<object>): NodeLifecycle {
+  return {
+    pid: () => node.pid(),
+    stop: () => node.stop(),
+    kill: () => node.command('kill'),
+    pause: () => node.command('pause'),
+    resume: () => node.command('resume'),
+    restart: () => node.command('restart'),
+  };
 }
 
 /** Starts the bus node entry with `argv` on a host and waits for its ready report. */

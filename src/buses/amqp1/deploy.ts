@@ -12,6 +12,7 @@ import { deployRabbit } from '../rabbitmq/deploy.js';
 import type { RouterFlavor, RouterTuning } from './router/config.js';
 import { routerStatistics, type RouterStatistics } from './router/management.js';
 import { startLocalMesh, type LocalMesh } from './router/local.js';
+import { remoteLifecycle } from '../remote-node.js';
 import { startRemoteSiteRouters, type RemoteSiteMesh } from './router/remote.js';
 import { describeEdges, describeSiteMesh, startSiteRouters, type SiteMeshGraph } from './router/sites.js';
 
@@ -57,19 +58,8 @@ function localRouters(mesh: LocalMesh, hosts: string[], sites?: string[]): MeshR
 
 /** The routers of a mesh under bus node hosts, driven through their lifecycle commands. */
 function remoteRouters(mesh: RemoteSiteMesh): MeshRouter[] {
-  return mesh.routers.map((node) => ({
-    id: node.report.id,
-    url: node.report.url,
-    host: node.host,
-    site: node.site,
-    pid: () => node.pid(),
-    // Its own node alone: the mesh's stop is for the whole bus.
-    stop: () => node.stop(),
-    kill: () => node.command('kill'),
-    pause: () => node.command('pause'),
-    resume: () => node.command('resume'),
-    restart: () => node.command('restart'),
-  }));
+  // Each router's stop is its own node alone: the mesh's stop is for the whole bus.
+  return mesh.routers.map((node) => ({ id: node.report.id, url: node.report.url, host: node.host, site: node.site, ...remoteLifecycle(node) }));
 }
 
 function busNodesOf(routers: MeshRouter[]): BusNode[] {

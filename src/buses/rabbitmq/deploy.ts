@@ -12,7 +12,7 @@ import type { BusNode, BusPlacement, DeployedBus } from '../plugin.js';
 import { discoveryNodes, startRabbitCluster } from './cluster.js';
 import type { ManagementEndpoint } from './management.js';
 import { startLocalRabbit, type LocalRabbit } from './node.js';
-import { startRemoteBusNode, type RemoteBusNode } from '../remote-node.js';
+import { remoteLifecycle, startRemoteBusNode, type RemoteBusNode } from '../remote-node.js';
 import type { RabbitNodeFacts } from './hosted.js';
 
 /** The protocol agents speak to the nodes: RabbitMQ's own, or AMQP 1.0 through its plugin (the amqp1 bus without routers). */
@@ -50,20 +50,8 @@ function localNode(broker: LocalRabbit, url: string, host: string, site: string 
 }
 
 function remoteNode(node: RemoteBusNode<RabbitNodeFacts>, url: string): BusNode {
-  return {
-    name: node.report.nodeName,
-    kind: 'broker',
-    site: node.site,
-    host: node.host,
-    url,
-    // The host's pid: the sampler reads it through that host's process reader.
-    pid: () => node.pid(),
-    stop: () => node.stop(),
-    kill: () => node.command('kill'),
-    pause: () => node.command('pause'),
-    resume: () => node.command('resume'),
-    restart: () => node.command('restart'),
-  };
+  // The host's pid: the sampler reads it through that host's process reader.
+  return { name: node.report.nodeName, kind: 'broker', site: node.site, host: node.host, url, ...remoteLifecycle(node) };
 }
 
 export async function deployRabbit(bus: BusConfig, placement: BusPlacement, protocol: RabbitProtocol = 'amqp-0-9-1'): Promise<DeployedBus> {
