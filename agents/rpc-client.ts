@@ -174,6 +174,11 @@ export class RpcClientAgent {
       wake?.();
       if (outstanding === 0) allSettled?.();
     };
+    // Made once, not per send.
+    const failed = (error: unknown): void => {
+      failure ??= { error };
+      settled();
+    };
     let due = performance.now();
     /** how much of the current slip behind schedule is the bus's: time spent waiting for an outstanding message */
     let busSlipMs = 0;
@@ -197,10 +202,7 @@ export class RpcClientAgent {
       if (state === MEASURED) this.plan.scheduleLag?.(slipMs - busSlipMs);
       outstanding++;
       // sendOne records the bus's outcomes itself; a rejection is a fault of the generator's, raised once all have settled.
-      void this.sendOne(state === MEASURED, due).then(settled, (error: unknown) => {
-        failure ??= { error };
-        settled();
-      });
+      void this.sendOne(state === MEASURED, due).then(settled, failed);
       // Poisson arrivals: exponential gaps with the same mean, from a seeded stream (the same gaps on every run).
       due += poisson ? -Math.log(1 - arrivals()) * meanGapMs : meanGapMs;
     }
