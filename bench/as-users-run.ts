@@ -3,7 +3,7 @@
  * process of its own, on one bus, alternating round by round so that
  * drift on a shared machine hits both alike.
  *
- *   npm run build && node dist/bench/as-users-run.js [--buses rabbitmq,amqp1] [--clients 1,16] [--rounds 3] [--seconds 15]
+ *   npm run build && node dist/bench/as-users-run.js [--buses rabbitmq,amqp1] [--clients 1,16] [--rounds 3] [--seconds 15] [--pin]
  *
  * busbench: `busbench run --url <bus> --clients C --servers 4 --duration Ns`
  * with every other flag at its default (the CLI as the README shows it:
@@ -15,10 +15,17 @@
  * and reports the same three figures over its own measured window. The
  * bus's own CPU is counted for neither.
  *
+ * --pin is a diagnosis, not the result: the bus on the last CPU, the lean
+ * loop and busbench alike on the others (taskset), so that the scheduler
+ * cannot move the load generator and the bus over each other. On a small
+ * shared machine that move is most of the spread between rounds.
+ *
  * amqp1 runs through a local router (skrouterd or qdrouterd on PATH), and
  * says it skipped when there is none. Goals (issue 15): throughput ≥ 0.95×,
  * CPU per call ≤ 1.15×, p50 at 1 client ≤ +50 µs.
  */
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { findRouter, startLocalMesh } from '../src/buses/amqp1/router/local.js';
@@ -46,31 +53,50 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '15' },
     // The bus tidies up after each process (connections, queues): the next one should not measure that.
     gap: { type: 'string', default: '2' },
+    pin: { type: 'boolean', default: false },
   },
 });
 
+const cores = availableParallelism();
+if (values.pin && cores < 2) throw new Error('--pin needs at least 2 CPUs: one for the bus, the rest for the load');
+/** --pin: where the lean loop and busbench run; the bus gets the last CPU. */
+const loadCpus = !values.pin ? undefined : cores === 2 ? '0' : `0-${cores - 2}`;
+
+/** --pin: every thread of the bus's process onto the last CPU. */
+function pinBus(pid: number | undefined): void {
+  if (!values.pin) return;
+  if (pid === undefined) throw new Error('--pin: the bus has no process to pin');
+  execFileSync('taskset', ['-a', '-p', '-c', String(cores - 1), String(pid)], { stdio: 'ignore' });
+}
+
 async function leanRound(bus: string, url: string, clients: number, measureMs: number): Promise<Round> {
-  const out = await runNode([
-    fileURLToPath(new URL('./lean-loop.js', import.meta.url)),
-    '--bus',
-    bus,
-    '--url',
-    url,
-    '--clients',
-    String(clients),
-    '--servers',
-    String(SERVERS),
-    '--warmup-ms',
-    String(WARMUP_MS),
-    '--measure-ms',
-    String(measureMs),
-  ]);
+  const out = await runNode(
+    [
+      fileURLToPath(new URL('./lean-loop.js', import.meta.url)),
+      '--bus',
+      bus,
+      '--url',
+      url,
+      '--clients',
+      String(clients),
+      '--servers',
+      String(SERVERS),
+      '--warmup-ms',
+      String(WARMUP_MS),
+      '--measure-ms',
+      String(measureMs),
+    ],
+    loadCpus,
+  );
   const r = JSON.parse(out.trim().split('\n').pop()!) as { calls: number; elapsedMs: number; cpuUs: number; p50Us: number };
   return { rate: (r.calls / r.elapsedMs) * 1000, cpuPerCallUs: r.cpuUs / r.calls, p50Us: r.p50Us };
 }
 
 async function busbenchRound(url: string, clients: number, measureMs: number): Promise<Round> {
-  const result = await runBusbenchCli(['--url', url, '--clients', String(clients), '--servers', String(SERVERS), '--duration', `${measureMs / 1000}s`]);
+  const result = await runBusbenchCli(
+    ['--url', url, '--clients', String(clients), '--servers', String(SERVERS), '--duration', `${measureMs / 1000}s`],
+    loadCpus,
+  );
   const calls = result.groups.find((g) => g.role === 'client' && g.pattern === 'call-anycast');
   if (!calls?.latency || calls.counters.ok === 0) throw new Error('the busbench run answered no calls');
   return { rate: (calls.counters.ok / result.phases.measuredMs) * 1000, cpuPerCallUs: harnessCpuUs(result) / calls.counters.ok, p50Us: calls.latency.p50Us };
@@ -86,11 +112,14 @@ const measureMs = Number(values.seconds) * 1000;
 const rounds = Number(values.rounds);
 const gapMs = Number(values.gap) * 1000;
 console.log(
-  `rpc-call anycast, ${SERVERS} servers, 1 call outstanding per client, ${rounds} rounds of ${measureMs / 1000} s, alternating lean / busbench; median (min–max)`,
+  `rpc-call anycast, ${SERVERS} servers, 1 call outstanding per client, ${rounds} rounds of ${measureMs / 1000} s, alternating lean / busbench; median (min–max)${
+    loadCpus ? `; pinned (diagnosis): bus on CPU ${cores - 1}, load on ${loadCpus}` : ''
+  }`,
 );
 for (const bus of values.buses.split(',')) {
   let url: string;
   let stop: () => Promise<void>;
+  let busPid: number | undefined;
   if (bus === 'amqp1') {
     if (!findRouter('auto')) {
       console.log('amqp1: skipped, neither skrouterd nor qdrouterd is on PATH');
@@ -99,14 +128,17 @@ for (const bus of values.buses.split(',')) {
     const mesh = await startLocalMesh({ routers: 1 });
     url = mesh.routers[0]!.url;
     stop = () => mesh.stop();
+    busPid = mesh.routers[0]!.pid;
     console.log(`amqp1 through ${mesh.flavor} ${mesh.version}:`);
   } else {
     const broker = await startLocalRabbit();
     url = broker.transportUrl;
     stop = () => broker.stop();
+    busPid = broker.beamPid();
     console.log(`rabbitmq ${broker.version}:`);
   }
   try {
+    pinBus(busPid);
     for (const clients of values.clients.split(',').map(Number)) {
       const lean: Round[] = [];
       const busbench: Round[] = [];

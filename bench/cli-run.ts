@@ -10,10 +10,14 @@ import { join } from 'node:path';
 import type { RunResult } from '../src/index.js';
 import { localEntry } from '../src/util/entries.js';
 
-/** Runs `node <argv>` to its end; rejects with its stderr's tail when it exits non-zero. Resolves with its stdout. */
-export function runNode(argv: string[]): Promise<string> {
+/**
+ * Runs `node <argv>` to its end; rejects with its stderr's tail when it exits non-zero. Resolves with its stdout.
+ * `cpus`: run it under `taskset -c <cpus>` (every thread it starts inherits that affinity).
+ */
+export function runNode(argv: string[], cpus?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, args] = cpus ? ['taskset', ['-c', cpus, process.execPath, ...argv]] : [process.execPath, argv];
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -23,11 +27,11 @@ export function runNode(argv: string[]): Promise<string> {
   });
 }
 
-/** `busbench run <flags>` as a process of its own; its result.json. */
-export async function runBusbenchCli(flags: string[]): Promise<RunResult> {
+/** `busbench run <flags>` as a process of its own (on `cpus` if given, see runNode); its result.json. */
+export async function runBusbenchCli(flags: string[], cpus?: string): Promise<RunResult> {
   const dir = await mkdtemp(join(tmpdir(), 'busbench-bench-'));
   try {
-    await runNode([localEntry('cli'), 'run', ...flags, '--results-dir', dir]);
+    await runNode([localEntry('cli'), 'run', ...flags, '--results-dir', dir], cpus);
     const [runDir] = await readdir(dir);
     return JSON.parse(await readFile(join(dir, runDir!, 'result.json'), 'utf8')) as RunResult;
   } finally {
