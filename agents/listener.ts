@@ -7,7 +7,7 @@ import type { BusConnection, IncomingNotification, Subscription } from '../src/b
 import { ReceiptLog } from '../src/metrics/accounting.js';
 import { AgentRecorder, PATTERN_INDEX } from '../src/metrics/stats.js';
 import type { ServerReceipts } from '../src/model/index.js';
-import { CLIENT_KEY, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, epochMs } from './phase.js';
+import { CLIENT_KEY, HOST_KEY, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, epochMs } from './phase.js';
 
 const NOTIFY = PATTERN_INDEX['notify'];
 
@@ -47,6 +47,11 @@ export class ListenerAgent {
     this.recorder.received(NOTIFY, now, typeof payload === 'string' ? payload.length : 0);
     const sentAt = context[SENT_AT_KEY];
     if (typeof sentAt === 'number') this.recorder.latency(NOTIFY, now - sentAt);
+    const pairs = this.recorder.pairs;
+    if (pairs) {
+      const from = context[HOST_KEY];
+      pairs.received('listener', NOTIFY, typeof from === 'string' ? from : null, typeof sentAt === 'number' ? now - sentAt : undefined);
+    }
     if (!this.bookkeeping) return;
     const sender = context[CLIENT_KEY];
     const seq = context[SEQ_KEY];

@@ -7,7 +7,7 @@ import { NotSentError, type BusConnection } from '../src/buses/driver.js';
 import { AgentRecorder, PATTERN_INDEX, countNotSent } from '../src/metrics/stats.js';
 import type { PayloadSource } from './payload.js';
 import type { SentRange } from '../src/model/index.js';
-import { CLIENT_KEY, LoadPhase, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, epochMs, yieldToEventLoop } from './phase.js';
+import { CLIENT_KEY, HOST_KEY, LoadPhase, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, epochMs, yieldToEventLoop } from './phase.js';
 
 export interface NotifierPlan {
   name: string;
@@ -81,6 +81,7 @@ export class NotifierAgent {
       context[CLIENT_KEY] = this.plan.id;
       context[SEQ_KEY] = seq;
     }
+    if (this.recorder.pairs) context[HOST_KEY] = this.recorder.pairs.host;
     if (!measured) context[WARMUP_KEY] = true;
     const counters = measured ? this.recorder.countersFor(NOTIFY) : undefined;
     const payload = this.plan.payload.next();

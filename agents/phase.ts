@@ -89,3 +89,9 @@ export const SEQ_KEY = 'busbench_seq';
 /** fields a busbench server adds to its reply: when the request arrived and when the reply left */
 export const RECEIVED_AT_FIELD = 'busbench_received';
 export const REPLIED_AT_FIELD = 'busbench_replied';
+/**
+ * In a run with sites: the host a message was sent from (a context key) and the host a reply came
+ * from (a reply field), so that each side can count its messages per host pair (src/metrics/site-pairs.ts)
+ */
+export const HOST_KEY = 'busbench_host';
+export const HOST_FIELD = 'busbench_host';

@@ -13,7 +13,20 @@ import { AgentRecorder, LEG_CORRECTED, LEG_PROCESSING, LEG_REPLY, PATTERN_INDEX,
 import type { PatternName, SentRange } from '../src/model/index.js';
 import { WeightedChoice } from '../src/util/draw.js';
 import type { PayloadSource } from './payload.js';
-import { CLIENT_KEY, LoadPhase, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, burnCpu, epochMs, yieldToEventLoop } from './phase.js';
+import {
+  CLIENT_KEY,
+  HOST_FIELD,
+  HOST_KEY,
+  LoadPhase,
+  RECEIVED_AT_FIELD,
+  REPLIED_AT_FIELD,
+  SENT_AT_KEY,
+  SEQ_KEY,
+  WARMUP_KEY,
+  burnCpu,
+  epochMs,
+  yieldToEventLoop,
+} from './phase.js';
 
 /** A pattern this client sends and where to. */
 export interface ClientRoutePlan {
@@ -223,6 +236,8 @@ export class RpcClientAgent {
       context[CLIENT_KEY] = this.plan.id;
       context[SEQ_KEY] = seq;
     }
+    const pairs = this.recorder.pairs;
+    if (pairs) context[HOST_KEY] = pairs.host;
     if (!measured) context[WARMUP_KEY] = true;
     let args = this.plan.args;
     let bytes = 0;
@@ -249,7 +264,7 @@ export class RpcClientAgent {
           const now = performance.now();
           this.recorder.latency(patternIndex, now - started);
           if (intendedAt !== undefined) this.recorder.leg(LEG_CORRECTED, patternIndex, now - intendedAt);
-          if (this.plan.bookkeeping !== false) this.recordReplyLegs(patternIndex, reply);
+          if (this.plan.bookkeeping !== false) this.recordReplyLegs(patternIndex, reply, now - started);
         }
       } else if (route.fanout) {
         await this.connection.fanout(target, this.plan.method, args, context);
@@ -285,13 +300,25 @@ export class RpcClientAgent {
     return true;
   }
 
-  /** A busbench server stamps its reply; an oslo server's reply has no stamps, and then there are no legs. */
-  private recordReplyLegs(patternIndex: number, reply: unknown): void {
-    if (!reply || typeof reply !== 'object') return;
-    const received = (reply as Record<string, unknown>)[RECEIVED_AT_FIELD];
-    const replied = (reply as Record<string, unknown>)[REPLIED_AT_FIELD];
-    if (typeof received !== 'number' || typeof replied !== 'number') return;
-    this.recorder.leg(LEG_PROCESSING, patternIndex, replied - received);
-    this.recorder.leg(LEG_REPLY, patternIndex, epochMs() - replied);
+  /**
+   * A busbench server stamps its reply (when it arrived, when it left, and in a run with sites its
+   * host); an oslo server's reply has no stamps, and then there are no legs and the pair's server end
+   * is unknown.
+   */
+  private recordReplyLegs(patternIndex: number, reply: unknown, roundTripMs: number): void {
+    const stamped = reply && typeof reply === 'object' ? (reply as Record<string, unknown>) : undefined;
+    const received = stamped?.[RECEIVED_AT_FIELD];
+    const replied = stamped?.[REPLIED_AT_FIELD];
+    let replyMs: number | undefined;
+    if (typeof received === 'number' && typeof replied === 'number') {
+      this.recorder.leg(LEG_PROCESSING, patternIndex, replied - received);
+      replyMs = epochMs() - replied;
+      this.recorder.leg(LEG_REPLY, patternIndex, replyMs);
+    }
+    const pairs = this.recorder.pairs;
+    if (pairs) {
+      const by = stamped?.[HOST_FIELD];
+      pairs.answered(patternIndex, typeof by === 'string' ? by : null, roundTripMs, replyMs);
+    }
   }
 }

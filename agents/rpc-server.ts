@@ -19,7 +19,7 @@ import type { IncomingRequest, Subscription, BusConnection } from '../src/buses/
 import { ReceiptLog } from '../src/metrics/accounting.js';
 import { PATTERNS, type Faults, type ServerReceipts } from '../src/model/index.js';
 import { AgentRecorder, PATTERN_INDEX } from '../src/metrics/stats.js';
-import { CLIENT_KEY, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, burnCpu, epochMs } from './phase.js';
+import { CLIENT_KEY, HOST_FIELD, HOST_KEY, RECEIVED_AT_FIELD, REPLIED_AT_FIELD, SENT_AT_KEY, SEQ_KEY, WARMUP_KEY, burnCpu, epochMs } from './phase.js';
 
 /** [isCall][via] → pattern index, so the hot path does no string work. */
 const PATTERN_BY_DELIVERY = {
@@ -126,6 +126,12 @@ export class RpcServerAgent {
     const sentAt = context[SENT_AT_KEY];
     // One-way latency in the coordinator's time (each process corrects its clock by its estimated offset).
     if (typeof sentAt === 'number') this.recorder.latency(pattern, receivedAt - sentAt);
+    const pairs = this.recorder.pairs;
+    if (pairs) {
+      // An oslo client stamps no host: its calls still count here, from an unknown host.
+      const from = context[HOST_KEY];
+      pairs.received('server', pattern, typeof from === 'string' ? from : null, typeof sentAt === 'number' ? receivedAt - sentAt : undefined);
+    }
     const client = context[CLIENT_KEY];
     if (!this.bookkeeping) {
       // No reply timestamps without bookkeeping.
@@ -163,9 +169,12 @@ export class RpcServerAgent {
     }
   }
 
-  /** Stamps a reply with the time it leaves, when its method's replies carry stamps (bench, other methods). */
+  /** Stamps a reply with the time it leaves (and in a run with sites, this host), when its method's replies carry stamps (bench, other methods). */
   private leave(kind: Answer, answer: unknown): unknown {
-    if (kind === BENCH || kind === OTHER) (answer as Stamped)[REPLIED_AT_FIELD] = epochMs();
+    if (kind === BENCH || kind === OTHER) {
+      (answer as Stamped)[REPLIED_AT_FIELD] = epochMs();
+      if (this.recorder.pairs) (answer as Stamped)[HOST_FIELD] = this.recorder.pairs.host;
+    }
     return answer;
   }
 

@@ -55,6 +55,25 @@ topology:
     assert.equal(multicast.duplicated, 0);
     assert.equal(group(result, 'server', 'cast-multicast').counters.ok, 3 * 300);
     assert.equal(Object.keys(result.receivedByAgent).length, 3);
+    // Where the messages went, per site pair: the counts add up to what was sent and received.
+    const bySite = result.sitePairs!.bySite;
+    const sum = (role: string, pattern: string): number => bySite.filter((r) => r.role === role && r.pattern === pattern).reduce((n, r) => n + r.count, 0);
+    assert.equal(sum('client', 'call-anycast'), 300, 'every answered call in one client row');
+    assert.equal(sum('server', 'call-anycast'), 300, 'every call in one server row');
+    for (const r of bySite) {
+      assert.ok(['a', 'b', 'c'].includes(r.from!) && ['a', 'b', 'c'].includes(r.to!), `a pair between known sites: ${r.from} → ${r.to}`);
+      if (r.role === 'client') assert.equal(r.legs.roundTrip!.count, r.count);
+      else assert.equal(r.legs.request!.count, r.count);
+    }
+    // Each site's two clients sent 100 casts and every server got them all: 100 per (sender site, receiver site).
+    for (const from of ['a', 'b', 'c'])
+      for (const to of ['a', 'b', 'c'])
+        assert.equal(
+          bySite.find((r) => r.role === 'server' && r.pattern === 'cast-multicast' && r.from === from && r.to === to)?.count,
+          100,
+          `${from} → ${to}`,
+        );
+    assert.equal(result.sitePairs!.byHost.length, result.sitePairs!.bySite.length, 'one host per site: by host is by site');
     const t = result.topology!;
     assert.equal(t.provider, 'netns');
     assert.deepEqual(t.busSites, ['a', 'b', 'c']);

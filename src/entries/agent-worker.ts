@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { BusConnection } from '../buses/driver.js';
 import { createDriver } from '../buses/registry.js';
 import { IntervalRecorder } from '../metrics/interval.js';
+import { SitePairRecorder } from '../metrics/site-pairs.js';
 import { AgentRecorder, mergeRecorders, totalCounters, WorkerHistograms } from '../metrics/stats.js';
 import {
   PATTERNS,
@@ -49,6 +50,8 @@ AgentRecorder.sharing = new WorkerHistograms();
 const interval = new IntervalRecorder();
 /** where agents record their per-second series: nowhere without bookkeeping */
 const intervalSink = init.bookkeeping ? interval : undefined;
+/** per host pair, in a run with sites: where this worker's agents' messages went (part of the bookkeeping) */
+const pairSink = init.bookkeeping && init.host !== undefined ? new SitePairRecorder(init.host) : undefined;
 // The generator's own load over the measured phase: event-loop delay (its excess over the 10 ms sampling
 // interval: enough to tell a saturated generator, cheap enough to leave on), CPU time and waits for a CPU,
 // open-loop schedule lag (see generator-verdict.ts).
@@ -178,6 +181,7 @@ async function startAgents(): Promise<void> {
         const start = async (connection: BusConnection): Promise<void> => {
           const agent = new RpcServerAgent(connection, name, init.topic, init.faults, init.bookkeeping);
           agent.recorder.interval = intervalSink;
+          agent.recorder.pairs = pairSink;
           if (phase.measuring) agent.measureStartedAt = performance.now();
           await agent.start();
           servers.push(agent);
@@ -191,6 +195,7 @@ async function startAgents(): Promise<void> {
         const start = async (connection: BusConnection): Promise<void> => {
           const agent = new ListenerAgent(connection, name, init.notificationTopic, init.notificationPriority, init.bookkeeping);
           agent.recorder.interval = intervalSink;
+          agent.recorder.pairs = pairSink;
           await agent.start();
           listeners.push(agent);
         };
@@ -236,6 +241,7 @@ async function startAgents(): Promise<void> {
             phase,
           );
           client.recorder.interval = intervalSink;
+          client.recorder.pairs = pairSink;
           clients.push(client);
         }),
       ),
@@ -258,6 +264,7 @@ async function startAgents(): Promise<void> {
             phase,
           );
           notifier.recorder.interval = intervalSink;
+          notifier.recorder.pairs = pairSink;
           notifiers.push(notifier);
         }),
       ),
@@ -416,6 +423,7 @@ port.on('message', (message: MainToWorker) => {
         incidents,
         sent: [...clients, ...notifiers].flatMap((sender) => sender.sent).filter((range) => range.count > 0),
         receipts: [...servers, ...listeners].flatMap((receiver) => receiver.exportReceipts()),
+        pairs: pairSink?.export() ?? [],
         firstErrors: Object.assign({}, ...[...clients].reverse().map((client) => client.firstErrors)),
         generator: generatorLoad(),
       });

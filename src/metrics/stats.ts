@@ -3,6 +3,7 @@
  * what a worker merges and sends to the main thread, what results hold.
  */
 import { encodeHistogram, newHistogram, newRecordingHistogram, recordMs, type Histogram } from './histogram.js';
+import type { SitePairRecorder } from './site-pairs.js';
 import { LEGS, PATTERNS, type Counters, type GroupSnapshot, type LegName, type PatternName, type Role } from '../model/index.js';
 
 /** Each pattern's index in PATTERNS (src/model/metrics.ts). */
@@ -87,6 +88,8 @@ export class AgentRecorder {
 
   /** the worker's per-second time series, when it keeps one */
   interval: { record(role: Role, pattern: number, ms: number): void } | undefined;
+  /** the worker's per host pair figures, in a run with sites (with bookkeeping): where its agents' messages went */
+  pairs: SitePairRecorder | undefined;
 
   constructor(readonly role: Role) {
     const store = AgentRecorder.sharing?.of(role);

@@ -6,7 +6,7 @@
  * is in agents/, src/runner/ and src/entries/.
  */
 import type { DriverConfig, QueueBacklog } from './bus.js';
-import type { Counters, ExportedReceipts, GroupSnapshot, PatternName } from './metrics.js';
+import type { Counters, ExportedReceipts, GroupSnapshot, PairSnapshot, PatternName } from './metrics.js';
 import type { Faults, PayloadSizes } from './scenario.js';
 
 /** One pattern a client sends, where to, and its share of the client's messages. */
@@ -26,6 +26,8 @@ export interface ClientSpec {
 
 export interface WorkerInit {
   workerIndex: number;
+  /** the host this worker runs on, in a run with sites: its agents stamp it into what they send, and record per host pair */
+  host?: string;
   driver: DriverConfig;
   sharedConnections: boolean;
   connectConcurrency: number;
@@ -137,6 +139,8 @@ export type WorkerToMain =
       incidents: IncidentTotals;
       sent: SentRange[];
       receipts: ServerReceipts[];
+      /** per host pair, in a run with sites (see PairSnapshot) */
+      pairs: PairSnapshot[];
       generator: GeneratorLoad;
       /** the first error message per pattern at this worker's clients */
       firstErrors: Partial<Record<PatternName, string>>;

@@ -70,6 +70,32 @@ export interface LatencySummary {
   maxUs: number;
 }
 
+/**
+ * The latencies a site pair keeps: the request's one-way trip (recorded where
+ * it arrived), the round trip and the reply's one-way trip (recorded at the
+ * caller, from the reply's stamps).
+ */
+export const PAIR_LEGS = ['request', 'roundTrip', 'reply'] as const;
+export type PairLegName = (typeof PAIR_LEGS)[number];
+
+/**
+ * One worker's measured messages between two hosts, per pattern and per the
+ * side that recorded them: a client (calls answered, by the host that
+ * answered) or a receiver (server, listener: messages received, by the host
+ * that sent them). Only in runs with sites.
+ */
+export interface PairSnapshot {
+  role: Role;
+  pattern: PatternName;
+  /** the sending agent's host; null: the message carried no busbench stamp (an oslo peer sent it) */
+  from: string | null;
+  /** the answering or receiving agent's host; null: the reply carried no stamp (an oslo or ombt server answered) */
+  to: string | null;
+  count: number;
+  /** encoded HDR histograms (µs), per leg recorded */
+  legs: Partial<Record<PairLegName, string>>;
+}
+
 /** One receiver's receipts from one sender, as exported: bit i of `bits` (LSB first) is sequence number base + i. */
 export interface SenderReceipts {
   base: number;

@@ -5,7 +5,18 @@
  * are published as JSON schemas generated from these types (schemas/,
  * `npm run schemas`).
  */
-import type { LatencySummary, Counters, LegName, PatternName, Role, DeliveryAccount, WorkerClock, ResourceReport, ResourceRow } from './metrics.js';
+import type {
+  LatencySummary,
+  Counters,
+  LegName,
+  PairLegName,
+  PatternName,
+  Role,
+  DeliveryAccount,
+  WorkerClock,
+  ResourceReport,
+  ResourceRow,
+} from './metrics.js';
 import type { GeneratorLoad, IncidentTotals } from './control.js';
 import type { Scenario } from './scenario.js';
 import type { MeasuredLink, CutRecord } from './network.js';
@@ -162,6 +173,36 @@ export interface RunResult {
     /** constraints asked for that nothing in this run could carry */
     warnings?: string[];
   };
+  /** where messages went: per (sender → receiver) site and host pair, in a run with sites */
+  sitePairs?: SitePairs;
   /** the results directory, when written */
   directory?: string;
+}
+
+/**
+ * Measured messages between two places (sites or hosts), as one side
+ * recorded them. `role` says which side: `client` rows are calls answered,
+ * by where the caller was (`from`) and where the server that answered was
+ * (`to`); `server` and `listener` rows are messages received, by where the
+ * sender was and where the receiver is. A multicast cast is counted once per
+ * receiver; a call appears once as a client row and once as a server row.
+ */
+export interface PairResult {
+  role: Role;
+  pattern: PatternName;
+  /** null: unknown, the message carried no busbench stamp (an oslo peer sent it) */
+  from: string | null;
+  /** null: unknown, the reply carried no stamp (an oslo or ombt server answered) */
+  to: string | null;
+  count: number;
+  /** count over the measured phase */
+  throughputPerSec: number;
+  /** request: one-way at the receiver; roundTrip and reply: at the caller */
+  legs: Partial<Record<PairLegName, LatencySummary & { histogram: string }>>;
+}
+
+export interface SitePairs {
+  note: string;
+  bySite: PairResult[];
+  byHost: PairResult[];
 }

@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import type { GroupResult, RunResult } from '../model/index.js';
 import { topologyLines } from './topology-summary.js';
 import { resourceLines } from './resources-summary.js';
+import { sitePairLines } from './site-pairs-summary.js';
 
 /** Microseconds as milliseconds with sensible precision. */
 export function formatMs(us: number | undefined): string {
@@ -196,6 +197,7 @@ export function summaryText(result: RunResult): string {
           ...deliveryLines(result),
         ]
       : []),
+    ...sitePairLines(result),
     ...resourceLines(result),
   ];
   if (result.generator.saturated) {

@@ -74,6 +74,7 @@ export function planHosts(
     const inits: WorkerInit[] = Array.from({ length: workers }, () => ({
       ...whole,
       workerIndex: workerIndex++,
+      host: host.name,
       driver: { ...driver, url: [url] },
       servers: [],
       listeners: [],

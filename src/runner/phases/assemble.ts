@@ -26,6 +26,7 @@ import {
 import { judgeGenerator } from '../../metrics/generator-verdict.js';
 import { summarizeResources } from '../../metrics/resources.js';
 import { mergeByRole, mergeGroups } from '../../results/aggregate.js';
+import { mergeSitePairs } from '../../results/site-pairs.js';
 import { judgeOutcome } from '../../results/outcome.js';
 import { meanPayloadBytes } from '../../scenario/size.js';
 import { redactUrl } from '../../util/url.js';
@@ -167,6 +168,11 @@ export async function assemble(
       disruptions,
       ...(agents.topologyWarnings.length > 0 ? { warnings: agents.topologyWarnings } : {}),
     };
+    const pairs = stats.flatMap((s) => s.pairs);
+    if (pairs.length > 0) {
+      const siteOf = new Map(result.topology.hosts.map((h) => [h.name, h.site]));
+      result.sitePairs = mergeSitePairs(pairs, siteOf, measuredMs);
+    }
   }
   return result;
 }

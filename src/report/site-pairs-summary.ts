@@ -1,0 +1,61 @@
+/**
+ * The console's site × site matrices: for each (role, pattern) a run with
+ * sites has pairs for, one row per sending site and one column per receiving
+ * site, each cell the count and p50 (round trip for calls at the clients,
+ * one-way for what servers and listeners received), and per row the share
+ * that stayed in its own site.
+ */
+import Table from 'cli-table3';
+import type { PairResult, RunResult } from '../model/index.js';
+
+const UNKNOWN = '(unstamped)';
+
+function formatMs(us: number | undefined): string {
+  if (us === undefined) return '-';
+  const ms = us / 1000;
+  return ms < 10 ? ms.toFixed(2) : ms < 1000 ? ms.toFixed(1) : ms.toFixed(0);
+}
+
+function describeSide(rows: PairResult[]): string {
+  const { role, pattern } = rows[0]!;
+  return role === 'client'
+    ? `${pattern} calls answered, caller's site → answering server's site: count · p50 round trip ms`
+    : `${pattern} received at ${role}s, sender's site → ${role}'s site: count · p50 one-way ms`;
+}
+
+export function sitePairLines(result: RunResult): string[] {
+  const pairs = result.sitePairs?.bySite;
+  if (!pairs || pairs.length === 0) return [];
+  const lines = ['where messages went, by site:'];
+  const sections = new Map<string, PairResult[]>();
+  for (const pair of pairs) {
+    const key = `${pair.role}/${pair.pattern}`;
+    let rows = sections.get(key);
+    if (!rows) sections.set(key, (rows = []));
+    rows.push(pair);
+  }
+  const known = result.topology?.sites.map((s) => s.name) ?? [];
+  for (const rows of sections.values()) {
+    const place = (name: string | null): string => name ?? UNKNOWN;
+    const columns = [...new Set([...known.filter((s) => rows.some((r) => r.to === s)), ...rows.map((r) => place(r.to))])];
+    const senders = [...new Set([...known.filter((s) => rows.some((r) => r.from === s)), ...rows.map((r) => place(r.from))])];
+    const table = new Table({ head: ['from \\ to', ...columns, 'own site'], style: { head: [], border: [] } });
+    for (const from of senders) {
+      const mine = rows.filter((r) => place(r.from) === from);
+      const total = mine.reduce((sum, r) => sum + r.count, 0);
+      const own = mine.filter((r) => r.to !== null && r.to === r.from).reduce((sum, r) => sum + r.count, 0);
+      table.push([
+        from,
+        ...columns.map((to) => {
+          const cell = mine.find((r) => place(r.to) === to);
+          if (!cell) return '-';
+          const leg = cell.role === 'client' ? cell.legs.roundTrip : cell.legs.request;
+          return `${cell.count.toLocaleString('en-US')} · ${formatMs(leg?.p50Us)}`;
+        }),
+        from === UNKNOWN || total === 0 ? '-' : `${((own / total) * 100).toFixed(1)} %`,
+      ]);
+    }
+    lines.push(`  ${describeSide(rows)}`, table.toString());
+  }
+  return lines;
+}

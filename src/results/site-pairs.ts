@@ -1,0 +1,69 @@
+/**
+ * The workers' host-pair figures merged into results: per (role, pattern,
+ * from, to) over every worker and host, once by host and once by site (a
+ * host's site from the run's topology). Histograms merge as every other
+ * group's do, so a pair's percentiles are over all its messages.
+ */
+import { decodeHistogram, encodeHistogram, newHistogram, summarize, type Histogram } from '../metrics/histogram.js';
+import { PATTERN_INDEX } from '../metrics/stats.js';
+import { PAIR_LEGS, type PairLegName, type PairResult, type PairSnapshot, type Role, type SitePairs } from '../model/index.js';
+
+const ROLE_ORDER: Record<Role, number> = { client: 0, server: 1, notifier: 2, listener: 3 };
+
+interface Merged {
+  role: Role;
+  pattern: PairSnapshot['pattern'];
+  from: string | null;
+  to: string | null;
+  count: number;
+  legs: Partial<Record<PairLegName, Histogram>>;
+}
+
+function merge(snapshots: PairSnapshot[], place: (host: string | null) => string | null, measuredMs: number): PairResult[] {
+  const merged = new Map<string, Merged>();
+  for (const snapshot of snapshots) {
+    const from = place(snapshot.from);
+    const to = place(snapshot.to);
+    // JSON of the tuple: host and site names may hold any character but cannot collide this way.
+    const key = JSON.stringify([snapshot.role, snapshot.pattern, from, to]);
+    let entry = merged.get(key);
+    if (!entry) merged.set(key, (entry = { role: snapshot.role, pattern: snapshot.pattern, from, to, count: 0, legs: {} }));
+    entry.count += snapshot.count;
+    for (const [name, encoded] of Object.entries(snapshot.legs) as [PairLegName, string][]) (entry.legs[name] ??= newHistogram()).add(decodeHistogram(encoded));
+  }
+  const byName = (a: string | null, b: string | null): number => (a === b ? 0 : a === null ? 1 : b === null ? -1 : a.localeCompare(b));
+  return [...merged.values()]
+    .sort(
+      (a, b) =>
+        ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || PATTERN_INDEX[a.pattern] - PATTERN_INDEX[b.pattern] || byName(a.from, b.from) || byName(a.to, b.to),
+    )
+    .map((m) => {
+      const legs: PairResult['legs'] = {};
+      for (const name of PAIR_LEGS) {
+        const histogram = m.legs[name];
+        const summary = summarize(histogram);
+        if (histogram && summary) legs[name] = { ...summary, histogram: encodeHistogram(histogram) };
+      }
+      return {
+        role: m.role,
+        pattern: m.pattern,
+        from: m.from,
+        to: m.to,
+        count: m.count,
+        throughputPerSec: measuredMs > 0 ? (m.count / measuredMs) * 1000 : 0,
+        legs,
+      };
+    });
+}
+
+/** `siteOf`: each host's site; a host it does not know keeps its own name as its place. */
+export function mergeSitePairs(snapshots: PairSnapshot[], siteOf: ReadonlyMap<string, string>, measuredMs: number): SitePairs {
+  return {
+    note:
+      'client rows: calls answered, from where the caller is to where the server that answered is; server and listener rows: messages received, from where the sender is to where the receiver is ' +
+      '(a multicast cast once per receiver). null: unknown, the message or reply carried no busbench stamp (an oslo peer). ' +
+      'Legs: request one-way at the receiver, round trip and reply one-way at the caller, µs, corrected for clock offsets as the groups are.',
+    bySite: merge(snapshots, (host) => (host === null ? null : (siteOf.get(host) ?? host)), measuredMs),
+    byHost: merge(snapshots, (host) => host, measuredMs),
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Per site pair figures: what two workers on different hosts record, merged
+ * by host and by site as the coordinator does, and the console's matrix.
+ * The end-to-end check (real agents on three sites) is in geo-netns.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeHistogram } from '../src/metrics/histogram.js';
+import { SitePairRecorder } from '../src/metrics/site-pairs.js';
+import { PATTERN_INDEX } from '../src/metrics/stats.js';
+import type { RunResult } from '../src/model/index.js';
+import { sitePairLines } from '../src/report/site-pairs-summary.js';
+import { mergeSitePairs } from '../src/results/site-pairs.js';
+
+const ANYCAST = PATTERN_INDEX['call-anycast'];
+const MULTICAST = PATTERN_INDEX['cast-multicast'];
+
+describe('site pairs', () => {
+  // Hosts a-1 and a-2 on site a, b-1 on site b.
+  const siteOf = new Map([
+    ['a-1', 'a'],
+    ['a-2', 'a'],
+    ['b-1', 'b'],
+  ]);
+
+  function recorded() {
+    const onA1 = new SitePairRecorder('a-1');
+    const onA2 = new SitePairRecorder('a-2');
+    const onB1 = new SitePairRecorder('b-1');
+    // Clients on a-1: 3 calls answered in their own site (a-2), 2 across (b-1, 40 ms further).
+    for (let i = 0; i < 3; i++) onA1.answered(ANYCAST, 'a-2', 1 + i, 0.5);
+    for (let i = 0; i < 2; i++) onA1.answered(ANYCAST, 'b-1', 41 + i, 20);
+    // An oslo server answered one (its reply carries no stamp).
+    onA1.answered(ANYCAST, null, 5, undefined);
+    // The servers' side of the same calls, and a multicast cast from b-1 that reached both a hosts and b-1.
+    for (let i = 0; i < 3; i++) onA2.received('server', ANYCAST, 'a-1', 0.5);
+    for (let i = 0; i < 2; i++) onB1.received('server', ANYCAST, 'a-1', 20);
+    for (const receiver of [onA1, onA2, onB1]) receiver.received('server', MULTICAST, 'b-1', 10);
+    // An oslo client's call, which carries no host.
+    onB1.received('server', ANYCAST, null, undefined);
+    return [...onA1.export(), ...onA2.export(), ...onB1.export()];
+  }
+
+  it('merges the workers by host and by site, counts adding up, unstamped ends kept as unknown', () => {
+    const pairs = mergeSitePairs(recorded(), siteOf, 2000);
+    const find = (rows: typeof pairs.bySite, role: string, pattern: string, from: string | null, to: string | null) =>
+      rows.find((r) => r.role === role && r.pattern === pattern && r.from === from && r.to === to);
+
+    const inSite = find(pairs.bySite, 'client', 'call-anycast', 'a', 'a')!;
+    assert.equal(inSite.count, 3);
+    assert.equal(inSite.throughputPerSec, 1.5);
+    assert.equal(inSite.legs.roundTrip!.count, 3);
+    assert.ok(inSite.legs.roundTrip!.maxUs < 3_100, `in-site round trips are 1–3 ms, max ${inSite.legs.roundTrip!.maxUs} µs`);
+    assert.equal(inSite.legs.reply!.p50Us, 500);
+    const across = find(pairs.bySite, 'client', 'call-anycast', 'a', 'b')!;
+    assert.equal(across.count, 2);
+    assert.ok(across.legs.roundTrip!.minUs >= 40_900);
+    // The reply leg is kept with its histogram, mergeable later.
+    assert.equal(decodeHistogram(across.legs.reply!.histogram).totalCount, 2);
+    const unstampedReply = find(pairs.bySite, 'client', 'call-anycast', 'a', null)!;
+    assert.equal(unstampedReply.count, 1);
+    assert.equal(unstampedReply.legs.reply, undefined);
+
+    // Every call the clients had answered is in exactly one client row.
+    const clientRows = pairs.bySite.filter((r) => r.role === 'client');
+    assert.equal(
+      clientRows.reduce((sum, r) => sum + r.count, 0),
+      6,
+    );
+    // Servers: by host the two in-site receivers stay apart, by site they merge.
+    assert.equal(find(pairs.byHost, 'server', 'call-anycast', 'a-1', 'a-2')!.count, 3);
+    assert.equal(find(pairs.bySite, 'server', 'call-anycast', 'a', 'a')!.count, 3);
+    // HDR keeps 3 significant digits: 20 ms reads back within 0.1 %.
+    assert.ok(Math.abs(find(pairs.bySite, 'server', 'call-anycast', 'a', 'b')!.legs.request!.p50Us - 20_000) <= 20);
+    assert.equal(find(pairs.bySite, 'server', 'call-anycast', null, 'b')!.count, 1);
+    // A multicast cast counts once per receiver: b → a twice (a-1 and a-2), b → b once.
+    assert.equal(find(pairs.bySite, 'server', 'cast-multicast', 'b', 'a')!.count, 2);
+    assert.equal(find(pairs.bySite, 'server', 'cast-multicast', 'b', 'b')!.count, 1);
+    assert.equal(find(pairs.byHost, 'server', 'cast-multicast', 'b-1', 'a-1')!.count, 1);
+    assert.match(pairs.note, /multicast cast once per receiver/);
+  });
+
+  it('prints a site × site matrix per role and pattern with the share that stayed in its own site', () => {
+    const sitePairs = mergeSitePairs(recorded(), siteOf, 2000);
+    const result = {
+      sitePairs,
+      topology: {
+        sites: [
+          { name: 'a', hosts: 2 },
+          { name: 'b', hosts: 1 },
+        ],
+      },
+    } as unknown as RunResult;
+    const text = sitePairLines(result).join('\n');
+    assert.match(text, /where messages went, by site/);
+    assert.match(text, /call-anycast calls answered, caller's site → answering server's site/);
+    // Calls from a: 3 of 6 answered in a (one of them by an unstamped server).
+    const callRow = text.split('\n').find((line) => /^│ a /.test(line))!;
+    assert.match(callRow, /3 · 2\.00/);
+    assert.match(callRow, /2 · 41\.0/);
+    assert.match(callRow, /50\.0 %/);
+    assert.match(text, /\(unstamped\)/);
+    assert.match(text, /cast-multicast received at servers/);
+    assert.deepEqual(sitePairLines({ groups: [] } as unknown as RunResult), []);
+  });
+});
