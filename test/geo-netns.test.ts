@@ -74,6 +74,9 @@ topology:
           `${from} → ${to}`,
         );
     assert.equal(result.sitePairs!.byHost.length, result.sitePairs!.bySite.length, 'one host per site: by host is by site');
+    const locality = result.sitePairs!.locality.find((l) => l.pattern === 'call-anycast' && l.callerSite === 'all')!;
+    assert.equal(locality.calls, 300);
+    assert.ok(Math.abs(locality.ownSite + locality.otherSite - 1) < 1e-9);
     const t = result.topology!;
     assert.equal(t.provider, 'netns');
     assert.deepEqual(t.busSites, ['a', 'b', 'c']);

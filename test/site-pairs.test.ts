@@ -78,6 +78,10 @@ describe('site pairs', () => {
     assert.equal(find(pairs.bySite, 'server', 'cast-multicast', 'b', 'b')!.count, 1);
     assert.equal(find(pairs.byHost, 'server', 'cast-multicast', 'b-1', 'a-1')!.count, 1);
     assert.match(pairs.note, /multicast cast once per receiver/);
+    // Locality: of a's 5 calls answered by a known site, 3 stayed in a; the unstamped one is apart.
+    const fromA = pairs.locality.find((l) => l.pattern === 'call-anycast' && l.callerSite === 'a')!;
+    assert.deepEqual(fromA, { pattern: 'call-anycast', callerSite: 'a', calls: 5, ownSite: 0.6, otherSite: 0.4, unknownSite: 1 });
+    assert.equal(pairs.locality.find((l) => l.callerSite === 'all')!.calls, 5);
   });
 
   it('prints a site × site matrix per role and pattern with the share that stayed in its own site', () => {
@@ -94,13 +98,17 @@ describe('site pairs', () => {
     const text = sitePairLines(result).join('\n');
     assert.match(text, /where messages went, by site/);
     assert.match(text, /call-anycast calls answered, caller's site → answering server's site/);
-    // Calls from a: 3 of 6 answered in a (one of them by an unstamped server).
+    // Calls from a: 3 of the 5 answered by a server of known site stayed in a (a sixth was answered by an unstamped server).
     const callRow = text.split('\n').find((line) => /^│ a /.test(line))!;
     assert.match(callRow, /3 · 2\.00/);
     assert.match(callRow, /2 · 41\.0/);
-    assert.match(callRow, /50\.0 %/);
+    assert.match(callRow, /60\.0 %/);
     assert.match(text, /\(unstamped\)/);
     assert.match(text, /cast-multicast received at servers/);
+    assert.match(
+      text,
+      /locality of call-anycast calls: 60\.0 % answered in the caller's own site \(a 60\.0 %\), 40\.0 % in another; 1 answered by servers that stamp no host/,
+    );
     assert.deepEqual(sitePairLines({ groups: [] } as unknown as RunResult), []);
   });
 });

@@ -201,8 +201,24 @@ export interface PairResult {
   legs: Partial<Record<PairLegName, LatencySummary & { histogram: string }>>;
 }
 
+/** How local the calls of one pattern were, for the callers of one site or of all ('all'), from the client rows. */
+export interface CallLocality {
+  pattern: PatternName;
+  callerSite: string;
+  /** calls answered, by a server whose site is known */
+  calls: number;
+  /** share of those answered by a server in the caller's own site, 0..1 */
+  ownSite: number;
+  /** share answered by a server in another site */
+  otherSite: number;
+  /** calls answered by a server that stamped no host (an oslo or ombt server): not in the shares */
+  unknownSite: number;
+}
+
 export interface SitePairs {
   note: string;
   bySite: PairResult[];
   byHost: PairResult[];
+  /** per call pattern, per caller site and overall */
+  locality: CallLocality[];
 }

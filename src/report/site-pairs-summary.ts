@@ -3,7 +3,7 @@
  * sites has pairs for, one row per sending site and one column per receiving
  * site, each cell the count and p50 (round trip for calls at the clients,
  * one-way for what servers and listeners received), and per row the share
- * that stayed in its own site.
+ * that stayed in its own site (of those whose receiving end is known).
  */
 import Table from 'cli-table3';
 import type { PairResult, RunResult } from '../model/index.js';
@@ -42,7 +42,8 @@ export function sitePairLines(result: RunResult): string[] {
     const table = new Table({ head: ['from \\ to', ...columns, 'own site'], style: { head: [], border: [] } });
     for (const from of senders) {
       const mine = rows.filter((r) => place(r.from) === from);
-      const total = mine.reduce((sum, r) => sum + r.count, 0);
+      // Of the messages whose other end is known, as the locality figures count them.
+      const total = mine.filter((r) => r.to !== null).reduce((sum, r) => sum + r.count, 0);
       const own = mine.filter((r) => r.to !== null && r.to === r.from).reduce((sum, r) => sum + r.count, 0);
       table.push([
         from,
@@ -56,6 +57,19 @@ export function sitePairLines(result: RunResult): string[] {
       ]);
     }
     lines.push(`  ${describeSide(rows)}`, table.toString());
+  }
+  const locality = result.sitePairs?.locality ?? [];
+  const percent = (share: number): string => `${(share * 100).toFixed(1)} %`;
+  for (const pattern of [...new Set(locality.map((l) => l.pattern))]) {
+    const all = locality.find((l) => l.pattern === pattern && l.callerSite === 'all');
+    if (!all) continue;
+    const perSite = locality.filter((l) => l.pattern === pattern && l.callerSite !== 'all' && l.calls > 0);
+    lines.push(
+      `locality of ${pattern} calls: ${percent(all.ownSite)} answered in the caller's own site (${perSite
+        .map((l) => `${l.callerSite} ${percent(l.ownSite)}`)
+        .join(', ')}), ${percent(all.otherSite)} in another` +
+        (all.unknownSite > 0 ? `; ${all.unknownSite.toLocaleString('en-US')} answered by servers that stamp no host, not counted` : ''),
+    );
   }
   return lines;
 }

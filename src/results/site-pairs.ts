@@ -6,7 +6,7 @@
  */
 import { decodeHistogram, encodeHistogram, newHistogram, summarize, type Histogram } from '../metrics/histogram.js';
 import { PATTERN_INDEX } from '../metrics/stats.js';
-import { PAIR_LEGS, type PairLegName, type PairResult, type PairSnapshot, type Role, type SitePairs } from '../model/index.js';
+import { PAIR_LEGS, type CallLocality, type PairLegName, type PairResult, type PairSnapshot, type Role, type SitePairs } from '../model/index.js';
 
 const ROLE_ORDER: Record<Role, number> = { client: 0, server: 1, notifier: 2, listener: 3 };
 
@@ -56,14 +56,41 @@ function merge(snapshots: PairSnapshot[], place: (host: string | null) => string
     });
 }
 
+/** Own-site and other-site shares of the calls answered, per call pattern, per caller site and over all callers. */
+export function callLocality(bySite: PairResult[]): CallLocality[] {
+  const out: CallLocality[] = [];
+  const calls = bySite.filter((r) => r.role === 'client' && r.pattern.startsWith('call'));
+  for (const pattern of [...new Set(calls.map((r) => r.pattern))]) {
+    const rows = calls.filter((r) => r.pattern === pattern);
+    const callerSites = [...new Set(rows.map((r) => r.from).filter((s): s is string => s !== null))];
+    for (const callerSite of [...callerSites, 'all']) {
+      const mine = callerSite === 'all' ? rows : rows.filter((r) => r.from === callerSite);
+      const known = mine.filter((r) => r.to !== null && r.from !== null);
+      const total = known.reduce((sum, r) => sum + r.count, 0);
+      const own = known.filter((r) => r.to === r.from).reduce((sum, r) => sum + r.count, 0);
+      out.push({
+        pattern,
+        callerSite,
+        calls: total,
+        ownSite: total > 0 ? own / total : 0,
+        otherSite: total > 0 ? (total - own) / total : 0,
+        unknownSite: mine.filter((r) => r.to === null).reduce((sum, r) => sum + r.count, 0),
+      });
+    }
+  }
+  return out;
+}
+
 /** `siteOf`: each host's site; a host it does not know keeps its own name as its place. */
 export function mergeSitePairs(snapshots: PairSnapshot[], siteOf: ReadonlyMap<string, string>, measuredMs: number): SitePairs {
+  const bySite = merge(snapshots, (host) => (host === null ? null : (siteOf.get(host) ?? host)), measuredMs);
   return {
     note:
       'client rows: calls answered, from where the caller is to where the server that answered is; server and listener rows: messages received, from where the sender is to where the receiver is ' +
       '(a multicast cast once per receiver). null: unknown, the message or reply carried no busbench stamp (an oslo peer). ' +
       'Legs: request one-way at the receiver, round trip and reply one-way at the caller, µs, corrected for clock offsets as the groups are.',
-    bySite: merge(snapshots, (host) => (host === null ? null : (siteOf.get(host) ?? host)), measuredMs),
+    bySite,
     byHost: merge(snapshots, (host) => host, measuredMs),
+    locality: callLocality(bySite),
   };
 }
