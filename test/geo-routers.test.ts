@@ -99,7 +99,7 @@ async function leftovers(before: string[]): Promise<string[]> {
   }
 }
 
-suite('routers across sites in network namespaces', { timeout: 90_000, skip: router ? false : `no router installed. ${ROUTER_MISSING_HELP}` }, () => {
+suite('routers across sites in network namespaces', { timeout: 200_000, skip: router ? false : `no router installed. ${ROUTER_MISSING_HELP}` }, () => {
   it('runs a scenario on a router per site, linked along a chain of sites', async () => {
     // Warm-up 0 asked: a router learns of subscribers behind the others about 1 s after they attach
     // (qdrouterd's mobile-address sync runs on a 1 s tick), so casts sent sooner would reach only the
@@ -152,6 +152,45 @@ topology:
         ['c', 'amqp://10.200.3.1'],
       ],
     );
+    assert.deepEqual(await leftovers(before), []);
+  });
+
+  it("keeps every anycast call in its caller's site with distribution closest, and records the distribution and what each router counted", async () => {
+    const scenario = parseScenario(
+      `
+name: geo-closest
+bus: {kind: amqp1, router: {flavor: auto, distribution: {anycast: closest}}}
+agents: {servers: 1, clients: 1}
+load: {patterns: [call/anycast], messages: 300, warmup: 0}
+topology:
+  provider: netns
+  sites: [{name: a}, {name: b}, {name: c}]
+  placement: {servers: per-site, clients: per-site}
+`,
+      'geo-closest.yaml',
+    );
+    const before = await busbenchThings();
+    const result = await runScenario(scenario, { resultsRoot: null });
+    assert.equal(group(result, 'client', 'call-anycast').counters.ok, 300);
+    const facts = result.provenance.bus as unknown as { router: { distribution: Record<string, string> } };
+    assert.deepEqual(facts.router.distribution, { unicast: 'closest', anycast: 'closest', multicast: 'multicast' });
+    // Strict locality: a server on every site, so every call is answered in its caller's own site.
+    const pairs = result.sitePairs!;
+    for (const site of ['a', 'b', 'c']) {
+      const locality = pairs.locality.find((l) => l.pattern === 'call-anycast' && l.callerSite === site)!;
+      assert.equal(locality.calls, 100, `site ${site}'s client sent a third of the calls`);
+      assert.equal(locality.ownSite, 1, `site ${site}: ${JSON.stringify(pairs.bySite.filter((r) => r.from === site && r.role === 'client'))}`);
+    }
+    // The routers applied it: each one's anycast address is closest, and each delivered its own site's calls itself.
+    const stats = result.busStatistics as {
+      routers: { id: string; addresses: { address: string; distribution: string; egress: number; transit: number }[] }[];
+    };
+    for (const r of stats.routers) {
+      const anycast = r.addresses.find((a) => a.address.includes('openstack.org/om/rpc/anycast'));
+      assert.ok(anycast, `${r.id} has the anycast address: ${JSON.stringify(r.addresses.map((a) => a.address))}`);
+      assert.equal(anycast.distribution, 'closest');
+      assert.equal(anycast.transit, 0, `${r.id}: no call passed through it to another router`);
+    }
     assert.deepEqual(await leftovers(before), []);
   });
 });

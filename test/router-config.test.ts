@@ -142,6 +142,21 @@ describe('router configuration', () => {
     });
   }
 
+  it('writes the unicast and anycast distribution asked for, keeps multicast, and refuses any other value', () => {
+    const [single] = plan('single', 1);
+    const entities = parseRouterConfig(renderRouterConfig(single!, 'qdrouterd', { distribution: { unicast: 'balanced', anycast: 'closest' } }));
+    const distribution = new Map(entities.filter((e) => e.entity === 'address').map((e) => [e.attributes['prefix'], e.attributes['distribution']]));
+    assert.equal(distribution.get('openstack.org/om/rpc/anycast'), 'closest');
+    assert.equal(distribution.get('openstack.org/om/rpc/unicast'), 'balanced');
+    assert.equal(distribution.get('openstack.org/om/notify/anycast'), 'closest');
+    assert.equal(distribution.get('openstack.org/om/rpc/multicast'), 'multicast');
+    assert.equal(distribution.get('unicast'), 'closest', 'the legacy anycast prefix is "unicast"');
+    assert.throws(
+      () => renderRouterConfig(single!, 'qdrouterd', { distribution: { unicast: 'closest', anycast: 'nearest\n}' as 'closest' } }),
+      (error: Error) => error instanceof RouterConfigError && /distribution\.anycast must be closest or balanced/.test(error.message),
+    );
+  });
+
   it('names the flavor and writes the log where asked', () => {
     const [single] = plan('single', 1);
     const text = renderRouterConfig(single!, 'skrouterd', { logFile: '/tmp/r.log' });

@@ -175,6 +175,15 @@ describe('scenario files', () => {
     assert.equal(s.name, 'cli');
   });
 
+  it("takes a router address distribution, defaulting the kind not given to oslo's, and names a wrong one", () => {
+    const s = parseScenario('bus: {kind: amqp1, router: {routers: 2, distribution: {anycast: closest}}}\nagents: {clients: 1, servers: 1}\n', 'dist.yaml');
+    assert.deepEqual(s.bus.router?.distribution, { unicast: 'closest', anycast: 'closest' });
+    assert.throws(
+      () => parseScenario('bus: {kind: amqp1, router: {routers: 2, distribution: {anycast: nearest}}}\nagents: {clients: 1, servers: 1}\n', 'dist.yaml'),
+      /dist\.yaml:1:\d+: bus\.router\.distribution\.anycast: .*closest.*balanced/,
+    );
+  });
+
   it('says when the file does not exist', async () => {
     await assert.rejects(loadScenario('scenarios/nope.yaml'), /scenarios\/nope\.yaml: no such scenario file/);
   });

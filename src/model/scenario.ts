@@ -46,7 +46,22 @@ export interface RouterDeployment {
   flavor: 'auto' | 'qdrouterd' | 'skrouterd';
   workerThreads?: number;
   linkCapacity?: number;
+  /** how the routers spread oslo's unicast and anycast addresses (multicast stays multicast); absent: oslo's own, closest and balanced */
+  distribution?: AddressDistribution;
 }
+
+/**
+ * A router's distribution for oslo's unicast and anycast address prefixes: `closest` sends each
+ * message to the nearest consumer (strict locality), `balanced` shares them among all consumers,
+ * preferring nearer ones while they keep up (locality-aware load sharing).
+ */
+export interface AddressDistribution {
+  unicast: 'closest' | 'balanced';
+  anycast: 'closest' | 'balanced';
+}
+
+/** oslo's defaults (its amqp1 driver's router configuration). */
+export const OSLO_DISTRIBUTION: AddressDistribution = { unicast: 'closest', anycast: 'balanced' };
 
 export interface BusConfig {
   kind: BusKind;

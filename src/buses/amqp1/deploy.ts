@@ -6,7 +6,7 @@
  * node host on a host reached over ssh); without, RabbitMQ with its AMQP
  * 1.0 plugin.
  */
-import type { BusConfig, RouterDeployment } from '../../model/index.js';
+import { OSLO_DISTRIBUTION, type BusConfig, type RouterDeployment } from '../../model/index.js';
 import type { BusNode, BusPlacement, DeployedBus } from '../plugin.js';
 import { deployRabbit } from '../rabbitmq/deploy.js';
 import type { RouterFlavor, RouterTuning } from './router/config.js';
@@ -34,7 +34,17 @@ export async function deployAmqp1(bus: BusConfig, placement: BusPlacement): Prom
 }
 
 function tuningOf(r: RouterDeployment): { flavor: RouterDeployment['flavor'] } & RouterTuning {
-  return { flavor: r.flavor, ...(r.workerThreads ? { workerThreads: r.workerThreads } : {}), ...(r.linkCapacity ? { linkCapacity: r.linkCapacity } : {}) };
+  return {
+    flavor: r.flavor,
+    ...(r.workerThreads ? { workerThreads: r.workerThreads } : {}),
+    ...(r.linkCapacity ? { linkCapacity: r.linkCapacity } : {}),
+    ...(r.distribution ? { distribution: r.distribution } : {}),
+  };
+}
+
+/** The distribution each oslo address kind had, for the results: as asked, or oslo's own. */
+function distributionOf(r: RouterDeployment): { unicast: string; anycast: string; multicast: 'multicast' } {
+  return { ...(r.distribution ?? OSLO_DISTRIBUTION), multicast: 'multicast' };
 }
 
 /** A router of a deployed mesh, wherever it runs: a bus node by its router id. */
@@ -96,7 +106,7 @@ async function deployLocalMesh(r: RouterDeployment, placement: BusPlacement): Pr
     endpoints: { [site]: urls[0]! },
     embedded: true,
     description: `${mesh.routers.length} local ${mesh.flavor} router(s) (${mesh.version})${r.shape ? `, ${r.shape} mesh` : ''}`,
-    facts: { router: { flavor: mesh.flavor, version: mesh.version, routers: mesh.routers.map((router) => router.plan.id) } },
+    facts: { router: { flavor: mesh.flavor, version: mesh.version, routers: mesh.routers.map((router) => router.plan.id), distribution: distributionOf(r) } },
     ...(mesh.routers.length > 1 ? { minWarmupMs: MESH_MIN_WARMUP_MS } : {}),
     statistics: meshStatistics(routers, mesh.flavor),
     nodes: busNodesOf(routers),
@@ -159,6 +169,7 @@ function deploySiteRouters(router: RouterDeployment, placement: BusPlacement, st
         mesh: mesh.graph.basis,
         links: describeEdges(mesh.sites, mesh.graph.edges),
         ...(mesh.graph.reason ? { fullMeshBecause: mesh.graph.reason } : {}),
+        distribution: distributionOf(router),
       },
     },
     ...(n > 1 ? { minWarmupMs: MESH_MIN_WARMUP_MS } : {}),

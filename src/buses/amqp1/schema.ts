@@ -5,7 +5,7 @@
  * of src/scenario/schema.ts through the registry.
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import type { RouterDeployment } from '../../model/index.js';
+import { OSLO_DISTRIBUTION, type RouterDeployment } from '../../model/index.js';
 import type { BusFieldCheck } from '../plugin.js';
 import { hideCredentials } from '../../util/url.js';
 import { meshEdges } from './router/mesh.js';
@@ -28,6 +28,16 @@ export const amqp1BusFields = {
       flavor: { enum: ['auto', 'qdrouterd', 'skrouterd'], default: 'auto' },
       worker_threads: { type: 'integer', minimum: 1 },
       link_capacity: { type: 'integer', minimum: 1 },
+      distribution: {
+        type: 'object',
+        additionalProperties: false,
+        description:
+          "how the routers spread oslo's unicast and anycast addresses: closest (strict locality: the nearest consumer) or balanced (locality-aware load sharing); oslo's defaults are unicast closest, anycast balanced",
+        properties: {
+          unicast: { enum: ['closest', 'balanced'] },
+          anycast: { enum: ['closest', 'balanced'] },
+        },
+      },
     },
   },
 } as const;
@@ -87,6 +97,14 @@ export function amqp1BusConfig(bus: Record<string, unknown>): { addressing: 'rou
             flavor: router.flavor,
             ...(router.worker_threads ? { workerThreads: router.worker_threads } : {}),
             ...(router.link_capacity ? { linkCapacity: router.link_capacity } : {}),
+            ...(router.distribution
+              ? {
+                  distribution: {
+                    unicast: router.distribution.unicast ?? OSLO_DISTRIBUTION.unicast,
+                    anycast: router.distribution.anycast ?? OSLO_DISTRIBUTION.anycast,
+                  },
+                }
+              : {}),
           },
         }
       : {}),

@@ -9,6 +9,7 @@
  */
 import { LEGACY_PREFIXES, ROUTABLE_PREFIXES } from '../addresses.js';
 import { meshEdges, type MeshSpec } from './mesh.js';
+import { OSLO_DISTRIBUTION, type AddressDistribution } from '../../../model/index.js';
 
 export type RouterFlavor = 'qdrouterd' | 'skrouterd';
 
@@ -42,6 +43,8 @@ export interface RouterTuning {
   linkCapacity?: number;
   /** log file; default: the router's standard error */
   logFile?: string;
+  /** the distribution of oslo's unicast and anycast prefixes (default: oslo's, closest and balanced) */
+  distribution?: AddressDistribution;
   /** log level: info+ unless told otherwise */
   logLevel?: 'trace+' | 'debug+' | 'info+' | 'notice+' | 'warning+' | 'error+' | 'critical+';
 }
@@ -119,18 +122,33 @@ export function checkRouterPlan(value: unknown): RouterPlan {
   return plan as RouterPlan;
 }
 
-/** oslo's address prefixes and the distribution each needs (REFERENCE §1), routable and legacy. */
-export const OSLO_ADDRESS_DISTRIBUTIONS: readonly (readonly [string, 'multicast' | 'closest' | 'balanced'])[] = [
-  [ROUTABLE_PREFIXES.rpcMulticast, 'multicast'],
-  [ROUTABLE_PREFIXES.rpcUnicast, 'closest'],
-  [ROUTABLE_PREFIXES.rpcAnycast, 'balanced'],
-  [ROUTABLE_PREFIXES.notifyMulticast, 'multicast'],
-  [ROUTABLE_PREFIXES.notifyUnicast, 'closest'],
-  [ROUTABLE_PREFIXES.notifyAnycast, 'balanced'],
-  [LEGACY_PREFIXES.multicast, 'multicast'],
-  [LEGACY_PREFIXES.unicast, 'closest'],
-  [LEGACY_PREFIXES.anycast, 'balanced'],
-];
+/**
+ * oslo's address prefixes and the distribution each gets (REFERENCE §1), routable and legacy:
+ * multicast always; unicast and anycast as `distribution` says, oslo's own by default.
+ */
+export function addressDistributions(
+  distribution: AddressDistribution = OSLO_DISTRIBUTION,
+): readonly (readonly [string, 'multicast' | 'closest' | 'balanced'])[] {
+  for (const [kind, value] of Object.entries(distribution)) {
+    // It becomes a line of the config file: only the two values a router takes.
+    if (value !== 'closest' && value !== 'balanced') throw new RouterConfigError(`distribution.${kind} must be closest or balanced, got ${String(value)}`);
+  }
+  const { unicast, anycast } = distribution;
+  return [
+    [ROUTABLE_PREFIXES.rpcMulticast, 'multicast'],
+    [ROUTABLE_PREFIXES.rpcUnicast, unicast],
+    [ROUTABLE_PREFIXES.rpcAnycast, anycast],
+    [ROUTABLE_PREFIXES.notifyMulticast, 'multicast'],
+    [ROUTABLE_PREFIXES.notifyUnicast, unicast],
+    [ROUTABLE_PREFIXES.notifyAnycast, anycast],
+    [LEGACY_PREFIXES.multicast, 'multicast'],
+    [LEGACY_PREFIXES.unicast, unicast],
+    [LEGACY_PREFIXES.anycast, anycast],
+  ];
+}
+
+/** oslo's prefixes with oslo's distributions. */
+export const OSLO_ADDRESS_DISTRIBUTIONS = addressDistributions();
 
 function block(name: string, attributes: [string, string | number | undefined][]): string {
   const lines = attributes.filter(([, value]) => value !== undefined).map(([key, value]) => `    ${key}: ${value}`);
@@ -178,7 +196,7 @@ export function renderRouterConfig(plan: RouterPlan, flavor: RouterFlavor, tunin
       ]),
     );
   }
-  for (const [prefix, distribution] of OSLO_ADDRESS_DISTRIBUTIONS)
+  for (const [prefix, distribution] of addressDistributions(tuning.distribution))
     parts.push(
       block('address', [
         ['prefix', prefix],

@@ -31,7 +31,7 @@ export interface RouterConfigureFrame {
   plan: unknown;
   /** routers in the whole mesh: this one is ready when it sees the others */
   routers: number;
-  tuning: Pick<RouterTuning, 'workerThreads' | 'linkCapacity'>;
+  tuning: Pick<RouterTuning, 'workerThreads' | 'linkCapacity' | 'distribution'>;
 }
 
 /** What a hosted router's ready report says beyond its pid. */
@@ -63,7 +63,12 @@ function checkConfigure(frame: unknown, ports: RouterPortsFrame, address: string
     stage: 'configure',
     plan,
     routers: configure.routers!,
-    tuning: { ...(tuning.workerThreads ? { workerThreads: tuning.workerThreads } : {}), ...(tuning.linkCapacity ? { linkCapacity: tuning.linkCapacity } : {}) },
+    tuning: {
+      ...(tuning.workerThreads ? { workerThreads: tuning.workerThreads } : {}),
+      ...(tuning.linkCapacity ? { linkCapacity: tuning.linkCapacity } : {}),
+      // Checked again here, as it becomes lines of the config file (renderRouterConfig refuses any other value).
+      ...(tuning.distribution ? { distribution: { unicast: tuning.distribution.unicast, anycast: tuning.distribution.anycast } } : {}),
+    },
   };
 }
 

@@ -36,7 +36,7 @@ function checkPorts(frame: unknown, session: RemoteNodeSession): RouterPortsFram
 export async function startRemoteSiteRouters(
   sites: readonly { site: string; host: BusHost }[],
   links: readonly { from: string; to: string }[],
-  options: { flavor?: RouterFlavor | 'auto' } & Pick<RouterTuning, 'workerThreads' | 'linkCapacity'> = {},
+  options: { flavor?: RouterFlavor | 'auto' } & Pick<RouterTuning, 'workerThreads' | 'linkCapacity' | 'distribution'> = {},
 ): Promise<RemoteSiteMesh> {
   const names = sites.map((s) => s.site);
   const graph = siteMeshEdges(names, links);
@@ -65,6 +65,7 @@ export async function startRemoteSiteRouters(
     const tuning = {
       ...(options.workerThreads ? { workerThreads: options.workerThreads } : {}),
       ...(options.linkCapacity ? { linkCapacity: options.linkCapacity } : {}),
+      ...(options.distribution ? { distribution: options.distribution } : {}),
     };
     sessions.forEach((s, i) => s.send({ stage: 'configure', plan: plans[i], routers: plans.length, tuning } satisfies RouterConfigureFrame));
     // The first that fails stops them all: the others would wait for it until their own timeout.
