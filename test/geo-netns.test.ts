@@ -28,7 +28,7 @@ async function leftovers(): Promise<string[]> {
   ];
 }
 
-describe('runs across sites in network namespaces', { timeout: 240_000 }, () => {
+describe('runs across sites in network namespaces', { timeout: 420_000 }, () => {
   it('runs a scenario on a 3-node RabbitMQ cluster, quorum server queues, a node and agents on every site', async () => {
     const scenario = parseScenario(
       `
@@ -182,6 +182,45 @@ topology:
     // The call in flight when the site was cut waited for the whole outage: no reply crossed it.
     assert.ok(calls.latency!.maxUs >= 1_400_000, `slowest call ${calls.latency!.maxUs} µs, the outage lasted 1.5 s`);
     assert.equal(calls.counters.errors, 0);
+    assert.deepEqual(await leftovers(), []);
+  });
+
+  it('records which node held each server queue, and places the queues as queue_locator says', async () => {
+    // All three servers on site b, clients on every site: with client-local every quorum queue's
+    // leader is b's node, with balanced the leaders spread over the nodes.
+    const runWith = async (locator: 'client-local' | 'balanced') =>
+      runScenario(
+        parseScenario(
+          `
+name: geo-queues
+bus: {kind: rabbitmq, queues: quorum, management: true, queue_locator: ${locator}}
+agents: {servers: 3, clients: 1}
+load: {patterns: [call/anycast, call/unicast], messages: 120, warmup: 0}
+topology:
+  provider: netns
+  sites: [{name: a}, {name: b}, {name: c}]
+  placement: {servers: {b: 3}, clients: per-site}
+`,
+          'geo-queues.yaml',
+        ),
+        { resultsRoot: null },
+      );
+    const local = await runWith('client-local');
+    const queues = local.sitePairs!.queues!;
+    const serverQueues = queues.filter((q) => !q.queue.includes('_fanout_'));
+    assert.equal(serverQueues.length, 4, `the anycast queue and a unicast queue per server: ${JSON.stringify(queues)}`);
+    assert.ok(
+      queues.every((q) => q.site === 'b' && /^rabbit@/.test(q.node)),
+      `client-local: every queue on the servers' site b: ${JSON.stringify(queues)}`,
+    );
+    assert.ok(serverQueues.every((q) => q.type === 'quorum'));
+    // Every call crossed to b, where both the servers and their queues are.
+    for (const site of ['a', 'c']) assert.equal(local.sitePairs!.locality.find((l) => l.pattern === 'call-anycast' && l.callerSite === site)?.ownSite, 0);
+    assert.equal(local.scenario.bus.queueLocator, 'client-local');
+
+    const balanced = await runWith('balanced');
+    const leaders = new Set(balanced.sitePairs!.queues!.filter((q) => q.type === 'quorum').map((q) => q.site));
+    assert.ok(leaders.size >= 2, `balanced: the quorum queues' leaders spread over the nodes: ${JSON.stringify(balanced.sitePairs!.queues)}`);
     assert.deepEqual(await leftovers(), []);
   });
 });

@@ -184,6 +184,15 @@ describe('scenario files', () => {
     );
   });
 
+  it('takes a RabbitMQ queue locator, and refuses it for another bus', () => {
+    const s = parseScenario('bus: {kind: rabbitmq, queue_locator: balanced}\nagents: {clients: 1, servers: 1}\n', 'locator.yaml');
+    assert.equal(s.bus.queueLocator, 'balanced');
+    assert.throws(
+      () => parseScenario('bus: {kind: amqp1, queue_locator: balanced}\nagents: {clients: 1, servers: 1}\n', 'locator.yaml'),
+      /locator\.yaml:1:\d+: bus\.queue_locator: queue_locator places RabbitMQ queues on cluster nodes: set bus\.kind: rabbitmq/,
+    );
+  });
+
   it('says when the file does not exist', async () => {
     await assert.rejects(loadScenario('scenarios/nope.yaml'), /scenarios\/nope\.yaml: no such scenario file/);
   });

@@ -28,4 +28,6 @@ export interface DriverConfig {
   serverCredit?: number;
   /** RabbitMQ: server and notification queues as quorum queues */
   quorumQueues?: boolean;
+  /** RabbitMQ: which cluster node a server's queues are created on (see BusConfig.queueLocator) */
+  queueLocator?: 'client-local' | 'balanced';
 }

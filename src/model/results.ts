@@ -221,4 +221,10 @@ export interface SitePairs {
   byHost: PairResult[];
   /** per call pattern, per caller site and overall */
   locality: CallLocality[];
+  /**
+   * RabbitMQ: where this run's server and notification queues lived when it ended (quorum queues:
+   * their leader), read from the management API; every call and cast crossed its queue's node.
+   * Absent when it could not be read (no bus.management, or a bus busbench did not deploy).
+   */
+  queues?: { queue: string; type: string; node: string; site: string | null }[];
 }

@@ -79,6 +79,8 @@ export interface BusConfig {
   management: boolean;
   /** rabbitmq: server and notification queues classic, or quorum (oslo rabbit_quorum_queue) */
   queues: 'classic' | 'quorum';
+  /** rabbitmq: which cluster node a server's queues are created on (quorum: their leader); absent: the broker's default, client-local */
+  queueLocator?: 'client-local' | 'balanced';
 }
 
 export interface AgentsConfig {

@@ -71,5 +71,29 @@ export function sitePairLines(result: RunResult): string[] {
         (all.unknownSite > 0 ? `; ${all.unknownSite.toLocaleString('en-US')} answered by servers that stamp no host, not counted` : ''),
     );
   }
+  lines.push(...queueLines(result));
   return lines;
+}
+
+/** Where the run's queues lived, by site: every message crossed its queue's node. */
+function queueLines(result: RunResult): string[] {
+  const queues = result.sitePairs?.queues;
+  if (!queues) {
+    return result.scenario?.bus.kind === 'rabbitmq'
+      ? ["where the queues lived: not read (busbench reads it from RabbitMQ's management API: set bus.management: true on a bus it deploys)"]
+      : [];
+  }
+  const bySite = new Map<string, string[]>();
+  const fanouts = new Map<string, number>();
+  for (const q of queues) {
+    const site = q.site ?? `node ${q.node}`;
+    // One fanout queue per server: counted, not named.
+    if (/_fanout_/.test(q.queue)) fanouts.set(site, (fanouts.get(site) ?? 0) + 1);
+    else bySite.set(site, [...(bySite.get(site) ?? []), q.queue]);
+  }
+  const fanoutText = [...fanouts].map(([site, n]) => `${site} ${n}`).join(', ');
+  return [
+    `where the queues lived (quorum queues: their leader), by site: ${[...bySite].map(([site, names]) => `${site}: ${names.join(', ')}`).join('; ') || 'none'}` +
+      (fanoutText ? `; fanout queues: ${fanoutText}` : ''),
+  ];
 }

@@ -10,7 +10,7 @@ import type { BusConfig } from '../../model/index.js';
 import type { BusHost } from '../host.js';
 import type { BusNode, BusPlacement, DeployedBus } from '../plugin.js';
 import { discoveryNodes, startRabbitCluster } from './cluster.js';
-import type { ManagementEndpoint } from './management.js';
+import { fetchQueuePlacement, type ManagementEndpoint, type QueuePlacement } from './management.js';
 import { startLocalRabbit, type LocalRabbit } from './node.js';
 import { remoteLifecycle, startRemoteBusNode, type RemoteBusNode } from '../remote-node.js';
 import type { RabbitNodeFacts } from './hosted.js';
@@ -64,6 +64,18 @@ export async function deployRabbit(bus: BusConfig, placement: BusPlacement, prot
   );
 }
 
+/**
+ * What the run leaves in the bus's statistics: where every queue lives, by node and by the node's
+ * site (quorum queues by their leader), read from the management API when the run ends.
+ */
+async function queueStatistics(
+  endpoint: ManagementEndpoint,
+  siteOfNode: ReadonlyMap<string, string>,
+): Promise<{ queues: (QueuePlacement & { site?: string })[] }> {
+  const queues = await fetchQueuePlacement(endpoint);
+  return { queues: queues.map((q) => ({ ...q, ...(siteOfNode.has(q.node) ? { site: siteOfNode.get(q.node)! } : {}) })) };
+}
+
 /** The embedded default: one node on this host's loopback. */
 async function deployEmbedded(bus: BusConfig, placement: BusPlacement, protocol: RabbitProtocol): Promise<DeployedBus> {
   const amqp1 = protocol === 'amqp-1.0';
@@ -80,7 +92,9 @@ async function deployEmbedded(bus: BusConfig, placement: BusPlacement, protocol:
     embedded: true,
     description: `a local RabbitMQ ${broker.version}${amqp1 ? ' with its AMQP 1.0 plugin' : ''}`,
     nodes: [localNode(broker, url, host.name, undefined)],
-    ...(broker.managementPort ? { management: [managementOf(broker)] } : {}),
+    ...(broker.managementPort
+      ? { management: [managementOf(broker)], statistics: () => queueStatistics(managementOf(broker), new Map([[broker.nodeName, site]])) }
+      : {}),
     stop: () => broker.stop(),
   };
 }
@@ -104,7 +118,12 @@ async function deployOnNamespaces(bus: BusConfig, placement: BusPlacement, proto
         : `RabbitMQ ${cluster.version} on site ${busSites[0]}`,
     facts: { nodes: cluster.nodes.map((n, i) => ({ site: nodes[i]!.site, node: n.nodeName, url: urlOf(n) })) },
     nodes: cluster.nodes.map((n, i) => localNode(n, urlOf(n), nodes[i]!.host, nodes[i]!.site)),
-    ...(bus.management ? { management: cluster.nodes.map(managementOf) } : {}),
+    ...(bus.management
+      ? {
+          management: cluster.nodes.map(managementOf),
+          statistics: () => queueStatistics(managementOf(cluster.nodes[0]!), new Map(cluster.nodes.map((n, i) => [n.nodeName, nodes[i]!.site]))),
+        }
+      : {}),
     stop: () => cluster.stop(),
   };
 }

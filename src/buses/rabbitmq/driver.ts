@@ -71,6 +71,20 @@ export interface RabbitDriverOptions {
   heartbeat?: number;
   /** server and notification queues as quorum queues (oslo rabbit_quorum_queue) */
   quorumQueues?: boolean;
+  /** which cluster node a server's queues go to: RabbitMQ's queue (leader) locator; absent, the broker's default */
+  queueLocator?: 'client-local' | 'balanced';
+}
+
+/**
+ * `options` with the queue locator argument RabbitMQ reads for the queue's type: quorum queues
+ * take x-queue-leader-locator (client-local, balanced), classic ones x-queue-master-locator,
+ * where min-masters is the balanced one.
+ */
+function withLocator(options: Options.AssertQueue, locator: 'client-local' | 'balanced' | undefined): Options.AssertQueue {
+  if (!locator) return options;
+  const quorum = options.arguments?.['x-queue-type'] === 'quorum';
+  const argument = quorum ? { 'x-queue-leader-locator': locator } : { 'x-queue-master-locator': locator === 'balanced' ? 'min-masters' : 'client-local' };
+  return { ...options, arguments: { ...options.arguments, ...argument } };
 }
 
 /** oslo transport URL → an amqplib URL. A list of hosts (rabbit://a,b/) uses the first. */
@@ -142,9 +156,9 @@ export class RabbitDriver implements BusDriver {
 }
 
 class RabbitConnection implements BusConnection {
-  private get topicQueueOptions(): Options.AssertQueue {
-    return this.options.quorumQueues ? QUORUM_QUEUE_OPTIONS : TOPIC_QUEUE_OPTIONS;
-  }
+  /** server (anycast, unicast) and notification queues, and each server's fanout queue, with the locator asked for */
+  private readonly topicQueueOptions: Options.AssertQueue;
+  private readonly fanoutQueueOptions: Options.AssertQueue;
 
   private readonly ids = new HexIdGenerator();
   private readonly declaredExchanges = new Set<string>();
@@ -169,6 +183,8 @@ class RabbitConnection implements BusConnection {
     private readonly ownsConnection: boolean,
     readonly info: BusInfo,
   ) {
+    this.topicQueueOptions = withLocator(options.quorumQueues ? QUORUM_QUEUE_OPTIONS : TOPIC_QUEUE_OPTIONS, options.queueLocator);
+    this.fanoutQueueOptions = withLocator(TRANSIENT_QUEUE_OPTIONS, options.queueLocator);
     channel.on('error', (error: Error) => {
       this.incidents.error('channel error', error.message);
       this.fail(new BusError(`channel error: ${error.message}`));
@@ -367,7 +383,7 @@ class RabbitConnection implements BusConnection {
     await ch.assertQueue(unicastQueue, this.topicQueueOptions);
     await ch.bindQueue(unicastQueue, exchange, unicastQueue);
     await this.ensureExchange(fanoutExchange, 'fanout');
-    await ch.assertQueue(fanoutQueue, TRANSIENT_QUEUE_OPTIONS);
+    await ch.assertQueue(fanoutQueue, this.fanoutQueueOptions);
     await ch.bindQueue(fanoutQueue, fanoutExchange, target.topic);
     const queues = [
       [target.topic, 'anycast'],

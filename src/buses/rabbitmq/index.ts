@@ -13,7 +13,13 @@ export const rabbitmqBus: BusPlugin = {
   fields: rabbitmqBusFields,
   checkBus: checkRabbitBus,
   toConfig: rabbitmqBusConfig,
-  createDriver: (config) => new RabbitDriver({ url: config.url, exchange: config.exchange, ...(config.quorumQueues ? { quorumQueues: true } : {}) }),
+  createDriver: (config) =>
+    new RabbitDriver({
+      url: config.url,
+      exchange: config.exchange,
+      ...(config.quorumQueues ? { quorumQueues: true } : {}),
+      ...(config.queueLocator ? { queueLocator: config.queueLocator } : {}),
+    }),
   deploy: (bus, placement) => deployRabbit(bus, placement),
   hostNode: (argv) => hostRabbitNode(argv),
 };

@@ -71,3 +71,29 @@ export async function fetchRabbitFigures(endpoint: ManagementEndpoint, timeoutMs
   ]);
   return rabbitFigures(overview.node, queues, connections, channels);
 }
+
+/** Where a queue lives: its node, and for a quorum queue its leader (the node that takes its messages first) and members. */
+export interface QueuePlacement {
+  name: string;
+  type: string;
+  /** the node a classic queue lives on, or a quorum queue's leader */
+  node: string;
+  members?: string[];
+}
+
+/** Every queue's node from the API (any node answers for the cluster); quorum queues by their leader. */
+export async function fetchQueuePlacement(endpoint: ManagementEndpoint, timeoutMs = DEFAULT_MANAGEMENT_TIMEOUT_MS): Promise<QueuePlacement[]> {
+  const queues = await getJson<{ name?: string; type?: string; node?: string; leader?: string; members?: string[] }[]>(
+    endpoint,
+    'api/queues?columns=name,type,node,leader,members',
+    timeoutMs,
+  );
+  return queues
+    .filter((q) => typeof q.name === 'string')
+    .map((q) => ({
+      name: q.name!,
+      type: q.type ?? 'classic',
+      node: q.leader ?? q.node ?? 'unknown',
+      ...(Array.isArray(q.members) ? { members: q.members } : {}),
+    }));
+}

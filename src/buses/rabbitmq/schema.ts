@@ -12,6 +12,11 @@ export const rabbitmqBusFields = {
     default: 'classic',
     description: "rabbitmq: server and notification queues as classic queues, or as quorum queues replicated over the cluster (oslo's rabbit_quorum_queue)",
   },
+  queue_locator: {
+    enum: ['client-local', 'balanced'],
+    description:
+      "rabbitmq: on which cluster node a server's queues are created (quorum: their leader), as RabbitMQ's queue leader locator offers it: client-local, the node the server is connected to, or balanced, the node with the fewest; absent: the broker's own default (client-local)",
+  },
   management: {
     type: 'boolean',
     default: false,
@@ -29,11 +34,18 @@ export const checkRabbitBus: BusFieldCheck = (bus, context, add) => {
     );
   }
   if (context.valuesOnly) return;
+  if (bus['queue_locator'] !== undefined && bus.kind !== 'rabbitmq')
+    add(['bus', 'queue_locator'], 'queue_locator places RabbitMQ queues on cluster nodes: set bus.kind: rabbitmq, or remove bus.queue_locator');
   if (bus['queues'] === 'quorum' && bus.kind !== 'rabbitmq')
     add(['bus', 'queues'], 'quorum queues are RabbitMQ over AMQP 0-9-1 (oslo rabbit_quorum_queue): set bus.kind: rabbitmq, or remove bus.queues');
 };
 
 /** The scenario's bus fields RabbitMQ reads, camelCased for the resolved BusConfig. */
-export function rabbitmqBusConfig(bus: Record<string, unknown>): { queues: 'classic' | 'quorum'; management: boolean } {
-  return { queues: bus['queues'] as 'classic' | 'quorum', management: bus['management'] as boolean };
+export function rabbitmqBusConfig(bus: Record<string, unknown>): {
+  queues: 'classic' | 'quorum';
+  management: boolean;
+  queueLocator?: 'client-local' | 'balanced';
+} {
+  const locator = bus['queue_locator'] as 'client-local' | 'balanced' | undefined;
+  return { queues: bus['queues'] as 'classic' | 'quorum', management: bus['management'] as boolean, ...(locator ? { queueLocator: locator } : {}) };
 }

@@ -172,9 +172,23 @@ export async function assemble(
     if (pairs.length > 0) {
       const siteOf = new Map(result.topology.hosts.map((h) => [h.name, h.site]));
       result.sitePairs = mergeSitePairs(pairs, siteOf, measuredMs);
+      const queues = runQueues(collected.busStatistics, scenario.agents.topic, scenario.agents.notificationTopic);
+      if (queues) result.sitePairs.queues = queues;
     }
   }
   return result;
+}
+
+/** This run's server and notification queues (anycast, unicast, fanout, notification) from the bus's queue placement, when it has one. */
+function runQueues(statistics: unknown, topic: string, notificationTopic: string): NonNullable<RunResult['sitePairs']>['queues'] {
+  const placement = (statistics as { queues?: unknown } | undefined)?.queues;
+  if (!Array.isArray(placement)) return undefined;
+  const ours = (name: string): boolean =>
+    name === topic || name.startsWith(`${topic}.`) || name.startsWith(`${topic}_fanout_`) || name.startsWith(`${notificationTopic}.`);
+  return (placement as { name: string; type: string; node: string; site?: string }[])
+    .filter((q) => ours(q.name))
+    .map((q) => ({ queue: q.name, type: q.type, node: q.node, site: q.site ?? null }))
+    .sort((a, b) => a.queue.localeCompare(b.queue));
 }
 
 function describeLoadModel(scenario: Scenario, started: Record<Role, number>): RunResult['loadModel'] {

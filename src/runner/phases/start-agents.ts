@@ -60,6 +60,7 @@ function driverFor(run: RunContext, urls: string[]): DriverConfig {
     addressing: bus.addressing,
     serverCredit: bus.credit,
     ...(bus.queues === 'quorum' ? { quorumQueues: true } : {}),
+    ...(bus.queueLocator ? { queueLocator: bus.queueLocator } : {}),
   };
 }
 
