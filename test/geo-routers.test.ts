@@ -12,6 +12,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { siteMeshEdges } from '../src/buses/amqp1/router/sites.js';
+import { sitePairLines } from '../src/report/site-pairs-summary.js';
 import { findRouter, ROUTER_MISSING_HELP } from '../src/buses/amqp1/router/local.js';
 import { runScenario } from '../src/index.js';
 import { parseScenario } from '../src/index.js';
@@ -191,6 +192,42 @@ topology:
       assert.equal(anycast.distribution, 'closest');
       assert.equal(anycast.transit, 0, `${r.id}: no call passed through it to another router`);
     }
+    assert.deepEqual(await leftovers(before), []);
+  });
+
+  it('says where balanced anycast calls went, the matrix adding up to the calls sent', async () => {
+    const scenario = parseScenario(
+      `
+name: geo-balanced
+bus: {kind: amqp1, router: {flavor: auto}}
+agents: {servers: 1, clients: 1}
+load: {patterns: [call/anycast], messages: 300, warmup: 0, concurrency: 4}
+topology:
+  provider: netns
+  sites: [{name: a}, {name: b}, {name: c}]
+  placement: {servers: per-site, clients: per-site}
+`,
+      'geo-balanced.yaml',
+    );
+    const before = await busbenchThings();
+    const result = await runScenario(scenario, { resultsRoot: null });
+    const calls = group(result, 'client', 'call-anycast');
+    assert.equal(calls.counters.sent, 300);
+    const facts = result.provenance.bus as unknown as { router: { distribution: Record<string, string> } };
+    assert.equal(facts.router.distribution['anycast'], 'balanced', "oslo's default");
+    const rows = result.sitePairs!.bySite.filter((r) => r.role === 'client' && r.pattern === 'call-anycast');
+    assert.equal(
+      rows.reduce((sum, r) => sum + r.count, 0),
+      calls.counters.ok,
+      'every answered call in one cell',
+    );
+    assert.equal(calls.counters.ok, 300);
+    for (const site of ['a', 'b', 'c']) {
+      const fromSite = rows.filter((r) => r.from === site).reduce((sum, r) => sum + r.count, 0);
+      assert.equal(fromSite, 100, `site ${site}'s client's calls`);
+    }
+    const text = sitePairLines(result).join('\n');
+    assert.match(text, /locality of call-anycast calls: [\d.]+ % answered in the caller's own site \(a [\d.]+ %, b [\d.]+ %, c [\d.]+ %\)/);
     assert.deepEqual(await leftovers(before), []);
   });
 });

@@ -13,6 +13,11 @@ import { sitePairLines } from '../src/report/site-pairs-summary.js';
 import { mergeSitePairs } from '../src/results/site-pairs.js';
 
 const ANYCAST = PATTERN_INDEX['call-anycast'];
+/** a ↔ b: 20 ms each way */
+const LINKS = [
+  { from: 'a', to: 'b', delayMs: 20 },
+  { from: 'b', to: 'a', delayMs: 20 },
+];
 const MULTICAST = PATTERN_INDEX['cast-multicast'];
 
 describe('site pairs', () => {
@@ -42,7 +47,7 @@ describe('site pairs', () => {
   }
 
   it('merges the workers by host and by site, counts adding up, unstamped ends kept as unknown', () => {
-    const pairs = mergeSitePairs(recorded(), siteOf, 2000);
+    const pairs = mergeSitePairs(recorded(), siteOf, 2000, LINKS);
     const find = (rows: typeof pairs.bySite, role: string, pattern: string, from: string | null, to: string | null) =>
       rows.find((r) => r.role === role && r.pattern === pattern && r.from === from && r.to === to);
 
@@ -80,12 +85,13 @@ describe('site pairs', () => {
     assert.match(pairs.note, /multicast cast once per receiver/);
     // Locality: of a's 5 calls answered by a known site, 3 stayed in a; the unstamped one is apart.
     const fromA = pairs.locality.find((l) => l.pattern === 'call-anycast' && l.callerSite === 'a')!;
-    assert.deepEqual(fromA, { pattern: 'call-anycast', callerSite: 'a', calls: 5, ownSite: 0.6, otherSite: 0.4, unknownSite: 1 });
+    // Configured delay: 3 calls in a (0 ms), 2 to b (20 ms each way): 80 ms over 5 calls.
+    assert.deepEqual(fromA, { pattern: 'call-anycast', callerSite: 'a', calls: 5, ownSite: 0.6, otherSite: 0.4, unknownSite: 1, meanConfiguredDelayMs: 16 });
     assert.equal(pairs.locality.find((l) => l.callerSite === 'all')!.calls, 5);
   });
 
   it('prints a site × site matrix per role and pattern with the share that stayed in its own site', () => {
-    const sitePairs = mergeSitePairs(recorded(), siteOf, 2000);
+    const sitePairs = mergeSitePairs(recorded(), siteOf, 2000, LINKS);
     const result = {
       sitePairs,
       topology: {
@@ -93,6 +99,8 @@ describe('site pairs', () => {
           { name: 'a', hosts: 2 },
           { name: 'b', hosts: 1 },
         ],
+        busSites: ['a', 'b'],
+        network: { mechanisms: [{ from: 'a', to: 'b', property: 'delay', value: 20, mechanism: 'userspace-relay' }] },
       },
     } as unknown as RunResult;
     const text = sitePairLines(result).join('\n');
@@ -104,10 +112,11 @@ describe('site pairs', () => {
     assert.match(callRow, /2 · 41\.0/);
     assert.match(callRow, /60\.0 %/);
     assert.match(text, /\(unstamped\)/);
+    assert.match(text, /delay here is added in user space on the agents' connections to their bus node, not between bus nodes/);
     assert.match(text, /cast-multicast received at servers/);
     assert.match(
       text,
-      /locality of call-anycast calls: 60\.0 % answered in the caller's own site \(a 60\.0 %\), 40\.0 % in another; 1 answered by servers that stamp no host/,
+      /locality of call-anycast calls: 60\.0 % answered in the caller's own site \(a 60\.0 %\), 40\.0 % in another; 16\.0 ms of configured delay between caller's and server's site, both ways, on average; 1 answered by servers that stamp no host/,
     );
     assert.deepEqual(sitePairLines({ groups: [] } as unknown as RunResult), []);
   });

@@ -213,6 +213,14 @@ export interface CallLocality {
   otherSite: number;
   /** calls answered by a server that stamped no host (an oslo or ombt server): not in the shares */
   unknownSite: number;
+  /**
+   * mean over those calls of the delay topology.links configures between the caller's site and the
+   * answering server's, both ways, ms: what the calls crossed if they went between the two sites
+   * directly. The bus's path may cross a third site (sitePairs.queues), and where delay is added in
+   * user space it is on the agents' connections to their bus node, not between bus nodes
+   * (topology.network.mechanisms).
+   */
+  meanConfiguredDelayMs: number;
 }
 
 export interface SitePairs {

@@ -63,12 +63,25 @@ export function sitePairLines(result: RunResult): string[] {
   for (const pattern of [...new Set(locality.map((l) => l.pattern))]) {
     const all = locality.find((l) => l.pattern === pattern && l.callerSite === 'all');
     if (!all) continue;
-    const perSite = locality.filter((l) => l.pattern === pattern && l.callerSite !== 'all' && l.calls > 0);
+    const order = result.topology?.sites.map((s) => s.name) ?? [];
+    const rank = (site: string): number => (order.includes(site) ? order.indexOf(site) : order.length);
+    // In the topology's order of sites, as the matrix rows.
+    const perSite = locality
+      .filter((l) => l.pattern === pattern && l.callerSite !== 'all' && l.calls > 0)
+      .sort((a, b) => rank(a.callerSite) - rank(b.callerSite) || a.callerSite.localeCompare(b.callerSite));
     lines.push(
       `locality of ${pattern} calls: ${percent(all.ownSite)} answered in the caller's own site (${perSite
         .map((l) => `${l.callerSite} ${percent(l.ownSite)}`)
-        .join(', ')}), ${percent(all.otherSite)} in another` +
+        .join(
+          ', ',
+        )}), ${percent(all.otherSite)} in another; ${all.meanConfiguredDelayMs.toFixed(1)} ms of configured delay between caller's and server's site, both ways, on average` +
         (all.unknownSite > 0 ? `; ${all.unknownSite.toLocaleString('en-US')} answered by servers that stamp no host, not counted` : ''),
+    );
+  }
+  const mechanisms = (result.topology?.network?.mechanisms ?? []) as { mechanism?: string; property?: string }[];
+  if ((result.topology?.busSites.length ?? 0) > 1 && mechanisms.some((m) => m.property === 'delay' && m.mechanism === 'userspace-relay')) {
+    lines.push(
+      "  (delay here is added in user space on the agents' connections to their bus node, not between bus nodes: a message crossing from one bus node to another crossed no configured delay)",
     );
   }
   lines.push(...queueLines(result));

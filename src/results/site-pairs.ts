@@ -57,7 +57,7 @@ function merge(snapshots: PairSnapshot[], place: (host: string | null) => string
 }
 
 /** Own-site and other-site shares of the calls answered, per call pattern, per caller site and over all callers. */
-export function callLocality(bySite: PairResult[]): CallLocality[] {
+export function callLocality(bySite: PairResult[], delayMs: (from: string, to: string) => number = () => 0): CallLocality[] {
   const out: CallLocality[] = [];
   const calls = bySite.filter((r) => r.role === 'client' && r.pattern.startsWith('call'));
   for (const pattern of [...new Set(calls.map((r) => r.pattern))]) {
@@ -68,6 +68,7 @@ export function callLocality(bySite: PairResult[]): CallLocality[] {
       const known = mine.filter((r) => r.to !== null && r.from !== null);
       const total = known.reduce((sum, r) => sum + r.count, 0);
       const own = known.filter((r) => r.to === r.from).reduce((sum, r) => sum + r.count, 0);
+      const delayed = known.reduce((sum, r) => sum + r.count * (delayMs(r.from!, r.to!) + delayMs(r.to!, r.from!)), 0);
       out.push({
         pattern,
         callerSite,
@@ -75,14 +76,23 @@ export function callLocality(bySite: PairResult[]): CallLocality[] {
         ownSite: total > 0 ? own / total : 0,
         otherSite: total > 0 ? (total - own) / total : 0,
         unknownSite: mine.filter((r) => r.to === null).reduce((sum, r) => sum + r.count, 0),
+        meanConfiguredDelayMs: total > 0 ? delayed / total : 0,
       });
     }
   }
   return out;
 }
 
-/** `siteOf`: each host's site; a host it does not know keeps its own name as its place. */
-export function mergeSitePairs(snapshots: PairSnapshot[], siteOf: ReadonlyMap<string, string>, measuredMs: number): SitePairs {
+/**
+ * `siteOf`: each host's site; a host it does not know keeps its own name as its place.
+ * `links`: the topology's constrained links, one per direction, for the configured delay.
+ */
+export function mergeSitePairs(
+  snapshots: PairSnapshot[],
+  siteOf: ReadonlyMap<string, string>,
+  measuredMs: number,
+  links: readonly { from: string; to: string; delayMs?: number }[] = [],
+): SitePairs {
   const bySite = merge(snapshots, (host) => (host === null ? null : (siteOf.get(host) ?? host)), measuredMs);
   return {
     note:
@@ -91,6 +101,6 @@ export function mergeSitePairs(snapshots: PairSnapshot[], siteOf: ReadonlyMap<st
       'Legs: request one-way at the receiver, round trip and reply one-way at the caller, µs, corrected for clock offsets as the groups are.',
     bySite,
     byHost: merge(snapshots, (host) => host, measuredMs),
-    locality: callLocality(bySite),
+    locality: callLocality(bySite, (from, to) => links.find((l) => l.from === from && l.to === to)?.delayMs ?? 0),
   };
 }

@@ -171,7 +171,7 @@ export async function assemble(
     const pairs = stats.flatMap((s) => s.pairs);
     if (pairs.length > 0) {
       const siteOf = new Map(result.topology.hosts.map((h) => [h.name, h.site]));
-      result.sitePairs = mergeSitePairs(pairs, siteOf, measuredMs);
+      result.sitePairs = mergeSitePairs(pairs, siteOf, measuredMs, topology.links);
       const queues = runQueues(collected.busStatistics, scenario.agents.topic, scenario.agents.notificationTopic);
       if (queues) result.sitePairs.queues = queues;
     }
