@@ -76,3 +76,17 @@ export function summarize(histogram: Histogram | undefined): LatencySummary | un
     maxUs: histogram.maxValue,
   };
 }
+
+/** Each named histogram's summary with its encoded form, for those that recorded anything (per-leg latencies in results). */
+export function summarizeEach<Name extends string>(
+  names: readonly Name[],
+  histograms: Partial<Record<Name, Histogram>>,
+): Partial<Record<Name, LatencySummary & { histogram: string }>> {
+  const out: Partial<Record<Name, LatencySummary & { histogram: string }>> = {};
+  for (const name of names) {
+    const histogram = histograms[name];
+    const summary = summarize(histogram);
+    if (histogram && summary) out[name] = { ...summary, histogram: encodeHistogram(histogram) };
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 /** Merging workers' group snapshots into results: per (role, pattern), per role, per worker. */
-import { encodeHistogram, newHistogram, summarize, decodeHistogram, type Histogram } from '../metrics/histogram.js';
+import { encodeHistogram, newHistogram, summarize, summarizeEach, decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import { addCounters, emptyCounters, groupKey, PATTERN_INDEX, payloadBytesPerSec, throughputPerSec } from '../metrics/stats.js';
 import { LEGS, type GroupSnapshot, type LegName, type Role, type GroupResult } from '../model/index.js';
 
@@ -7,12 +7,7 @@ const ROLE_ORDER: Record<Role, number> = { client: 0, server: 1, notifier: 2, li
 
 function toResult(group: GroupSnapshot, histogram: Histogram | undefined, measuredMs: number, legs: Partial<Record<LegName, Histogram>> = {}): GroupResult {
   const summary = summarize(histogram);
-  const legResults: NonNullable<GroupResult['legs']> = {};
-  for (const name of LEGS) {
-    const leg = legs[name];
-    const legSummary = summarize(leg);
-    if (leg && legSummary) legResults[name] = { ...legSummary, histogram: encodeHistogram(leg) };
-  }
+  const legResults = summarizeEach(LEGS, legs);
   return {
     role: group.role,
     pattern: group.pattern,

@@ -4,7 +4,7 @@
  * host's site from the run's topology). Histograms merge as every other
  * group's do, so a pair's percentiles are over all its messages.
  */
-import { decodeHistogram, encodeHistogram, newHistogram, summarize, type Histogram } from '../metrics/histogram.js';
+import { decodeHistogram, newHistogram, summarizeEach, type Histogram } from '../metrics/histogram.js';
 import { PATTERN_INDEX } from '../metrics/stats.js';
 import { PAIR_LEGS, type CallLocality, type PairLegName, type PairResult, type PairSnapshot, type Role, type SitePairs } from '../model/index.js';
 
@@ -37,23 +37,15 @@ function merge(snapshots: PairSnapshot[], place: (host: string | null) => string
       (a, b) =>
         ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || PATTERN_INDEX[a.pattern] - PATTERN_INDEX[b.pattern] || byName(a.from, b.from) || byName(a.to, b.to),
     )
-    .map((m) => {
-      const legs: PairResult['legs'] = {};
-      for (const name of PAIR_LEGS) {
-        const histogram = m.legs[name];
-        const summary = summarize(histogram);
-        if (histogram && summary) legs[name] = { ...summary, histogram: encodeHistogram(histogram) };
-      }
-      return {
-        role: m.role,
-        pattern: m.pattern,
-        from: m.from,
-        to: m.to,
-        count: m.count,
-        throughputPerSec: measuredMs > 0 ? (m.count / measuredMs) * 1000 : 0,
-        legs,
-      };
-    });
+    .map((m) => ({
+      role: m.role,
+      pattern: m.pattern,
+      from: m.from,
+      to: m.to,
+      count: m.count,
+      throughputPerSec: measuredMs > 0 ? (m.count / measuredMs) * 1000 : 0,
+      legs: summarizeEach(PAIR_LEGS, m.legs),
+    }));
 }
 
 /** Own-site and other-site shares of the calls answered, per call pattern, per caller site and over all callers. */

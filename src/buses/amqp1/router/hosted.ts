@@ -66,7 +66,7 @@ function checkConfigure(frame: unknown, ports: RouterPortsFrame, address: string
     tuning: {
       ...(tuning.workerThreads ? { workerThreads: tuning.workerThreads } : {}),
       ...(tuning.linkCapacity ? { linkCapacity: tuning.linkCapacity } : {}),
-      // Checked again here, as it becomes lines of the config file (renderRouterConfig refuses any other value).
+      // Only these two fields are taken; renderRouterConfig refuses any value but closest and balanced, as they become config lines.
       ...(tuning.distribution ? { distribution: { unicast: tuning.distribution.unicast, anycast: tuning.distribution.anycast } } : {}),
     },
   };
