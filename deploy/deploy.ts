@@ -7,9 +7,10 @@
  */
 import { onCleanup } from '../src/cleanup.js';
 import { BusUnavailableError } from '../src/errors.js';
-import type { DeployedBus } from '../src/buses/plugin.js';
+import type { BusPlacement, DeployedBus } from '../src/buses/plugin.js';
 import { busPlugin } from '../src/buses/registry.js';
 import type { Scenario } from '../src/model/index.js';
+import type { RelayedBusLink } from '../src/network/bus-link-relays.js';
 import { redactUrl } from '../src/util/url.js';
 import { LOCAL_SITE, startLocalProvider } from './providers/local.js';
 import type { AppliedNetwork, ProvidedHost, Provider } from './providers/provider.js';
@@ -21,6 +22,8 @@ export interface Deployment {
   sited: boolean;
   /** the topology's links as constrained and measured (sited deployments) */
   network?: AppliedNetwork;
+  /** the bus's own connections between sites that go through delay relays (none where the kernel delays them) */
+  busLinks: RelayedBusLink[];
   bus: DeployedBus;
   /** stops the bus, then removes the network constraints and the hosts; safe to call twice */
   destroy(): Promise<void>;
@@ -51,6 +54,7 @@ export async function deploy(scenario: Scenario, options: DeployOptions = {}): P
       })
     : startLocalProvider(topology?.busSites[0] ?? LOCAL_SITE);
   let bus: DeployedBus | undefined;
+  const busLinks: RelayedBusLink[] = [];
   let destroyed: Promise<void> | undefined;
   const destroy = (): Promise<void> =>
     (destroyed ??= (async () => {
@@ -83,11 +87,24 @@ export async function deploy(scenario: Scenario, options: DeployOptions = {}): P
         if (!host) throw new Error(`bus site ${site} has no host`);
         return host;
       };
-      const placement = {
+      const placement: BusPlacement = {
         sites: busSites.map((site) => ({ site, host: firstHostOf(site) })),
         links: sited ? topology.links : [],
         topology: sited,
         ...(options.logsDir ? { logsDir: options.logsDir } : {}),
+        ...(sited && provider.relayBusLinks
+          ? {
+              relayLinks: async (links) => {
+                const relayed = await provider.relayBusLinks!(links);
+                for (const r of relayed)
+                  say(
+                    'info',
+                    `bus link ${r.from} → ${r.to} (${r.what}, ${r.target}): delay ${r.forwardDelayMs}/${r.backwardDelayMs} ms in user space, relayed at ${r.via}`,
+                  );
+                busLinks.push(...relayed);
+              },
+            }
+          : {}),
       };
       bus = await busPlugin(scenario.bus.kind)
         .deploy(scenario.bus, placement)
@@ -96,7 +113,7 @@ export async function deploy(scenario: Scenario, options: DeployOptions = {}): P
         });
     }
     say('info', `bus: ${bus.description} at ${bus.urls.map(redactUrl).join(', ')}`);
-    return { provider, sited, ...(network ? { network } : {}), bus, destroy };
+    return { provider, sited, ...(network ? { network } : {}), busLinks, bus, destroy };
   } catch (error) {
     await destroy().catch(() => undefined);
     throw error;

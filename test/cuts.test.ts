@@ -54,6 +54,8 @@ describe('link cuts', () => {
         ['nft', 'add', 'chain', 'inet', 'busbench_cut_0', 'in', '{', 'type', 'filter', 'hook', 'input', 'priority', '0', ';', '}'],
         ['nft', 'add', 'rule', 'inet', 'busbench_cut_0', 'out', 'ip', 'daddr', '{', '10.200.2.1', '}', 'drop'],
         ['nft', 'add', 'rule', 'inet', 'busbench_cut_0', 'in', 'ip', 'saddr', '{', '10.200.2.1', '}', 'drop'],
+        ['nft', 'add', 'rule', 'inet', 'busbench_cut_0', 'out', 'ct', 'original', 'ip', 'daddr', '{', '10.200.2.1', '}', 'drop'],
+        ['nft', 'add', 'rule', 'inet', 'busbench_cut_0', 'in', 'ct', 'original', 'ip', 'daddr', '{', '10.200.2.1', '}', 'drop'],
       ],
     );
     assert.deepEqual(

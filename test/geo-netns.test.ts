@@ -225,6 +225,67 @@ topology:
     assert.deepEqual(await leftovers(), []);
   });
 
+  it("delays the cluster's own links, so that calls whose queue lives on another site show that site's delay", async () => {
+    // Delay only on the links, user space on this kernel: the Erlang distribution between the nodes is relayed
+    // (topology.network.busLinks), the agents' connections to their own site's node are not.
+    const runWith = async (locator: 'client-local' | 'balanced', servers: string, pattern: string) =>
+      runScenario(
+        parseScenario(
+          `
+name: geo-queue-delay
+bus: {kind: rabbitmq, management: true, queue_locator: ${locator}}
+agents: {servers: 1, clients: 1}
+load: {patterns: [${pattern}], messages: 90, warmup: 0}
+topology:
+  provider: netns
+  sites: [{name: a}, {name: b}, {name: c}]
+  links:
+    - {between: [a, b], delay: 10ms}
+    - {between: [b, c], delay: 20ms}
+    - {between: [a, c], delay: 30ms}
+  placement: {servers: ${servers}, clients: per-site}
+`,
+          'geo-queue-delay.yaml',
+        ),
+        { resultsRoot: null },
+      );
+    const delay = (x: string, y: string): number => (x === y ? 0 : ({ ab: 10, ba: 10, bc: 20, cb: 20, ac: 30, ca: 30 } as Record<string, number>)[x + y]!);
+    const roundTrips = (result: Awaited<ReturnType<typeof runWith>>, pattern: string, from: string) => {
+      const rows = result.sitePairs!.bySite.filter((r) => r.role === 'client' && r.pattern === pattern && r.from === from);
+      assert.equal(rows.length, 1, `${from}'s calls: ${JSON.stringify(rows.map((r) => [r.from, r.to, r.count]))}`);
+      return rows[0]!.legs.roundTrip!;
+    };
+
+    // The server and its queue on b: a's calls cross a–b both ways, c's cross b–c, b's stay in b.
+    const local = await runWith('client-local', '{b: 1}', 'call/anycast');
+    assert.equal(group(local, 'client', 'call-anycast').counters.ok, 90);
+    const links = local.topology!.network!.busLinks;
+    assert.equal(links.length, 6, `every node dials the other two through a relay: ${JSON.stringify(links)}`);
+    assert.ok(links.every((l) => l.what === 'Erlang distribution' && l.forwardDelayMs === delay(l.from, l.to) && l.backwardDelayMs === delay(l.to, l.from)));
+    assert.ok(links.reduce((sum, l) => sum + l.forwardBytes, 0) > 0, 'the nodes talked through the relays');
+    const anycastQueue = local.sitePairs!.queues!.find((q) => q.queue === 'busbench');
+    assert.equal(anycastQueue?.site, 'b', JSON.stringify(local.sitePairs!.queues));
+    assert.ok(roundTrips(local, 'call-anycast', 'a').minUs >= 2 * 10 * 1000, 'a ↔ b both ways');
+    assert.ok(roundTrips(local, 'call-anycast', 'c').minUs >= 2 * 20 * 1000, 'c ↔ b both ways');
+    assert.ok(roundTrips(local, 'call-anycast', 'b').p50Us < 10 * 1000, `b's calls cross no link: ${JSON.stringify(roundTrips(local, 'call-anycast', 'b'))}`);
+
+    // Balanced: each client calls the server of its own site, whose queue may live anywhere; the call goes
+    // caller's node → queue's node → server's node and at least back, so it takes at least the queue's detour.
+    const balanced = await runWith('balanced', 'per-site', 'call/unicast');
+    assert.equal(group(balanced, 'client', 'call-unicast').counters.ok, 90);
+    const queues = balanced.sitePairs!.queues!;
+    for (const [i, site] of ['a', 'b', 'c'].entries()) {
+      const queue = queues.find((q) => q.queue === `busbench.server-${i}`);
+      assert.ok(queue?.site, `server-${i}'s queue and its site: ${JSON.stringify(queues)}`);
+      const trip = roundTrips(balanced, 'call-unicast', site);
+      assert.ok(
+        trip.minUs >= 2 * delay(site, queue.site!) * 1000,
+        `${site}'s calls to its own site's server, queue on ${queue.site}: at least ${2 * delay(site, queue.site!)} ms, min ${trip.minUs / 1000} ms`,
+      );
+    }
+    assert.deepEqual(await leftovers(), []);
+  });
+
   it("counts a real oslo.messaging client's calls, which carry no busbench stamps, at the servers that answered them", async (t) => {
     if (!osloAvailable()) return t.skip('python3-oslo.messaging is not installed');
     let url: string | undefined;

@@ -156,31 +156,60 @@ topology:
     assert.deepEqual(await leftovers(before), []);
   });
 
-  it("keeps every anycast call in its caller's site with distribution closest, and records the distribution and what each router counted", async () => {
+  it("keeps every call to a same-site server in its caller's site with distribution closest, below the inter-site delay, and records what each router counted", async () => {
+    // Delay on the links of a chain a–b–c, in user space on this kernel: the inter-router links go through
+    // relays (topology.network.busLinks), so a message between routers crosses the delay, one within a site none.
     const scenario = parseScenario(
       `
 name: geo-closest
 bus: {kind: amqp1, router: {flavor: auto, distribution: {anycast: closest}}}
 agents: {servers: 1, clients: 1}
-load: {patterns: [call/anycast], messages: 300, warmup: 0}
+load: {patterns: [call/unicast, call/anycast, cast/multicast], mix: messages, messages: 450, warmup: 0}
 topology:
   provider: netns
   sites: [{name: a}, {name: b}, {name: c}]
+  links:
+    - {between: [a, b], delay: 20ms}
+    - {between: [b, c], delay: 20ms}
   placement: {servers: per-site, clients: per-site}
 `,
       'geo-closest.yaml',
     );
     const before = await busbenchThings();
     const result = await runScenario(scenario, { resultsRoot: null });
-    assert.equal(group(result, 'client', 'call-anycast').counters.ok, 300);
     const facts = result.provenance.bus as unknown as { router: { distribution: Record<string, string> } };
     assert.deepEqual(facts.router.distribution, { unicast: 'closest', anycast: 'closest', multicast: 'multicast' });
-    // Strict locality: a server on every site, so every call is answered in its caller's own site.
+    const links = result.topology!.network!.busLinks;
+    assert.deepEqual(
+      links.map((l) => [l.from, l.to, l.what, l.forwardDelayMs, l.backwardDelayMs]),
+      [
+        ['b', 'a', 'inter-router link', 20, 20],
+        ['c', 'b', 'inter-router link', 20, 20],
+      ],
+      'the higher router dials the lower, through a relay with the link delay',
+    );
     const pairs = result.sitePairs!;
-    for (const site of ['a', 'b', 'c']) {
-      const locality = pairs.locality.find((l) => l.pattern === 'call-anycast' && l.callerSite === site)!;
-      assert.equal(locality.calls, 100, `site ${site}'s client sent a third of the calls`);
-      assert.equal(locality.ownSite, 1, `site ${site}: ${JSON.stringify(pairs.bySite.filter((r) => r.from === site && r.role === 'client'))}`);
+    for (const pattern of ['call-unicast', 'call-anycast']) {
+      const calls = group(result, 'client', pattern).counters;
+      assert.equal(calls.ok, calls.sent, `${pattern}: every call answered`);
+      for (const site of ['a', 'b', 'c']) {
+        // Strict locality: unicast client i calls server i, of its own site; anycast has a server on every site.
+        const locality = pairs.locality.find((l) => l.pattern === pattern && l.callerSite === site)!;
+        assert.ok(locality.calls > 0, `${site} made ${pattern} calls`);
+        assert.equal(locality.ownSite, 1, `${site}: ${JSON.stringify(pairs.bySite.filter((r) => r.from === site && r.role === 'client'))}`);
+        const trip = pairs.bySite.find((r) => r.role === 'client' && r.pattern === pattern && r.from === site && r.to === site)!.legs.roundTrip!;
+        assert.ok(trip.p99Us < 20_000, `${site}'s ${pattern} calls stay below the 20 ms between sites: p99 ${trip.p99Us / 1000} ms`);
+      }
+    }
+    // Multicast reaches every router: from another site it took the delay of every link on the way.
+    const hops = (x: string, y: string): number => Math.abs(x.charCodeAt(0) - y.charCodeAt(0));
+    const received = pairs.bySite.filter((r) => r.role === 'server' && r.pattern === 'cast-multicast' && r.from !== null && r.from !== r.to);
+    assert.equal(received.length, 6, JSON.stringify(received.map((r) => [r.from, r.to])));
+    for (const r of received) {
+      assert.ok(
+        r.legs.request!.minUs >= hops(r.from!, r.to!) * 20_000,
+        `${r.from} → ${r.to}: min ${r.legs.request!.minUs / 1000} ms, ${hops(r.from!, r.to!)} links`,
+      );
     }
     // The routers applied it: each one's anycast address is closest, and each delivered its own site's calls itself.
     const stats = result.busStatistics as {

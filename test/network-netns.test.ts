@@ -11,6 +11,8 @@ import { describe, it } from 'node:test';
 import { applyNetworkPlan, detectKernel, namespaceExecutor } from '../src/network/apply.js';
 import { createSiteNamespaces } from '../src/network/netns-sites.js';
 import { buildNetworkPlan } from '../src/network/plan.js';
+import { redirectCommands, relayBusLinks } from '../src/network/bus-link-relays.js';
+import { cutCommands } from '../src/network/cuts.js';
 
 const run = promisify(execFile);
 
@@ -30,6 +32,23 @@ async function namespaces(): Promise<string[]> {
     .split('\n')
     .map((line) => line.split(' ')[0]!)
     .filter(Boolean);
+}
+
+/**
+ * Round trips of a 1-byte ping over one TCP connection dialed from `namespace` to address:port,
+ * in a node of its own there: the milliseconds of each, or "timeout" when it cannot connect.
+ */
+async function tcpRoundTrips(namespace: string, address: string, port: number, count: number): Promise<number[] | 'timeout'> {
+  const script = `
+    const s = require('node:net').connect({ host: ${JSON.stringify(address)}, port: ${port}, noDelay: true, timeout: 1500 });
+    const times = []; let sentAt = 0;
+    s.on('timeout', () => { console.log('"timeout"'); process.exit(0); });
+    s.on('error', (e) => { console.log(JSON.stringify(e.code)); process.exit(0); });
+    const ping = () => { sentAt = performance.now(); s.write('x'); };
+    s.on('connect', () => { s.setTimeout(0); ping(); });
+    s.on('data', () => { times.push(performance.now() - sentAt); if (times.length < ${count}) ping(); else { console.log(JSON.stringify(times)); s.end(); } });`;
+  const { stdout } = await run('ip', ['netns', 'exec', namespace, process.execPath, '-e', script]);
+  return JSON.parse(stdout) as number[] | 'timeout';
 }
 
 describe('network constraints in namespaces', { timeout: 120_000 }, () => {
@@ -83,5 +102,70 @@ describe('network constraints in namespaces', { timeout: 120_000 }, () => {
       (await namespaces()).filter((name) => name.startsWith(`busbench-t${process.pid % 100000}-`)),
       [],
     );
+  });
+
+  it("puts a bus node's connection to another site through a delay relay, which a cut still stops, and takes the redirect away", async () => {
+    assert.throws(() => redirectCommands({ address: '10.0.0.1; reboot', port: 1 }, { address: '10.200.0.254', port: 2 }, true), /not an IPv4 address/);
+    assert.throws(() => redirectCommands({ address: '10.0.0.1', port: 70_000 }, { address: '10.200.0.254', port: 2 }, false), /port must be/);
+    const tag = `r${process.pid % 100000}`;
+    const sites = await createSiteNamespaces(
+      [
+        { site: 'a', hosts: 1 },
+        { site: 'b', hosts: 1 },
+      ],
+      tag,
+      { gateway: true },
+    );
+    const ns = (name: string): string => sites.hosts.find((h) => h.name === name)!.namespace;
+    const b = sites.hosts.find((h) => h.name === 'b-1')!;
+    // An echo server in b, as a bus node's listener.
+    const echo = execFile('ip', [
+      'netns',
+      'exec',
+      ns('b-1'),
+      process.execPath,
+      '-e',
+      `require('node:net').createServer({ noDelay: true }, (c) => c.pipe(c)).listen(7100, '${b.address}', () => console.log('up'))`,
+    ]);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        echo.stdout!.once('data', () => resolve());
+        echo.once('exit', (code) => reject(new Error(`echo server exited ${code}`)));
+      });
+      const direct = await tcpRoundTrips(ns('a-1'), b.address, 7100, 5);
+      assert.ok(Array.isArray(direct) && Math.max(...direct) < 20, `direct round trips ${JSON.stringify(direct)} ms`);
+      const runIn = (host: string, argv: string[]): Promise<string> => run('ip', ['netns', 'exec', ns(host), ...argv]).then((r) => r.stdout);
+      const relays = await relayBusLinks([{ from: 'a', fromHost: 'a-1', to: 'b', address: b.address, port: 7100, what: 'test link' }], {
+        relayed: [
+          { from: 'a', to: 'b', delayMs: 30, jitterMs: 0 },
+          { from: 'b', to: 'a', delayMs: 10, jitterMs: 0 },
+        ],
+        gateway: sites.gatewayAddress!,
+        run: runIn,
+      });
+      try {
+        assert.equal(relays.relayed.length, 1);
+        assert.equal(relays.relayed[0]!.via.split(':')[0], sites.gatewayAddress);
+        // Dialed to b's own address and port, as the node would: 30 ms there, 10 ms back.
+        const relayed = await tcpRoundTrips(ns('a-1'), b.address, 7100, 5);
+        assert.ok(Array.isArray(relayed) && Math.min(...relayed) >= 39, `relayed round trips ${JSON.stringify(relayed)} ms`);
+        assert.equal(relays.relayed[0]!.stats.connections, 1);
+        assert.equal(relays.relayed[0]!.stats.forwardBytes, 5);
+        // A cut between a and b silences the relayed connection too, though it goes to the gateway.
+        const cut = cutCommands(sites.hosts, [['a', 'b']], 'busbench_cut_t')[0]!;
+        for (const c of cut.apply) await runIn(cut.host, c.argv);
+        assert.equal(await tcpRoundTrips(ns('a-1'), b.address, 7100, 1), 'timeout');
+        for (const c of cut.undo) await runIn(cut.host, c.argv);
+      } finally {
+        await relays.stop();
+      }
+      const { stdout: tables } = await run('ip', ['netns', 'exec', ns('a-1'), 'nft', 'list', 'tables']);
+      assert.doesNotMatch(tables, /busbench_links/, 'the redirect went with the relays');
+      const after = await tcpRoundTrips(ns('a-1'), b.address, 7100, 3);
+      assert.ok(Array.isArray(after) && Math.max(...after) < 20, `direct again: ${JSON.stringify(after)} ms`);
+    } finally {
+      echo.kill();
+      await sites.destroy();
+    }
   });
 });

@@ -10,7 +10,7 @@ import { SitePairRecorder } from '../src/metrics/site-pairs.js';
 import { PATTERN_INDEX } from '../src/metrics/stats.js';
 import type { RunResult } from '../src/model/index.js';
 import { sitePairLines } from '../src/report/site-pairs-summary.js';
-import { mergeSitePairs } from '../src/results/site-pairs.js';
+import { callLocality, mergeSitePairs, siteHops } from '../src/results/site-pairs.js';
 
 const ANYCAST = PATTERN_INDEX['call-anycast'];
 /** a ↔ b: 20 ms each way */
@@ -86,8 +86,35 @@ describe('site pairs', () => {
     // Locality: of a's 5 calls answered by a known site, 3 stayed in a; the unstamped one is apart.
     const fromA = pairs.locality.find((l) => l.pattern === 'call-anycast' && l.callerSite === 'a')!;
     // Configured delay: 3 calls in a (0 ms), 2 to b (20 ms each way): 80 ms over 5 calls.
-    assert.deepEqual(fromA, { pattern: 'call-anycast', callerSite: 'a', calls: 5, ownSite: 0.6, otherSite: 0.4, unknownSite: 1, meanConfiguredDelayMs: 16 });
+    assert.deepEqual(fromA, {
+      pattern: 'call-anycast',
+      callerSite: 'a',
+      calls: 5,
+      ownSite: 0.6,
+      otherSite: 0.4,
+      oneHop: 0.4,
+      fartherHops: 0,
+      unknownSite: 1,
+      meanConfiguredDelayMs: 16,
+    });
     assert.equal(pairs.locality.find((l) => l.callerSite === 'all')!.calls, 5);
+  });
+
+  it('counts hops along the links, a site no chain of links reaches being one hop away', () => {
+    const hops = siteHops([
+      { from: 'a', to: 'b' },
+      { from: 'c', to: 'b' },
+      { from: 'c', to: 'd' },
+    ]);
+    assert.deepEqual(
+      ['a', 'b', 'c', 'd', 'e'].map((to) => hops('a', to)),
+      [0, 1, 2, 3, 1],
+    );
+    assert.equal(siteHops([])('a', 'b'), 1);
+    // Calls from a: 2 answered in a, 1 in b (one hop), 1 in c (two hops).
+    const row = (to: string, count: number) => ({ role: 'client', pattern: 'call-anycast', from: 'a', to, count, throughputPerSec: 0, legs: {} }) as const;
+    const [fromA] = callLocality([row('a', 2), row('b', 1), row('c', 1)], () => 0, hops);
+    assert.deepEqual([fromA!.ownSite, fromA!.oneHop, fromA!.fartherHops, fromA!.otherSite], [0.5, 0.25, 0.25, 0.5]);
   });
 
   it('prints a site × site matrix per role and pattern with the share that stayed in its own site', () => {
@@ -113,10 +140,18 @@ describe('site pairs', () => {
     assert.match(callRow, /60\.0 %/);
     assert.match(text, /\(unstamped\)/);
     assert.match(text, /delay here is added in user space on the agents' connections to their bus node, not between bus nodes/);
+    const relayed = {
+      ...result,
+      topology: {
+        ...result.topology!,
+        network: { ...result.topology!.network!, busLinks: [{ what: 'Erlang distribution' }, { what: 'Erlang distribution' }] },
+      },
+    } as unknown as RunResult;
+    assert.match(sitePairLines(relayed).join('\n'), /and on 2 of the bus's own connections between sites, Erlang distribution\)/);
     assert.match(text, /cast-multicast received at servers/);
     assert.match(
       text,
-      /locality of call-anycast calls: 60\.0 % answered in the caller's own site \(a 60\.0 %\), 40\.0 % in another; 16\.0 ms of configured delay between caller's and server's site, both ways, on average; 1 answered by servers that stamp no host/,
+      /locality of call-anycast calls: 60\.0 % answered in the caller's own site \(a 60\.0 %\), 40\.0 % in another \(40\.0 % one hop away\); 16\.0 ms of configured delay between caller's and server's site, both ways, on average; 1 answered by servers that stamp no host/,
     );
     assert.deepEqual(sitePairLines({ groups: [] } as unknown as RunResult), []);
   });

@@ -10,10 +10,11 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname, release, totalmem } from 'node:os';
 import { applyNetworkPlan, detectKernel, type AppliedPlan, type HostExecutor } from '../../src/network/apply.js';
+import { relayBusLinks, type BusLink, type RelayedBusLink } from '../../src/network/bus-link-relays.js';
 import { runCommand } from '../../src/network/command.js';
 import { measureLinks } from '../../src/network/measure.js';
 import { createSiteNamespaces } from '../../src/network/netns-sites.js';
-import { buildNetworkPlan } from '../../src/network/plan.js';
+import { buildNetworkPlan, type NetworkPlan } from '../../src/network/plan.js';
 import { AGENT_HOST_ENTRY } from '../../src/runner/agent-hosts.js';
 import type { Topology } from '../../src/model/index.js';
 import { runOnHosts, type AppliedNetwork, type ProvidedHost, type Provider } from './provider.js';
@@ -26,6 +27,8 @@ export async function startNetnsProvider(topology: Topology, options: { tag?: st
     { gateway: true },
   );
   let applied: AppliedPlan | undefined;
+  let plan: NetworkPlan | undefined;
+  const busLinkRelays: { stop(): Promise<void> }[] = [];
   let destroyed = false;
 
   // Every namespace host is this machine: one set of facts serves them all.
@@ -59,7 +62,7 @@ export async function startNetnsProvider(topology: Topology, options: { tag?: st
 
     async constrain(t: Topology): Promise<AppliedNetwork> {
       const kernel = await detectKernel();
-      const plan = buildNetworkPlan(sites.hosts, t.links, kernel);
+      plan = buildNetworkPlan(sites.hosts, t.links, kernel);
       applied = await applyNetworkPlan(plan, exec);
       const firsts = t.sites.map((s) => {
         const host = firstHostOf(s.name);
@@ -69,9 +72,18 @@ export async function startNetnsProvider(topology: Topology, options: { tag?: st
       return { plan, mechanisms: plan.mechanisms, measured };
     },
 
+    // The relays run in this process, on the gateway every namespace reaches; the redirects go with the namespaces.
+    async relayBusLinks(links: readonly BusLink[]): Promise<RelayedBusLink[]> {
+      if (!plan || plan.relayed.length === 0 || links.length === 0) return [];
+      const relays = await relayBusLinks(links, { relayed: plan.relayed, gateway: sites.gatewayAddress!, run: runOn });
+      busLinkRelays.push(relays);
+      return relays.relayed;
+    },
+
     async destroy(): Promise<void> {
       if (destroyed) return;
       destroyed = true;
+      for (const relays of busLinkRelays) await relays.stop();
       await applied?.remove();
       await sites.destroy();
     },

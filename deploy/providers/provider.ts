@@ -6,6 +6,7 @@
  */
 import type { BusHost } from '../../src/buses/host.js';
 import type { HostExecutor } from '../../src/network/apply.js';
+import type { BusLink, RelayedBusLink } from '../../src/network/bus-link-relays.js';
 import type { MeasuredLink, ProviderKind, Topology } from '../../src/model/index.js';
 import type { Mechanism, NetworkPlan } from '../../src/network/plan.js';
 import type { ProcessReader } from '../../src/metrics/resources.js';
@@ -32,6 +33,12 @@ export interface Provider {
   run: HostExecutor;
   /** puts the topology's links on the hosts and measures them */
   constrain(topology: Topology): Promise<AppliedNetwork>;
+  /**
+   * Where the kernel cannot add a link's delay: puts the bus's own connections between sites
+   * (`links`, before the nodes dial them) through delay relays, and says which it relayed.
+   * Absent, or an empty answer: those connections cross no configured delay.
+   */
+  relayBusLinks?(links: readonly BusLink[]): Promise<RelayedBusLink[]>;
   /** reads the host's processes by their pids there, when those are not this machine's; destroy() stops it */
   processReader?(host: string): ProcessReader | undefined;
   /** removes constraints, then the hosts; safe to call twice */

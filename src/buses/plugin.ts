@@ -9,6 +9,7 @@ import type { BusDriver } from './driver.js';
 import type { BusHost } from './host.js';
 import type { HostedNode, NodeHostSession, NodeLifecycle } from './node-host.js';
 import type { ManagementEndpoint } from './rabbitmq/management.js';
+import type { BusLink } from '../network/bus-link-relays.js';
 
 /**
  * One process of a deployed bus (a broker node, a router), with the
@@ -62,6 +63,12 @@ export interface BusPlacement {
   topology: boolean;
   /** copy the nodes' logs here when they stop */
   logsDir?: string;
+  /**
+   * Call with every connection one node will open to another on another site, once their
+   * ports are known and before the nodes start: where the kernel cannot delay them the
+   * provider relays them (absent: nothing to do).
+   */
+  relayLinks?(links: readonly BusLink[]): Promise<void>;
 }
 
 /** A scenario's bus mapping as validated (snake_case); each kind reads its own fields. */

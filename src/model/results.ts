@@ -167,7 +167,19 @@ export interface RunResult {
     agentsBySite: Record<string, Record<string, number>>;
     /** facts: what each machine is (node, cores, memory, bus software), as its provider tells */
     hosts: { name: string; site: string; address: string; facts?: Record<string, unknown> }[];
-    network?: { mechanisms: unknown[]; measured: MeasuredLink[]; relays: { host: string; url: string; via: string }[] };
+    network?: {
+      mechanisms: unknown[];
+      measured: MeasuredLink[];
+      /** agents' connections to a bus node on another site, through a delay relay in their agent host */
+      relays: { host: string; url: string; via: string }[];
+      /**
+       * the bus's own connections between sites (Erlang distribution, inter-router links) through a
+       * delay relay in busbench, where the kernel has no netem: the node of `from` dials `target`;
+       * connections and bytes each way over the whole run. Empty: none needed one (netem, no delay,
+       * one bus site) or the provider cannot relay them (ssh), and they crossed no configured delay.
+       */
+      busLinks: BusLinkRecord[];
+    };
     /** dropouts and partitions as they happened, ms into the measured phase */
     disruptions: CutRecord[];
     /** constraints asked for that nothing in this run could carry */
@@ -201,6 +213,20 @@ export interface PairResult {
   legs: Partial<Record<PairLegName, LatencySummary & { histogram: string }>>;
 }
 
+export interface BusLinkRecord {
+  from: string;
+  to: string;
+  what: string;
+  target: string;
+  via: string;
+  forwardDelayMs: number;
+  backwardDelayMs: number;
+  jitterMs: number;
+  connections: number;
+  forwardBytes: number;
+  backwardBytes: number;
+}
+
 /** How local the calls of one pattern were, for the callers of one site or of all ('all'), from the client rows. */
 export interface CallLocality {
   pattern: PatternName;
@@ -209,16 +235,19 @@ export interface CallLocality {
   calls: number;
   /** share of those answered by a server in the caller's own site, 0..1 */
   ownSite: number;
-  /** share answered by a server in another site */
+  /** share answered by a server in another site: oneHop + fartherHops */
   otherSite: number;
+  /** share answered one hop away: in a site a link of topology.links joins to the caller's (sites no chain of links joins count as one hop: nothing is between them) */
+  oneHop: number;
+  /** share answered two or more hops away along topology.links */
+  fartherHops: number;
   /** calls answered by a server that stamped no host (an oslo or ombt server): not in the shares */
   unknownSite: number;
   /**
    * mean over those calls of the delay topology.links configures between the caller's site and the
    * answering server's, both ways, ms: what the calls crossed if they went between the two sites
-   * directly. The bus's path may cross a third site (sitePairs.queues), and where delay is added in
-   * user space it is on the agents' connections to their bus node, not between bus nodes
-   * (topology.network.mechanisms).
+   * directly. The bus's path may cross a third site (sitePairs.queues). Where delay is added in user
+   * space, the bus's own links carry it only if topology.network.busLinks lists them.
    */
   meanConfiguredDelayMs: number;
 }

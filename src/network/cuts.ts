@@ -45,6 +45,15 @@ export function cutCommands(hosts: CutHost[], pairs: [string, string][], table: 
         },
         { argv: ['nft', 'add', 'rule', 'inet', table, 'out', 'ip', 'daddr', ...set, 'drop'], why: `${host.name}: nothing to ${[...others].join(', ')}` },
         { argv: ['nft', 'add', 'rule', 'inet', table, 'in', 'ip', 'saddr', ...set, 'drop'], why: `${host.name}: nothing from ${[...others].join(', ')}` },
+        // A bus link relayed in user space (bus-link-relays.ts) was dialed to the other side but goes to the relay: its conntrack entry still names the other side.
+        {
+          argv: ['nft', 'add', 'rule', 'inet', table, 'out', 'ct', 'original', 'ip', 'daddr', ...set, 'drop'],
+          why: `${host.name}: nothing to ${[...others].join(', ')} through a relay`,
+        },
+        {
+          argv: ['nft', 'add', 'rule', 'inet', table, 'in', 'ct', 'original', 'ip', 'daddr', ...set, 'drop'],
+          why: `${host.name}: nothing from ${[...others].join(', ')} through a relay`,
+        },
       ],
       undo: [{ argv: ['nft', 'delete', 'table', 'inet', table], why: `${host.name}: end of the cut` }],
     });

@@ -74,14 +74,17 @@ export function sitePairLines(result: RunResult): string[] {
         .map((l) => `${l.callerSite} ${percent(l.ownSite)}`)
         .join(
           ', ',
-        )}), ${percent(all.otherSite)} in another; ${all.meanConfiguredDelayMs.toFixed(1)} ms of configured delay between caller's and server's site, both ways, on average` +
+        )}), ${percent(all.otherSite)} in another (${percent(all.oneHop)} one hop away${all.fartherHops > 0 ? `, ${percent(all.fartherHops)} farther` : ''}); ${all.meanConfiguredDelayMs.toFixed(1)} ms of configured delay between caller's and server's site, both ways, on average` +
         (all.unknownSite > 0 ? `; ${all.unknownSite.toLocaleString('en-US')} answered by servers that stamp no host, not counted` : ''),
     );
   }
   const mechanisms = (result.topology?.network?.mechanisms ?? []) as { mechanism?: string; property?: string }[];
+  const busLinks = result.topology?.network?.busLinks ?? [];
   if ((result.topology?.busSites.length ?? 0) > 1 && mechanisms.some((m) => m.property === 'delay' && m.mechanism === 'userspace-relay')) {
     lines.push(
-      "  (delay here is added in user space on the agents' connections to their bus node, not between bus nodes: a message crossing from one bus node to another crossed no configured delay)",
+      busLinks.length > 0
+        ? `  (delay here is added in user space: on agents' connections to another site's bus node, and on ${busLinks.length} of the bus's own connections between sites, ${[...new Set(busLinks.map((l) => l.what))].join(', ')})`
+        : "  (delay here is added in user space on the agents' connections to their bus node, not between bus nodes: a message crossing from one bus node to another crossed no configured delay)",
     );
   }
   lines.push(...queueLines(result));

@@ -33,6 +33,11 @@ export function topologyLines(result: RunResult): string[] {
       );
     }
   }
+  for (const link of network?.busLinks ?? []) {
+    lines.push(
+      `  bus link ${link.from} → ${link.to} (${link.what}, ${link.target}): +${link.forwardDelayMs}/${link.backwardDelayMs} ms in user space, ${link.connections} connection${link.connections === 1 ? '' : 's'}, ${link.forwardBytes.toLocaleString('en-US')}/${link.backwardBytes.toLocaleString('en-US')} bytes`,
+    );
+  }
   for (const warning of t.warnings ?? []) lines.push(`NOTE: ${warning}`);
   if (t.disruptions.length > 0) {
     lines.push(

@@ -48,8 +48,43 @@ function merge(snapshots: PairSnapshot[], place: (host: string | null) => string
     }));
 }
 
-/** Own-site and other-site shares of the calls answered, per call pattern, per caller site and over all callers. */
-export function callLocality(bySite: PairResult[], delayMs: (from: string, to: string) => number = () => 0): CallLocality[] {
+/**
+ * Hops between sites along the topology's links (either direction), breadth first. Two sites no
+ * chain of links joins are one hop apart: nothing constrains the way between them, it is direct.
+ */
+export function siteHops(links: readonly { from: string; to: string }[]): (from: string, to: string) => number {
+  const neighbours = new Map<string, Set<string>>();
+  for (const { from, to } of links) {
+    (neighbours.get(from) ?? neighbours.set(from, new Set()).get(from)!).add(to);
+    (neighbours.get(to) ?? neighbours.set(to, new Set()).get(to)!).add(from);
+  }
+  return (from, to) => {
+    if (from === to) return 0;
+    const seen = new Set([from]);
+    let frontier = [from];
+    for (let hops = 1; frontier.length > 0; hops++) {
+      const next: string[] = [];
+      for (const site of frontier) {
+        for (const n of neighbours.get(site) ?? []) {
+          if (n === to) return hops;
+          if (!seen.has(n)) {
+            seen.add(n);
+            next.push(n);
+          }
+        }
+      }
+      frontier = next;
+    }
+    return 1;
+  };
+}
+
+/** Own-site, one-hop and farther shares of the calls answered, per call pattern, per caller site and over all callers. */
+export function callLocality(
+  bySite: PairResult[],
+  delayMs: (from: string, to: string) => number = () => 0,
+  hops: (from: string, to: string) => number = (from, to) => (from === to ? 0 : 1),
+): CallLocality[] {
   const out: CallLocality[] = [];
   const calls = bySite.filter((r) => r.role === 'client' && r.pattern.startsWith('call'));
   for (const pattern of [...new Set(calls.map((r) => r.pattern))]) {
@@ -60,6 +95,7 @@ export function callLocality(bySite: PairResult[], delayMs: (from: string, to: s
       const known = mine.filter((r) => r.to !== null && r.from !== null);
       const total = known.reduce((sum, r) => sum + r.count, 0);
       const own = known.filter((r) => r.to === r.from).reduce((sum, r) => sum + r.count, 0);
+      const oneHop = known.filter((r) => r.to !== r.from && hops(r.from!, r.to!) === 1).reduce((sum, r) => sum + r.count, 0);
       const delayed = known.reduce((sum, r) => sum + r.count * (delayMs(r.from!, r.to!) + delayMs(r.to!, r.from!)), 0);
       out.push({
         pattern,
@@ -67,6 +103,8 @@ export function callLocality(bySite: PairResult[], delayMs: (from: string, to: s
         calls: total,
         ownSite: total > 0 ? own / total : 0,
         otherSite: total > 0 ? (total - own) / total : 0,
+        oneHop: total > 0 ? oneHop / total : 0,
+        fartherHops: total > 0 ? (total - own - oneHop) / total : 0,
         unknownSite: mine.filter((r) => r.to === null).reduce((sum, r) => sum + r.count, 0),
         meanConfiguredDelayMs: total > 0 ? delayed / total : 0,
       });
@@ -93,6 +131,6 @@ export function mergeSitePairs(
       'Legs: request one-way at the receiver, round trip and reply one-way at the caller, µs, corrected for clock offsets as the groups are.',
     bySite,
     byHost: merge(snapshots, (host) => host, measuredMs),
-    locality: callLocality(bySite, (from, to) => links.find((l) => l.from === from && l.to === to)?.delayMs ?? 0),
+    locality: callLocality(bySite, (from, to) => links.find((l) => l.from === from && l.to === to)?.delayMs ?? 0, siteHops(links)),
   };
 }

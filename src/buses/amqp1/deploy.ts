@@ -116,9 +116,13 @@ async function deployLocalMesh(r: RouterDeployment, placement: BusPlacement): Pr
 
 /** A router per bus site in the namespace of the site's host (provider netns). */
 async function startNamespaceRouters(router: RouterDeployment, placement: BusPlacement): Promise<SiteRouters> {
-  const specs = placement.sites.map(({ site, host }) => ({ site, netns: host.thisMachine!.netns ?? '', address: host.address }));
+  const specs = placement.sites.map(({ site, host }) => ({ site, host: host.name, netns: host.thisMachine!.netns ?? '', address: host.address }));
   if (specs.some((s) => !s.netns)) throw new Error('routers on the sites of a topology need a network namespace per site (provider netns)');
-  const mesh = await startSiteRouters(specs, placement.links, { ...tuningOf(router), ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}) });
+  const mesh = await startSiteRouters(specs, placement.links, {
+    ...tuningOf(router),
+    ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}),
+    ...(placement.relayLinks ? { relayLinks: placement.relayLinks } : {}),
+  });
   const hosts = placement.sites.map((s) => s.host.name);
   return { ...mesh, routers: localRouters(mesh, hosts, mesh.sites), where: "in its first host's namespace" };
 }

@@ -9,10 +9,14 @@
 import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
 import { runCommand } from '../../network/command.js';
+import type { BusLink } from '../../network/bus-link-relays.js';
 import { freePort } from '../../util/process.js';
 import { startLocalRabbit, type LocalRabbit } from './node.js';
 
 export interface ClusterNodeSpec {
+  /** the bus site the node serves, and its host's name */
+  site: string;
+  host: string;
   /** network namespace of the node's host */
   netns: string;
   /** the host's address: the node is rabbit@<address> */
@@ -37,7 +41,10 @@ export function discoveryNodes(names: string[], i: number): string[] {
   return i === 0 ? [names[0]!] : [names[0]!, names[i]!];
 }
 
-export async function startRabbitCluster(specs: ClusterNodeSpec[], options: { plugins?: string[]; keepLogsIn?: string } = {}): Promise<RabbitCluster> {
+export async function startRabbitCluster(
+  specs: ClusterNodeSpec[],
+  options: { plugins?: string[]; keepLogsIn?: string; relayLinks?: (links: BusLink[]) => Promise<void> } = {},
+): Promise<RabbitCluster> {
   if (specs.length === 0) throw new Error('a RabbitMQ cluster needs at least one node');
   if (new Set(specs.map((s) => s.netns)).size !== specs.length) {
     throw new Error(
@@ -48,10 +55,23 @@ export async function startRabbitCluster(specs: ClusterNodeSpec[], options: { pl
   // One epmd port for the whole cluster: a node finds its peers' epmd at that port on their hosts.
   const epmdPort = await freePort();
   const names = specs.map((s) => `rabbit@${s.address}`);
+  // Chosen here, not by each node, so that every node's connections to the others can be relayed before any dials.
+  const distPorts = await Promise.all(specs.map(() => freePort()));
+  if (specs.length > 1 && options.relayLinks) {
+    // Either node of a pair may dial the other (net_kernel connects on demand): both directions.
+    await options.relayLinks(
+      specs.flatMap((from, i) =>
+        specs.flatMap((to, j) =>
+          i === j ? [] : [{ from: from.site, fromHost: from.host, to: to.site, address: to.address, port: distPorts[j]!, what: 'Erlang distribution' }],
+        ),
+      ),
+    );
+  }
   const start = (spec: ClusterNodeSpec, i: number): Promise<LocalRabbit> =>
     startLocalRabbit({
       netns: spec.netns,
       address: spec.address,
+      distPort: distPorts[i]!,
       // A joining node retries discovery every 500 ms, for up to 30 s, until the first runs and it can join.
       cluster: { nodeName: names[i]!, cookie, epmdPort, nodes: discoveryNodes(names, i) },
       ...(i > 0 ? { extraConfig: { 'cluster_formation.discovery_retry_limit': '60', 'cluster_formation.discovery_retry_interval': '500' } } : {}),

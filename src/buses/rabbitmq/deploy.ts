@@ -104,7 +104,11 @@ async function deployOnNamespaces(bus: BusConfig, placement: BusPlacement, proto
   const amqp1 = protocol === 'amqp-1.0';
   const nodes = placement.sites.map(({ site, host }) => ({ site, host: host.name, netns: host.thisMachine!.netns ?? '', address: host.address }));
   if (nodes.some((n) => !n.netns)) throw new Error('a RabbitMQ cluster on this machine needs a network namespace per node (provider netns)');
-  const cluster = await startRabbitCluster(nodes, { plugins: brokerPlugins(bus, protocol), ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}) });
+  const cluster = await startRabbitCluster(nodes, {
+    plugins: brokerPlugins(bus, protocol),
+    ...(placement.logsDir ? { keepLogsIn: placement.logsDir } : {}),
+    ...(placement.relayLinks ? { relayLinks: placement.relayLinks } : {}),
+  });
   const urlOf = (n: LocalRabbit): string => (amqp1 ? n.amqp1Url : n.transportUrl);
   const endpoints = Object.fromEntries(nodes.map((n, i) => [n.site, urlOf(cluster.nodes[i]!)]));
   const busSites = nodes.map((n) => n.site);

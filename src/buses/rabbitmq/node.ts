@@ -34,6 +34,8 @@ export interface LocalRabbitOptions {
   address?: string;
   /** a node of a cluster: its name (long, rabbit@<address>), the cluster's cookie and epmd port, and every node for classic peer discovery */
   cluster?: { nodeName: string; cookie: string; epmdPort: number; nodes: string[] };
+  /** the Erlang distribution port, when peers must know it before the node starts (relayed bus links); default a free one */
+  distPort?: number;
 }
 
 export interface LocalRabbit {
@@ -144,7 +146,7 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
   const cluster = options.cluster;
   const address = options.address ?? '127.0.0.1';
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) throw new Error(`RabbitMQ node address "${address}": an IPv4 address`);
-  const [amqpPort, distPort] = [await freePort(), await freePort()];
+  const [amqpPort, distPort] = [await freePort(), options.distPort ?? (await freePort())];
   const epmdPort = cluster?.epmdPort ?? (await freePort());
   const plugins = options.plugins ?? [];
   const managementPort = plugins.includes('rabbitmq_management') ? await freePort() : undefined;

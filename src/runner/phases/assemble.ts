@@ -162,6 +162,7 @@ export async function assemble(
               mechanisms: network.mechanisms,
               measured: network.measured,
               relays: agentHosts.flatMap((h) => h.relays.map((r) => ({ host: h.host, url: redactUrl(r.url), via: r.via }))),
+              busLinks: deployment.busLinks.map(({ stats, ...link }) => ({ ...link, ...stats })),
             },
           }
         : {}),

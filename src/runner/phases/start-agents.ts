@@ -93,15 +93,16 @@ async function startOnHosts(
   }
   for (const h of agentHosts)
     for (const relay of h.relays) say('info', `host ${h.host}: ${redactUrl(relay.url)} through a delay relay at ${redactUrl(relay.via)}`);
-  // A delay the kernel cannot carry reaches only bus connections that cross it: say when none does.
+  // A delay the kernel cannot carry reaches only the connections relayed across it (agents' to a far bus node, the bus's own between sites): say when none is.
   const topologyWarnings: string[] = [];
+  const crosses = (r: { from: string; to: string }, a: string, b: string): boolean => (a === r.from && b === r.to) || (a === r.to && b === r.from);
   const uncarried = network.plan.relayed.filter(
-    (r) => !assignments.some((a) => a.relays.length > 0 && ((a.site === r.from && a.busSite === r.to) || (a.site === r.to && a.busSite === r.from))),
+    (r) => !assignments.some((a) => a.relays.length > 0 && crosses(r, a.site, a.busSite)) && !deployment.busLinks.some((l) => crosses(r, l.from, l.to)),
   );
   if (uncarried.length > 0) {
     topologyWarnings.push(
-      `this kernel has no netem, so delay is added in user space on agents' bus connections, and none crosses ${uncarried.map((r) => `${r.from} → ${r.to}`).join(', ')}: ` +
-        'those delays act on nothing here (traffic between bus nodes is not delayed)',
+      `this kernel has no netem, so delay is added in user space on the connections that cross a delayed link (agents' to another site's bus node, and the bus's own between its sites where busbench deployed it), and none crosses ${uncarried.map((r) => `${r.from} → ${r.to}`).join(', ')}: ` +
+        'those delays act on nothing here',
     );
   }
   for (const warning of topologyWarnings) say('warn', warning);

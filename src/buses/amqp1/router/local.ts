@@ -79,6 +79,8 @@ export interface LocalMeshOptions extends Omit<RouterRunOptions, 'netnsOf' | 'me
   flavor?: RouterFlavor | 'auto';
   /** one per router, in router order: ids, namespaces and addresses (default: all on 127.0.0.1 of this host's network) */
   placements?: RouterPlacement[];
+  /** once the mesh is planned (ports and connectors known), before any router starts */
+  beforeStart?: (plans: RouterPlan[]) => Promise<void>;
 }
 
 export interface LocalRouter {
@@ -153,7 +155,8 @@ export async function startLocalMesh(spec: MeshSpec, options: LocalMeshOptions =
         }
       : {}),
   });
-  const { flavor: _flavor, placements: _placements, ...rest } = options;
+  const { flavor: _flavor, placements: _placements, beforeStart, ...rest } = options;
+  await beforeStart?.(plans);
   return runRouters(router, version, plans, { ...rest, ...(placements ? { netnsOf: (plan) => placements[plan.index]?.netns } : {}) });
 }
 

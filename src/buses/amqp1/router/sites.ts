@@ -7,6 +7,8 @@
  * links that leave a router cut off, every router is linked to every other.
  */
 import type { Edge } from './mesh.js';
+import type { BusLink } from '../../../network/bus-link-relays.js';
+import type { RouterPlan } from './config.js';
 import { startLocalMesh, type LocalMesh, type LocalMeshOptions } from './local.js';
 
 /** A bus site's router: where it runs. */
@@ -14,6 +16,8 @@ export interface SiteRouterSpec {
   site: string;
   /** network namespace of the site's first host */
   netns: string;
+  /** that host's name */
+  host: string;
   /** that host's address */
   address: string;
 }
@@ -115,13 +119,38 @@ export interface SiteMesh extends LocalMesh {
 export async function startSiteRouters(
   specs: readonly SiteRouterSpec[],
   links: readonly { from: string; to: string }[],
-  options: Omit<LocalMeshOptions, 'placements'> = {},
+  options: Omit<LocalMeshOptions, 'placements' | 'beforeStart'> & { relayLinks?: (links: BusLink[]) => Promise<void> } = {},
 ): Promise<SiteMesh> {
   const sites = specs.map((s) => s.site);
   const graph = siteMeshEdges(sites, links);
+  const { relayLinks, ...meshOptions } = options;
   const mesh = await startLocalMesh(
     { routers: specs.length, edges: graph.edges },
-    { ...options, placements: specs.map((s) => ({ id: `Router.${s.site}`, netns: s.netns, address: s.address })) },
+    {
+      ...meshOptions,
+      placements: specs.map((s) => ({ id: `Router.${s.site}`, netns: s.netns, address: s.address })),
+      // Each connector is an inter-router connection the router of one site dials to another's.
+      ...(relayLinks
+        ? {
+            beforeStart: (plans: RouterPlan[]) =>
+              relayLinks(
+                plans.flatMap((plan) =>
+                  plan.connectors.map((c) => {
+                    const to = plans.findIndex((p) => p.host === c.host && p.interRouterPort === c.port);
+                    return {
+                      from: sites[plan.index]!,
+                      fromHost: specs[plan.index]!.host,
+                      to: sites[to]!,
+                      address: c.host,
+                      port: c.port,
+                      what: 'inter-router link',
+                    };
+                  }),
+                ),
+              ),
+          }
+        : {}),
+    },
   );
   return Object.assign(mesh, { sites, graph });
 }
