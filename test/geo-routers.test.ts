@@ -201,13 +201,19 @@ topology:
         assert.ok(trip.p99Us < 20_000, `${site}'s ${pattern} calls stay below the 20 ms between sites: p99 ${trip.p99Us / 1000} ms`);
       }
     }
-    // Multicast reaches every router: from another site it took the delay of every link on the way.
+    // Unicast paths along the chain: each stayed in its site.
+    assert.deepEqual(
+      pairs.paths!.map((p) => p.sites),
+      [['a'], ['b'], ['c']],
+    );
+    // Multicast reaches every router: from another site it took the delay of every link on the way
+    // (less 1 ms: a one-way leg is good to the clock offsets' uncertainty, and the relay writes up to 0.5 ms early).
     const hops = (x: string, y: string): number => Math.abs(x.charCodeAt(0) - y.charCodeAt(0));
     const received = pairs.bySite.filter((r) => r.role === 'server' && r.pattern === 'cast-multicast' && r.from !== null && r.from !== r.to);
     assert.equal(received.length, 6, JSON.stringify(received.map((r) => [r.from, r.to])));
     for (const r of received) {
       assert.ok(
-        r.legs.request!.minUs >= hops(r.from!, r.to!) * 20_000,
+        r.legs.request!.minUs >= hops(r.from!, r.to!) * 20_000 - 1000,
         `${r.from} → ${r.to}: min ${r.legs.request!.minUs / 1000} ms, ${hops(r.from!, r.to!)} links`,
       );
     }

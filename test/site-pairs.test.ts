@@ -10,7 +10,7 @@ import { SitePairRecorder } from '../src/metrics/site-pairs.js';
 import { PATTERN_INDEX } from '../src/metrics/stats.js';
 import type { RunResult } from '../src/model/index.js';
 import { sitePairLines } from '../src/report/site-pairs-summary.js';
-import { callLocality, mergeSitePairs, siteHops } from '../src/results/site-pairs.js';
+import { callLocality, mergeSitePairs, siteHops, unicastPaths } from '../src/results/site-pairs.js';
 
 const ANYCAST = PATTERN_INDEX['call-anycast'];
 /** a ↔ b: 20 ms each way */
@@ -115,6 +115,43 @@ describe('site pairs', () => {
     const row = (to: string, count: number) => ({ role: 'client', pattern: 'call-anycast', from: 'a', to, count, throughputPerSec: 0, legs: {} }) as const;
     const [fromA] = callLocality([row('a', 2), row('b', 1), row('c', 1)], () => 0, hops);
     assert.deepEqual([fromA!.ownSite, fromA!.oneHop, fromA!.fartherHops, fromA!.otherSite], [0.5, 0.25, 0.25, 0.5]);
+  });
+
+  it("gives each unicast call's path: along a mesh's links, and through its queue's site when that is known", () => {
+    const row = (from: string, to: string, count: number) =>
+      ({ role: 'client', pattern: 'call-unicast', from, to, count, throughputPerSec: 0, legs: {} }) as const;
+    const hosts = new Map([
+      ['a-1', 'a'],
+      ['b-1', 'b'],
+      ['c-1', 'c'],
+    ]);
+    const rows = [row('a-1', 'c-1', 3), row('a-1', 'a-1', 2), row('b-1', 'c-1', 1)];
+    // A chain a–b–c: a's calls to c cross b.
+    assert.deepEqual(
+      unicastPaths(rows, hosts, {
+        siteEdges: [
+          ['a', 'b'],
+          ['b', 'c'],
+        ],
+      }).map((p) => [p.sites.join(' '), p.calls]),
+      [
+        ['a', 2],
+        ['a b c', 3],
+        ['b c', 1],
+      ],
+    );
+    // A cluster, every node reaching every other: a's calls to its own site's server whose queue is on c go to c and back.
+    const viaQueue = unicastPaths(rows, hosts, { queueSiteOfHost: () => 'c' });
+    assert.deepEqual(
+      viaQueue.map((p) => [p.sites.join(' '), p.queueSite, p.calls]),
+      [
+        ['a c a', 'c', 2],
+        ['a c', 'c', 3],
+        ['b c', 'c', 1],
+      ],
+    );
+    // Casts and calls answered by an unknown host have no path.
+    assert.deepEqual(unicastPaths([{ ...row('a-1', 'c-1', 1), to: null }], hosts), []);
   });
 
   it('prints a site × site matrix per role and pattern with the share that stayed in its own site', () => {

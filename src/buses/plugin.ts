@@ -49,6 +49,11 @@ export interface DeployedBus {
    * after they attach, and multicast sent before that misses them.
    */
   minWarmupMs?: number;
+  /**
+   * Bus sites whose nodes pass messages to each other directly (a router mesh's links), for the
+   * paths of unicast calls; absent: every pair of nodes directly (a RabbitMQ cluster)
+   */
+  siteEdges?: [string, string][];
   /** RabbitMQ management APIs to sample, one per node (with bus.management) */
   management?: ({ name: string } & ManagementEndpoint)[];
   stop(): Promise<void>;

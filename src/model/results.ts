@@ -252,6 +252,18 @@ export interface CallLocality {
   meanConfiguredDelayMs: number;
 }
 
+/** The sites the requests of some unicast calls crossed, caller's first, answering server's last. */
+export interface UnicastPath {
+  pattern: PatternName;
+  from: string;
+  to: string;
+  /** the site of the node that held the server's queue (RabbitMQ, with bus.management), when known */
+  queueSite?: string;
+  /** every site on the way, along the bus's links between sites (a router mesh's; a cluster's nodes reach each other directly) */
+  sites: string[];
+  calls: number;
+}
+
 export interface SitePairs {
   note: string;
   bySite: PairResult[];
@@ -264,4 +276,6 @@ export interface SitePairs {
    * Absent when it could not be read (no bus.management, or a bus busbench did not deploy).
    */
   queues?: { queue: string; type: string; node: string; site: string | null }[];
+  /** unicast calls by the sites their requests crossed (replies go back the way the bus takes them, not recorded) */
+  paths?: UnicastPath[];
 }

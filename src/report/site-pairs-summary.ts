@@ -78,6 +78,18 @@ export function sitePairLines(result: RunResult): string[] {
         (all.unknownSite > 0 ? `; ${all.unknownSite.toLocaleString('en-US')} answered by servers that stamp no host, not counted` : ''),
     );
   }
+  const paths = result.sitePairs?.paths ?? [];
+  for (const pattern of [...new Set(paths.map((p) => p.pattern))]) {
+    lines.push(
+      `paths of ${pattern} requests, by the sites they crossed: ${paths
+        .filter((p) => p.pattern === pattern)
+        .map(
+          (p) =>
+            `${p.sites.join(' → ')}${p.queueSite !== undefined && p.queueSite !== p.from && p.queueSite !== p.to ? ` (queue on ${p.queueSite})` : ''} ${p.calls.toLocaleString('en-US')}`,
+        )
+        .join('; ')}`,
+    );
+  }
   const mechanisms = (result.topology?.network?.mechanisms ?? []) as { mechanism?: string; property?: string }[];
   const busLinks = result.topology?.network?.busLinks ?? [];
   if ((result.topology?.busSites.length ?? 0) > 1 && mechanisms.some((m) => m.property === 'delay' && m.mechanism === 'userspace-relay')) {

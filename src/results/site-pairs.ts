@@ -6,7 +6,7 @@
  */
 import { decodeHistogram, newHistogram, summarizeEach, type Histogram } from '../metrics/histogram.js';
 import { PATTERN_INDEX } from '../metrics/stats.js';
-import { PAIR_LEGS, type CallLocality, type PairLegName, type PairResult, type PairSnapshot, type Role, type SitePairs } from '../model/index.js';
+import { PAIR_LEGS, type CallLocality, type PairLegName, type PairResult, type PairSnapshot, type Role, type SitePairs, type UnicastPath } from '../model/index.js';
 
 const ROLE_ORDER: Record<Role, number> = { client: 0, server: 1, notifier: 2, listener: 3 };
 
@@ -133,4 +133,57 @@ export function mergeSitePairs(
     byHost: merge(snapshots, (host) => host, measuredMs),
     locality: callLocality(bySite, (from, to) => links.find((l) => l.from === from && l.to === to)?.delayMs ?? 0, siteHops(links)),
   };
+}
+
+/** The sites from `from` to `to` along `edges` (breadth first, fewest hops); without edges, or no way along them, directly. */
+function routeAlong(edges: readonly (readonly [string, string])[] | undefined, from: string, to: string): string[] {
+  if (from === to) return [from];
+  if (!edges) return [from, to];
+  const previous = new Map<string, string>([[from, from]]);
+  let frontier = [from];
+  while (frontier.length > 0 && !previous.has(to)) {
+    const next: string[] = [];
+    for (const site of frontier) {
+      for (const [a, b] of edges) {
+        const other = a === site ? b : b === site ? a : undefined;
+        if (other !== undefined && !previous.has(other)) {
+          previous.set(other, site);
+          next.push(other);
+        }
+      }
+    }
+    frontier = next;
+  }
+  if (!previous.has(to)) return [from, to];
+  const path = [to];
+  while (path[0] !== from) path.unshift(previous.get(path[0]!)!);
+  return path;
+}
+
+/**
+ * The sites each unicast call's request crossed: the caller's, the node holding the server's queue
+ * when known (RabbitMQ: every message crosses its queue's node), and the server's, each step along
+ * the bus's links between sites (`siteEdges`: a router mesh's; absent: every node reaches every
+ * other directly, as a cluster's do). From the client rows by host, so `queueSiteOfHost` (the site
+ * of the queue of the servers on a host, when they share one) can name the queue.
+ */
+export function unicastPaths(
+  byHost: readonly PairResult[],
+  siteOf: ReadonlyMap<string, string>,
+  options: { siteEdges?: readonly (readonly [string, string])[]; queueSiteOfHost?: (host: string) => string | undefined } = {},
+): UnicastPath[] {
+  const merged = new Map<string, UnicastPath>();
+  for (const row of byHost) {
+    if (row.role !== 'client' || !row.pattern.endsWith('unicast') || row.from === null || row.to === null) continue;
+    const from = siteOf.get(row.from) ?? row.from;
+    const to = siteOf.get(row.to) ?? row.to;
+    const queueSite = options.queueSiteOfHost?.(row.to);
+    const stops = [from, ...(queueSite !== undefined ? [queueSite] : []), to];
+    const sites = stops.slice(1).reduce<string[]>((path, stop) => [...path, ...routeAlong(options.siteEdges, path.at(-1)!, stop).slice(1)], [from]);
+    const key = `${row.pattern} ${sites.join(' ')}`;
+    const entry = merged.get(key);
+    if (entry) entry.calls += row.count;
+    else merged.set(key, { pattern: row.pattern, from, to, ...(queueSite !== undefined ? { queueSite } : {}), sites, calls: row.count });
+  }
+  return [...merged.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.sites.length - b.sites.length);
 }

@@ -160,6 +160,7 @@ function deploySiteRouters(router: RouterDeployment, placement: BusPlacement, st
     urls: Object.values(endpoints),
     endpoints,
     embedded: true,
+    siteEdges: mesh.graph.edges.map(([a, b]) => [mesh.sites[a]!, mesh.sites[b]!]),
     description:
       `${n} ${mesh.flavor} router${n > 1 ? 's' : ''} (${mesh.version}), one per bus site (${mesh.sites.join(', ')}) ${mesh.where}, ${describeSiteMesh(mesh.sites, mesh.graph)}` +
       (ignored.length > 0

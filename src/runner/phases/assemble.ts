@@ -26,7 +26,7 @@ import {
 import { judgeGenerator } from '../../metrics/generator-verdict.js';
 import { summarizeResources } from '../../metrics/resources.js';
 import { mergeByRole, mergeGroups } from '../../results/aggregate.js';
-import { mergeSitePairs } from '../../results/site-pairs.js';
+import { mergeSitePairs, unicastPaths } from '../../results/site-pairs.js';
 import { judgeOutcome } from '../../results/outcome.js';
 import { meanPayloadBytes } from '../../scenario/size.js';
 import { redactUrl } from '../../util/url.js';
@@ -175,6 +175,18 @@ export async function assemble(
       result.sitePairs = mergeSitePairs(pairs, siteOf, measuredMs, topology.links);
       const queues = runQueues(collected.busStatistics, scenario.agents.topic, scenario.agents.notificationTopic);
       if (queues) result.sitePairs.queues = queues;
+      // A server's unicast queue is <topic>.<server>: the host's servers name it, when they share a site.
+      const queueSiteOfHost = (host: string): string | undefined => {
+        const names = inits.filter((i) => i.host === host).flatMap((i) => i.servers.map((server) => `${scenario.agents.topic}.${server}`));
+        const sites = new Set(names.map((name) => queues?.find((q) => q.queue === name)?.site));
+        const [only] = sites;
+        return sites.size === 1 && typeof only === 'string' ? only : undefined;
+      };
+      const paths = unicastPaths(result.sitePairs.byHost, siteOf, {
+        ...(deployment.bus.siteEdges ? { siteEdges: deployment.bus.siteEdges } : {}),
+        ...(queues ? { queueSiteOfHost } : {}),
+      });
+      if (paths.length > 0) result.sitePairs.paths = paths;
     }
   }
   return result;
