@@ -7,7 +7,7 @@
  * /proc). The baseline is the same command with one client, run just
  * before, so the per-agent figure is (RSS with N − RSS with 1) / (N − 1).
  *
- *   npm run build && node dist/bench/density-cli.js [--agents 15000] [--bus rabbitmq|amqp1] [--seconds 20]
+ *   npm run build && node dist/bench/density-cli.js [--agents 15000] [--bus rabbitmq|amqp1] [--seconds 20] [--heap size]
  *
  * amqp1 runs through a local router (skrouterd or qdrouterd on PATH).
  * Goals (issues 3 and 15): ≥ 15,000 agents, ≤ 32 KiB RSS each, ≥ 500 started/s.
@@ -25,6 +25,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     // calls per second per client: one every 10 s, so each sends in a 20 s measured phase (15,000 clients: 1,500/s in all)
     rate: { type: 'string', default: '0.1' },
+    // passed on as --heap: size is the runner.heap a dense run asks for; unset, the CLI's default
+    heap: { type: 'string' },
   },
 });
 
@@ -52,6 +54,7 @@ async function runWith(url: string, clients: number): Promise<Figures> {
     `${values.seconds}s`,
     '--topic',
     `density${clients}`,
+    ...(values.heap ? ['--heap', values.heap] : []),
   ]);
   const row = result.resources?.rows.find((r) => r.kind === 'agents' && r.host === 'local');
   if (!row) throw new Error(`no resource row for busbench's own process: ${JSON.stringify(result.resources?.errors)}`);
@@ -92,13 +95,13 @@ try {
   const many = await runWith(url, agents);
   const perAgentKiB = ((many.rssMiB - base.rssMiB) * 1024) / Math.max(1, many.started - 1);
   console.log(
-    `busbench run --clients ${agents} --servers 1 --rate ${values.rate} --duration ${values.seconds}s on ${what} (CLI defaults otherwise, ${many.started} client(s) started)`,
+    `busbench run --clients ${agents} --servers 1 --rate ${values.rate} --duration ${values.seconds}s on ${what} (CLI defaults otherwise${values.heap ? `, --heap ${values.heap}` : ''}, ${many.started} client(s) started)`,
   );
   console.log(`  1 client: peak RSS ${base.rssMiB.toFixed(1)} MiB`);
   console.log(
     `  ${agents} clients: ${many.started} started, ${many.failed} failed (goal ≥ 15,000), in ${many.startupS.toFixed(1)} s: ${many.startedPerSec.toFixed(0)}/s (goal ≥ 500); ` +
       `peak RSS ${many.rssMiB.toFixed(1)} MiB, ${perAgentKiB.toFixed(1)} KiB per agent over the 1-client run (goal ≤ 32 KiB); ` +
-      `${many.callsOk} calls answered, ${many.callsFailed} failed`,
+      `${many.callsOk} calls answered, ${many.callsFailed} failed, of ${Math.round(agents * Number(values.rate) * Number(values.seconds))} due on schedule (fewer: the generator fell behind)`,
   );
 } finally {
   await stop();

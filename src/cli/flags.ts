@@ -123,6 +123,7 @@ export interface LoadFlags {
   set?: FieldOverride[];
   workers?: number;
   connectConcurrency?: number;
+  heap?: 'speed' | 'size';
   sharedConnections?: boolean;
   resultsDir: string;
   results: boolean;
@@ -168,6 +169,12 @@ export function addAgentOptions(command: Command): Command {
       'worker threads hosting the agents (default: half the cores when the bus runs on this machine, else one per core)',
       integer('--workers', 1),
     )
+    .addOption(
+      new Option(
+        '--heap <mode>',
+        "V8 heap of the agent processes: speed (V8's defaults) or size (less memory per agent, more GC; for thousands of agents)",
+      ).choices(['speed', 'size']),
+    )
     .option('--connect-concurrency <n>', 'connections opened at once per worker during start-up', integer('--connect-concurrency', 1), 64)
     .option('--shared-connections', 'agents of a worker share connections (one channel each) instead of one connection each')
     .option('--results-dir <dir>', 'where run directories are written', 'results')
@@ -198,6 +205,7 @@ export function runnerSection(flags: LoadFlags): Record<string, unknown> {
   const runner: Record<string, unknown> = {};
   if (flags.workers !== undefined) runner['workers'] = flags.workers;
   if (flags.connectConcurrency !== undefined) runner['connect_concurrency'] = flags.connectConcurrency;
+  if (flags.heap !== undefined) runner['heap'] = flags.heap;
   return runner;
 }
 
@@ -277,6 +285,7 @@ export const FLAG_FIELDS: Record<string, string> = {
   args: 'load.args',
   workers: 'runner.workers',
   connectConcurrency: 'runner.connect_concurrency',
+  heap: 'runner.heap',
 };
 
 export const flagName = (option: string): string => `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

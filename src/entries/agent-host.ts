@@ -8,6 +8,7 @@
  * the bus of another site. When stdin closes, the coordinator is gone:
  * everything stops, so nothing outlives a crashed or killed run.
  */
+import { applyHeap } from '../runner/heap-mode.js';
 import { localEntry } from '../util/entries.js';
 import { Worker } from 'node:worker_threads';
 import { startDelayRelay, type DelayRelay } from '../network/delay-relay.js';
@@ -42,6 +43,8 @@ async function start(inits: WorkerInit[], specs: RelaySpec[]): Promise<void> {
     rewrites.set(spec.url, endpoint.replace(relay.host, relay.port));
   }
   const rewrite = (url: string): string => rewrites.get(url) ?? url;
+  // Before the workers' isolates exist: they read V8's flags as they start.
+  applyHeap(inits);
   for (const [index, init] of inits.entries()) {
     const url = Array.isArray(init.driver.url) ? init.driver.url.map(rewrite) : rewrite(init.driver.url);
     const worker = new Worker(WORKER_ENTRY, { workerData: { ...init, driver: { ...init.driver, url } } });

@@ -41,6 +41,8 @@ export interface WorkerInit {
   faults: Faults;
   /** per-message accounting, reply timestamps, time series (see RunnerConfig.bookkeeping) */
   bookkeeping: boolean;
+  /** how the process holding this worker sizes its V8 heap (RunnerConfig.heap) */
+  heap: 'speed' | 'size';
   /** standalone servers and listeners: a lost connection is retried with a backoff instead of ending the agent */
   reconnect?: boolean;
   load: {

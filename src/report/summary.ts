@@ -168,7 +168,7 @@ function deliveryLines(result: RunResult): string[] {
 function describeAgents(result: RunResult): string {
   const a = result.agents;
   const parts = (['server', 'client', 'notifier', 'listener'] as const).filter((role) => a.requested[role] > 0).map((role) => `${a.started[role]} ${role}s`);
-  return `agents: ${parts.join(', ')} in ${result.workersChosen ?? result.workers} worker(s); started in ${(a.startupMs / 1000).toFixed(2)} s (${a.startedPerSec}/s)${a.failed ? `, ${a.failed} FAILED to start` : ''}`;
+  return `agents: ${parts.join(', ')} in ${result.workersChosen ?? result.workers} worker(s)${result.heapChosen ? `, heap ${result.heapChosen}` : ''}; started in ${(a.startupMs / 1000).toFixed(2)} s (${a.startedPerSec}/s)${a.failed ? `, ${a.failed} FAILED to start` : ''}`;
 }
 
 function describePhases(result: RunResult): string {

@@ -47,6 +47,7 @@ export function planWorkers(scenario: Scenario, options: PlacementOptions): Work
     notifiers: [],
     faults: scenario.faults ?? {},
     bookkeeping: scenario.runner.bookkeeping,
+    heap: scenario.runner.heap,
     load: {
       concurrency: load.concurrency,
       pauseMs: load.pauseMs,

@@ -149,6 +149,7 @@ function toScenario(raw: RawScenario, source: string): Scenario {
       saturationLagMs: parseDuration(raw.runner.saturation_lag),
       bookkeeping: raw.runner.bookkeeping,
       resourceIntervalMs: parseDuration(raw.runner.resource_interval),
+      heap: raw.runner.heap,
     },
     ...(raw.faults ? { faults: toFaults(raw.faults, parseDuration(load.timeout)) } : {}),
     ...(topology ? { topology } : {}),

@@ -102,6 +102,7 @@ export async function assemble(
     },
     workers: inits.length,
     workersChosen: agents.workersChosen,
+    heapChosen: agents.heapChosen,
     agents: {
       requested,
       started: startedByRole,

@@ -13,6 +13,7 @@ import { redactUrl } from '../../util/url.js';
 import { startAgentHost, type AgentHost } from '../agent-hosts.js';
 import { planHosts } from '../geo-plan.js';
 import { planWorkers } from '../plan.js';
+import { applyHeap, describeHeap } from '../heap-mode.js';
 import { AgentWorkerPool } from '../worker-pool.js';
 import type { RunContext } from './context.js';
 import { onCleanup } from '../../cleanup.js';
@@ -23,6 +24,8 @@ export interface AgentsUp {
   /** the agent host processes (sited deployments); none when the workers are this process's threads */
   agentHosts: AgentHost[];
   workersChosen: string;
+  /** how the workers' V8 heaps are sized, and why (heap-mode.ts) */
+  heapChosen: string;
   /** about the placement: what the network cannot do for these agents */
   topologyWarnings: string[];
   startedByRole: Record<Role, number>;
@@ -68,7 +71,7 @@ function driverFor(run: RunContext, urls: string[]): DriverConfig {
 async function startOnHosts(
   run: RunContext,
   deployment: Deployment,
-): Promise<Pick<AgentsUp, 'inits' | 'pool' | 'agentHosts' | 'workersChosen' | 'topologyWarnings'>> {
+): Promise<Pick<AgentsUp, 'inits' | 'pool' | 'agentHosts' | 'workersChosen' | 'heapChosen' | 'topologyWarnings'>> {
   const { scenario, say } = run;
   const topology = scenario.topology!;
   const network = deployment.network!;
@@ -77,6 +80,8 @@ async function startOnHosts(
     scenario.runner.workers > 0 ? `${workersPerHost} per host, as asked` : '1 per host (auto: agent hosts share their machine with the bus)';
   const assignments = planHosts(scenario, topology, deployment.provider.hosts, deployment.bus.endpoints, driverFor(run, []), workersPerHost, network.plan);
   const inits = assignments.flatMap((a) => a.inits);
+  // Each agent host applies the heap its inits ask for (entries/agent-host.ts).
+  const heapChosen = describeHeap(scenario.runner.heap, run.totalAgents);
   say('info', `starting ${run.totalAgents} agents on ${assignments.length} host(s), ${inits.length} worker thread(s)`);
   const hostOf = new Map(deployment.provider.hosts.map((h) => [h.name, h]));
   const started = await Promise.allSettled(
@@ -106,11 +111,14 @@ async function startOnHosts(
     );
   }
   for (const warning of topologyWarnings) say('warn', warning);
-  return { inits, pool: new AgentWorkerPool(agentHosts.flatMap((h) => h.workers)), agentHosts, workersChosen, topologyWarnings };
+  return { inits, pool: new AgentWorkerPool(agentHosts.flatMap((h) => h.workers)), agentHosts, workersChosen, heapChosen, topologyWarnings };
 }
 
 /** Workers as threads of this process, against every endpoint of the bus. */
-function startInThreads(run: RunContext, deployment: Deployment): Pick<AgentsUp, 'inits' | 'pool' | 'agentHosts' | 'workersChosen' | 'topologyWarnings'> {
+function startInThreads(
+  run: RunContext,
+  deployment: Deployment,
+): Pick<AgentsUp, 'inits' | 'pool' | 'agentHosts' | 'workersChosen' | 'heapChosen' | 'topologyWarnings'> {
   const { scenario, options } = run;
   const urls = deployment.bus.urls;
   const auto = chooseWorkers(availableParallelism(), deployment.bus.embedded || urlsOnThisMachine(urls));
@@ -120,8 +128,9 @@ function startInThreads(run: RunContext, deployment: Deployment): Pick<AgentsUp,
   const capped = inits.length < workers ? ', at most one per agent' : '';
   const workersChosen =
     scenario.runner.workers > 0 ? `${inits.length}, as asked${capped}` : `${inits.length} (auto: ${auto.why}${capped}; --workers to choose)`;
-  run.say('info', `starting ${run.totalAgents} agents in ${inits.length} worker thread(s) against ${redactUrl(urls.join(','))}`);
-  return { inits, pool: AgentWorkerPool.inThreads(inits), agentHosts: [], workersChosen, topologyWarnings: [] };
+  const heap = describeHeap(applyHeap(inits), run.totalAgents);
+  run.say('info', `starting ${run.totalAgents} agents in ${inits.length} worker thread(s) against ${redactUrl(urls.join(','))}; heap: ${heap}`);
+  return { inits, pool: AgentWorkerPool.inThreads(inits), agentHosts: [], workersChosen, heapChosen: heap, topologyWarnings: [] };
 }
 
 /** Starts the workers and their agents; the run's end stops them, however it ends. */
