@@ -12,6 +12,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { siteMeshEdges } from '../src/buses/amqp1/router/sites.js';
+import { siteMeshWarmupMs } from '../src/buses/amqp1/deploy.js';
 import { sitePairLines } from '../src/report/site-pairs-summary.js';
 import { findRouter, ROUTER_MISSING_HELP } from '../src/buses/amqp1/router/local.js';
 import { runScenario } from '../src/index.js';
@@ -64,6 +65,37 @@ describe('inter-router links from the site links', () => {
     assert.equal(graph.basis, 'full');
     assert.equal(graph.edges.length, 6);
     assert.match(graph.reason!, /a–b, c–d\) leave c, d cut off from a/);
+  });
+
+  it('warms a mesh up for a second per hop of its longest path, and one more', () => {
+    assert.equal(
+      siteMeshWarmupMs(3, [
+        [0, 1],
+        [1, 2],
+      ]),
+      3000,
+    );
+    assert.equal(
+      siteMeshWarmupMs(4, [
+        [0, 1],
+        [0, 2],
+        [0, 3],
+        [1, 2],
+        [1, 3],
+        [2, 3],
+      ]),
+      2000,
+      'a full mesh: one hop, and the floor',
+    );
+    assert.equal(
+      siteMeshWarmupMs(5, [
+        [0, 1],
+        [1, 2],
+        [2, 3],
+        [3, 4],
+      ]),
+      5000,
+    );
   });
 
   it('is a single router without links on one site', () => {
@@ -123,7 +155,7 @@ topology:
     );
     const before = await busbenchThings();
     const result = await runScenario(scenario, { resultsRoot: null });
-    assert.equal(result.phases.warmupMs, 2000, 'warm-up raised for the mesh');
+    assert.equal(result.phases.warmupMs, 3000, 'warm-up raised for the mesh: a second per hop of the chain, and one more');
     assert.equal(result.agents.started.server, 3);
     assert.equal(result.agents.started.client, 3);
     // The clients share the 300 messages; each sends one pattern (mix: clients).

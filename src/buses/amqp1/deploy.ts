@@ -19,6 +19,34 @@ import { describeEdges, describeSiteMesh, startSiteRouters, type SiteMeshGraph }
 /** Measured 0.9–1.0 s for a 3-router chain to propagate a subscriber (qdrouterd 1.19); twice that, to be safe. */
 export const MESH_MIN_WARMUP_MS = 2000;
 
+/**
+ * The warm-up a mesh of routers on sites needs: a subscriber is passed on one router hop per
+ * mobile-address tick (1 s), and with WAN delay on the links an update can miss a tick it made
+ * without (seen: a chain of three with 5 ms links lost the first casts to the far end after 2 s).
+ * So a second per hop of the longest shortest path, and one more, at least MESH_MIN_WARMUP_MS.
+ */
+export function siteMeshWarmupMs(routers: number, edges: readonly (readonly [number, number])[]): number {
+  let diameter = 0;
+  for (let from = 0; from < routers; from++) {
+    const hops = new Map([[from, 0]]);
+    let frontier = [from];
+    while (frontier.length > 0) {
+      const next: number[] = [];
+      for (const r of frontier)
+        for (const [a, b] of edges) {
+          const other = a === r ? b : b === r ? a : undefined;
+          if (other !== undefined && !hops.has(other)) {
+            hops.set(other, hops.get(r)! + 1);
+            next.push(other);
+          }
+        }
+      frontier = next;
+    }
+    diameter = Math.max(diameter, ...hops.values());
+  }
+  return Math.max(MESH_MIN_WARMUP_MS, (diameter + 1) * 1000);
+}
+
 export async function deployAmqp1(bus: BusConfig, placement: BusPlacement): Promise<DeployedBus> {
   if (!bus.router) return deployRabbit(bus, placement, 'amqp-1.0');
   const here = placement.sites.filter((s) => s.host.thisMachine);
@@ -177,7 +205,7 @@ function deploySiteRouters(router: RouterDeployment, placement: BusPlacement, st
         distribution: distributionOf(router),
       },
     },
-    ...(n > 1 ? { minWarmupMs: MESH_MIN_WARMUP_MS } : {}),
+    ...(n > 1 ? { minWarmupMs: siteMeshWarmupMs(n, mesh.graph.edges) } : {}),
     statistics: meshStatistics(mesh.routers, mesh.flavor),
     nodes: busNodesOf(mesh.routers),
     stop: () => mesh.stop(),
