@@ -15,6 +15,7 @@
  * command is checked first: an IPv4 address, a port, a namespace name.
  */
 import { startDelayRelay, type DelayRelay } from './delay-relay.js';
+import type { BusLinkRecord } from '../model/index.js';
 import type { PlannedCommand } from './plan.js';
 
 /** One connection a bus node opens to another's: the node on host `fromHost` (site `from`) dials `address:port` (site `to`). */
@@ -28,19 +29,8 @@ export interface BusLink {
   what: string;
 }
 
-/** A bus link as relayed, with what crossed it so far (live counters). */
-export interface RelayedBusLink {
-  from: string;
-  to: string;
-  what: string;
-  target: string;
-  via: string;
-  /** from → to, and back, ms */
-  forwardDelayMs: number;
-  backwardDelayMs: number;
-  jitterMs: number;
-  stats: DelayRelay['stats'];
-}
+/** A bus link as relayed (as the results record it), with what crossed it so far as live counters. */
+export type RelayedBusLink = Omit<BusLinkRecord, keyof DelayRelay['stats']> & { stats: DelayRelay['stats'] };
 
 /** The directions whose delay user space must add (NetworkPlan.relayed). */
 export type RelayedDirection = { from: string; to: string; delayMs: number; jitterMs: number };
