@@ -17,10 +17,6 @@ import type { WorkerInit } from '../model/index.js';
 
 let sizeApplied = false;
 
-export function agentsIn(inits: readonly WorkerInit[]): number {
-  return inits.reduce((sum, i) => sum + i.servers.length + i.clients.length + i.notifiers.length + i.listeners.length, 0);
-}
-
 /** Applies the heap the workers about to start with `inits` in this process asked for, and says which. */
 export function applyHeap(inits: readonly WorkerInit[]): 'speed' | 'size' {
   const size = inits.some((i) => i.heap === 'size');
