@@ -6,6 +6,7 @@
  */
 import { decodeHistogram, newHistogram, summarizeEach, type Histogram } from '../metrics/histogram.js';
 import { PATTERN_INDEX } from '../metrics/stats.js';
+import { breadthFirst, shortestPath } from '../util/graph.js';
 import { PAIR_LEGS, type CallLocality, type PairLegName, type PairResult, type PairSnapshot, type Role, type SitePairs, type UnicastPath } from '../model/index.js';
 
 const ROLE_ORDER: Record<Role, number> = { client: 0, server: 1, notifier: 2, listener: 3 };
@@ -53,30 +54,8 @@ function merge(snapshots: PairSnapshot[], place: (host: string | null) => string
  * chain of links joins are one hop apart: nothing constrains the way between them, it is direct.
  */
 export function siteHops(links: readonly { from: string; to: string }[]): (from: string, to: string) => number {
-  const neighbours = new Map<string, Set<string>>();
-  for (const { from, to } of links) {
-    (neighbours.get(from) ?? neighbours.set(from, new Set()).get(from)!).add(to);
-    (neighbours.get(to) ?? neighbours.set(to, new Set()).get(to)!).add(from);
-  }
-  return (from, to) => {
-    if (from === to) return 0;
-    const seen = new Set([from]);
-    let frontier = [from];
-    for (let hops = 1; frontier.length > 0; hops++) {
-      const next: string[] = [];
-      for (const site of frontier) {
-        for (const n of neighbours.get(site) ?? []) {
-          if (n === to) return hops;
-          if (!seen.has(n)) {
-            seen.add(n);
-            next.push(n);
-          }
-        }
-      }
-      frontier = next;
-    }
-    return 1;
-  };
+  const edges = links.map((l): [string, string] => [l.from, l.to]);
+  return (from, to) => breadthFirst(from, edges).get(to)?.hops ?? 1;
 }
 
 /** Own-site, one-hop and farther shares of the calls answered, per call pattern, per caller site and over all callers. */
@@ -138,26 +117,7 @@ export function mergeSitePairs(
 /** The sites from `from` to `to` along `edges` (breadth first, fewest hops); without edges, or no way along them, directly. */
 function routeAlong(edges: readonly (readonly [string, string])[] | undefined, from: string, to: string): string[] {
   if (from === to) return [from];
-  if (!edges) return [from, to];
-  const previous = new Map<string, string>([[from, from]]);
-  let frontier = [from];
-  while (frontier.length > 0 && !previous.has(to)) {
-    const next: string[] = [];
-    for (const site of frontier) {
-      for (const [a, b] of edges) {
-        const other = a === site ? b : b === site ? a : undefined;
-        if (other !== undefined && !previous.has(other)) {
-          previous.set(other, site);
-          next.push(other);
-        }
-      }
-    }
-    frontier = next;
-  }
-  if (!previous.has(to)) return [from, to];
-  const path = [to];
-  while (path[0] !== from) path.unshift(previous.get(path[0]!)!);
-  return path;
+  return (edges && shortestPath(from, to, edges)) ?? [from, to];
 }
 
 /**

@@ -6,6 +6,7 @@
  * node host on a host reached over ssh); without, RabbitMQ with its AMQP
  * 1.0 plugin.
  */
+import { breadthFirst } from '../../util/graph.js';
 import { OSLO_DISTRIBUTION, type BusConfig, type RouterDeployment } from '../../model/index.js';
 import type { BusNode, BusPlacement, DeployedBus } from '../plugin.js';
 import { deployRabbit } from '../rabbitmq/deploy.js';
@@ -27,23 +28,7 @@ export const MESH_MIN_WARMUP_MS = 2000;
  */
 export function siteMeshWarmupMs(routers: number, edges: readonly (readonly [number, number])[]): number {
   let diameter = 0;
-  for (let from = 0; from < routers; from++) {
-    const hops = new Map([[from, 0]]);
-    let frontier = [from];
-    while (frontier.length > 0) {
-      const next: number[] = [];
-      for (const r of frontier)
-        for (const [a, b] of edges) {
-          const other = a === r ? b : b === r ? a : undefined;
-          if (other !== undefined && !hops.has(other)) {
-            hops.set(other, hops.get(r)! + 1);
-            next.push(other);
-          }
-        }
-      frontier = next;
-    }
-    diameter = Math.max(diameter, ...hops.values());
-  }
+  for (let from = 0; from < routers; from++) for (const { hops } of breadthFirst(from, edges).values()) diameter = Math.max(diameter, hops);
   return Math.max(MESH_MIN_WARMUP_MS, (diameter + 1) * 1000);
 }
 

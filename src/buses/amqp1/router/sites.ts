@@ -6,6 +6,7 @@
  * their sites (in either direction); with no link among the bus sites, or
  * links that leave a router cut off, every router is linked to every other.
  */
+import { breadthFirst } from '../../../util/graph.js';
 import type { Edge } from './mesh.js';
 import type { BusLink } from '../../../network/bus-link-relays.js';
 import type { RouterPlan } from './config.js';
@@ -33,19 +34,7 @@ export interface SiteMeshGraph {
 
 /** Routers reached from the first one along `edges`. */
 function reachedFromFirst(edges: readonly Edge[]): Set<number> {
-  const reached = new Set([0]);
-  const queue = [0];
-  while (queue.length > 0) {
-    const at = queue.shift()!;
-    for (const [a, b] of edges) {
-      const next = a === at ? b : b === at ? a : undefined;
-      if (next !== undefined && !reached.has(next)) {
-        reached.add(next);
-        queue.push(next);
-      }
-    }
-  }
-  return reached;
+  return new Set(breadthFirst(0, edges).keys());
 }
 
 function fullMesh(n: number): Edge[] {
