@@ -7,8 +7,40 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 
-/** A port nobody listens on right now (the kernel's choice for port 0). */
-export function freePort(): Promise<number> {
+/**
+ * Ports for the listeners busbench starts (brokers, routers, epmd, relays).
+ *
+ * Chosen below the kernel's ephemeral range, not by asking for port 0: a broker in a network namespace binds its port
+ * there, where this process cannot look, and the namespace's own outgoing connections (agents, probes of an earlier
+ * run) take their source ports from the ephemeral range and linger in TIME_WAIT for a minute afterwards. An ephemeral
+ * port free here was seen taken there (RabbitMQ refused to start: dist_port_already_used … not_erlang). Below the
+ * range, only listeners take ports, and those this check sees when they are on this host, or are the ones handed out.
+ */
+const handedOut = new Set<number>();
+const lowestPort = 20000;
+
+/** The kernel's ephemeral range (net.ipv4.ip_local_port_range), or Linux's default where it cannot be read. */
+export function ephemeralPortRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!];
+  } catch {
+    // Not Linux, or no /proc: the default range.
+  }
+  return [32768, 60999];
+}
+
+function listenable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    // Every address: a listener on any one of them would refuse a broker told to bind that port there.
+    server.listen({ port, host: '0.0.0.0', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+function kernelsChoice(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -18,6 +50,22 @@ export function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
+}
+
+/** A port nobody listens on right now, outside the ephemeral range, and not handed out before by this process. */
+export async function freePort(): Promise<number> {
+  const [ephemeralLow] = ephemeralPortRange();
+  const span = ephemeralLow - lowestPort;
+  // A range moved down to (almost) nothing leaves no room below it: then the kernel's choice, as before.
+  if (span < 1000 || handedOut.size > span / 2) return kernelsChoice();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = lowestPort + Math.floor(Math.random() * span);
+    if (handedOut.has(port)) continue;
+    // Taken before the check, so that a concurrent caller cannot pick the same port while this one listens.
+    handedOut.add(port);
+    if (await listenable(port)) return port;
+  }
+  return kernelsChoice();
 }
 
 /** Processes of a process group, from /proc/<pid>/stat (comm and pgid). */
