@@ -3,7 +3,7 @@
  * process of its own, on one bus, alternating round by round so that
  * drift on a shared machine hits both alike.
  *
- *   npm run build && node dist/bench/as-users-run.js [--buses rabbitmq,amqp1] [--clients 1,16] [--rounds 3] [--seconds 15] [--pin]
+ *   npm run build && node dist/bench/as-users-run.js [--buses rabbitmq,amqp1] [--clients 1,16] [--rounds 3] [--seconds 15] [--pin] [--driver-loop]
  *
  * busbench: `busbench run --url <bus> --clients C --servers 4 --duration Ns`
  * with every other flag at its default (the CLI as the README shows it:
@@ -19,6 +19,11 @@
  * loop and busbench alike on the others (taskset), so that the scheduler
  * cannot move the load generator and the bus over each other. On a small
  * shared machine that move is most of the spread between rounds.
+ *
+ * --driver-loop adds a third contestant each round, also a diagnosis:
+ * driver-loop.ts, the lean loop's shape on busbench's own driver (no
+ * agents, no worker thread, no bookkeeping), which says whether a gap
+ * between busbench and the lean loop lies in the driver or above it.
  *
  * amqp1 runs through a local router (skrouterd or qdrouterd on PATH), and
  * says it skipped when there is none. Goals (issue 15): throughput ≥ 0.95×,
@@ -54,6 +59,7 @@ const { values } = parseArgs({
     // The bus tidies up after each process (connections, queues): the next one should not measure that.
     gap: { type: 'string', default: '2' },
     pin: { type: 'boolean', default: false },
+    'driver-loop': { type: 'boolean', default: false },
   },
 });
 
@@ -75,6 +81,28 @@ async function leanRound(bus: string, url: string, clients: number, measureMs: n
       fileURLToPath(new URL('./lean-loop.js', import.meta.url)),
       '--bus',
       bus,
+      '--url',
+      url,
+      '--clients',
+      String(clients),
+      '--servers',
+      String(SERVERS),
+      '--warmup-ms',
+      String(WARMUP_MS),
+      '--measure-ms',
+      String(measureMs),
+    ],
+    loadCpus,
+  );
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { calls: number; elapsedMs: number; cpuUs: number; p50Us: number };
+  return { rate: (r.calls / r.elapsedMs) * 1000, cpuPerCallUs: r.cpuUs / r.calls, p50Us: r.p50Us };
+}
+
+/** The same call loop on busbench's own driver, nothing above it (diagnosis, --driver-loop). */
+async function driverRound(url: string, clients: number, measureMs: number): Promise<Round> {
+  const out = await runNode(
+    [
+      fileURLToPath(new URL('./driver-loop.js', import.meta.url)),
       '--url',
       url,
       '--clients',
@@ -142,11 +170,16 @@ for (const bus of values.buses.split(',')) {
     for (const clients of values.clients.split(',').map(Number)) {
       const lean: Round[] = [];
       const busbench: Round[] = [];
+      const driver: Round[] = [];
       for (let round = 0; round < rounds; round++) {
         lean.push(await leanRound(bus, url.replace(/^rabbit:/, 'amqp:'), clients, measureMs));
         await sleep(gapMs);
         busbench.push(await busbenchRound(url, clients, measureMs));
         await sleep(gapMs);
+        if (values['driver-loop']) {
+          driver.push(await driverRound(url, clients, measureMs));
+          await sleep(gapMs);
+        }
       }
       const ratios = (pick: (r: Round) => number): number[] => busbench.map((b, i) => pick(b) / pick(lean[i]!));
       console.log(
@@ -161,6 +194,20 @@ for (const bus of values.buses.split(',')) {
           1,
         )} µs CPU/call, p50 ${spread(busbench.map((r) => r.p50Us))} µs`,
       );
+      if (driver.length > 0) {
+        console.log(
+          `             driver loop (diagnosis) ${spread(driver.map((r) => r.rate))} calls/s, ${spread(
+            driver.map((r) => r.cpuPerCallUs),
+            1,
+          )} µs CPU/call, p50 ${spread(driver.map((r) => r.p50Us))} µs; against lean ${spread(
+            driver.map((d, i) => d.rate / lean[i]!.rate),
+            3,
+          )}× throughput, ${spread(
+            driver.map((d, i) => d.cpuPerCallUs / lean[i]!.cpuPerCallUs),
+            3,
+          )}× CPU/call per round`,
+        );
+      }
       const ofMedians = (pick: (r: Round) => number): string => (median(busbench.map(pick)) / median(lean.map(pick))).toFixed(3);
       // Both: the per-round ratio pairs rounds run back to back, the ratio of medians does not hide a bad round's partner.
       console.log(
