@@ -4,6 +4,7 @@
  * on disk, notifications, and start-up of 1,000 agents in one process.
  */
 import assert from 'node:assert/strict';
+import * as hdr from 'hdr-histogram-js';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +103,30 @@ describe('runScenario', { timeout: 300_000 }, () => {
     assert.equal(decodeHistogram(saved_calls.histogram!).totalCount, 200);
     const hlog = await readFile(join(result.directory, 'histograms.hlog'), 'utf8');
     assert.match(hlog, /Tag=client\/call-anycast/);
+    // The per-second series adds up to the run, and the log holds its seconds: HdrHistogram's reader takes them back.
+    const seconds = saved.timeSeries.filter((point) => point.groups['client/call-anycast']);
+    assert.equal(
+      seconds.reduce((sum, point) => sum + point.groups['client/call-anycast']!.ok, 0),
+      200,
+    );
+    assert.equal(
+      seconds.reduce((sum, point) => sum + point.groups['client/call-anycast']!.bytes, 0),
+      saved_calls.counters.bytes,
+    );
+    for (const point of seconds) {
+      const g = point.groups['client/call-anycast']!;
+      assert.ok(g.p50Us! <= g.p90Us! && g.p90Us! <= g.p99Us! && g.p99Us! <= g.p999Us! && g.p999Us! <= g.maxUs!, JSON.stringify(g));
+    }
+    const reader = new hdr.HistogramLogReader(hlog);
+    let logged = 0;
+    let intervals = 0;
+    for (let h = reader.nextIntervalHistogram(); h; h = reader.nextIntervalHistogram()) {
+      if (h.tag !== 'client/call-anycast') continue;
+      logged += h.totalCount;
+      intervals++;
+    }
+    assert.equal(logged, 200, 'every call in one of the per-second intervals');
+    assert.equal(intervals, seconds.filter((point) => point.groups['client/call-anycast']!.histogram).length);
   });
 
   it('starts 1,000 agents in one process and runs them', async () => {

@@ -414,7 +414,7 @@ describe('numbers and exits a user can trust', { timeout: 600_000 }, () => {
     const lines: string[] = [];
     const stream = { isTTY: false, write: (text: string) => lines.push(text) } as unknown as NodeJS.WriteStream;
     const print = progressPrinter(stream);
-    print({ type: 'tick', elapsedMs: 6000, measuring: true, totals: { 'server/call-anycast': { ...emptyCounters(), ok: 1234 } } });
+    print({ type: 'tick', elapsedMs: 6000, measuring: true, worker: 0, totals: { 'server/call-anycast': { ...emptyCounters(), ok: 1234 } } });
     assert.match(lines.join(''), /measuring {2}received 1,234/);
     assert.doesNotMatch(lines.join(''), /sent 0/);
   });

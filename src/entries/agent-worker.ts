@@ -426,6 +426,7 @@ port.on('message', (message: MainToWorker) => {
         pairs: pairSink?.export() ?? [],
         firstErrors: Object.assign({}, ...[...clients].reverse().map((client) => client.firstErrors)),
         generator: generatorLoad(),
+        ...(phase.measuring ? { interval: interval.take(totalCounters(recorders())) } : {}),
       });
       break;
     }

@@ -63,16 +63,25 @@ export function mergeEncoded(encoded: Iterable<string | undefined>): Histogram |
   return merged;
 }
 
+/**
+ * A percentile, µs. HDR answers with the highest value its bucket stands for,
+ * which near the top can be above the largest value recorded (p99.9 144.0 ms
+ * beside a max of 143.9 ms): no latency was that high, so the max caps it.
+ */
+export function percentileUs(histogram: Histogram, percentile: number): number {
+  return Math.min(histogram.getValueAtPercentile(percentile), histogram.maxValue);
+}
+
 export function summarize(histogram: Histogram | undefined): LatencySummary | undefined {
   if (!histogram || histogram.totalCount === 0) return undefined;
   return {
     count: histogram.totalCount,
     minUs: histogram.minNonZeroValue,
     meanUs: Math.round(histogram.mean),
-    p50Us: histogram.getValueAtPercentile(50),
-    p90Us: histogram.getValueAtPercentile(90),
-    p99Us: histogram.getValueAtPercentile(99),
-    p999Us: histogram.getValueAtPercentile(99.9),
+    p50Us: percentileUs(histogram, 50),
+    p90Us: percentileUs(histogram, 90),
+    p99Us: percentileUs(histogram, 99),
+    p999Us: percentileUs(histogram, 99.9),
     maxUs: histogram.maxValue,
   };
 }

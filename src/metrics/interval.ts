@@ -12,8 +12,8 @@ import { PATTERNS, type Counters, type Role, type IntervalSnapshot } from '../mo
 export class IntervalRecorder {
   private histograms = new Map<string, Histogram>();
   private readonly keys: Record<string, string[]> = {};
-  /** the running totals at the last take, of the three counters the series reports */
-  private previous = new Map<string, { ok: number; errors: number; timeouts: number }>();
+  /** the running totals at the last take, of the four counters the series reports */
+  private previous = new Map<string, { ok: number; errors: number; timeouts: number; bytes: number }>();
 
   record(role: Role, pattern: number, ms: number): void {
     const key = (this.keys[role] ??= PATTERNS.map((p) => groupKey(role, p)))[pattern]!;
@@ -30,18 +30,20 @@ export class IntervalRecorder {
       const ok = counters.ok - (before?.ok ?? 0);
       const errors = counters.errors - (before?.errors ?? 0);
       const timeouts = counters.timeouts - (before?.timeouts ?? 0);
+      const bytes = counters.bytes - (before?.bytes ?? 0);
       const histogram = this.histograms.get(key);
-      if (ok === 0 && errors === 0 && timeouts === 0 && !histogram) continue;
-      groups[key] = { ok, errors, timeouts, ...(histogram && histogram.totalCount > 0 ? { histogram: encodeHistogram(histogram) } : {}) };
+      if (ok === 0 && errors === 0 && timeouts === 0 && bytes === 0 && !histogram) continue;
+      groups[key] = { ok, errors, timeouts, bytes, ...(histogram && histogram.totalCount > 0 ? { histogram: encodeHistogram(histogram) } : {}) };
     }
-    // Kept in place, three numbers per group, instead of a structured clone of every counter each second.
+    // Kept in place, four numbers per group, instead of a structured clone of every counter each second.
     for (const [key, c] of Object.entries(totals)) {
       const kept = this.previous.get(key);
       if (kept) {
         kept.ok = c.ok;
         kept.errors = c.errors;
         kept.timeouts = c.timeouts;
-      } else this.previous.set(key, { ok: c.ok, errors: c.errors, timeouts: c.timeouts });
+        kept.bytes = c.bytes;
+      } else this.previous.set(key, { ok: c.ok, errors: c.errors, timeouts: c.timeouts, bytes: c.bytes });
     }
     this.histograms = new Map();
     return { groups };

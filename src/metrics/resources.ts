@@ -124,6 +124,8 @@ export interface ResourceSamplerOptions {
   intervalMs?: number;
   /** RabbitMQ management endpoints, one per broker node */
   management?: ({ name: string } & ManagementEndpoint)[];
+  /** called after each tick with the processes read in it (live exporters) */
+  onSample?: (t: number, processes: (WatchedProcess & ResourceFigures)[]) => void;
 }
 
 export interface ResourceSampler {
@@ -265,6 +267,14 @@ export function startResourceSampler(options: ResourceSamplerOptions): ResourceS
       let series = hosts.get(host);
       if (!series) hosts.set(host, (series = []));
       series.push(total);
+    }
+    if (options.onSample) {
+      const read: (WatchedProcess & ResourceFigures)[] = [];
+      for (const tracked of now.values()) {
+        const last = tracked.samples[tracked.samples.length - 1];
+        if (last && last.t === t) read.push({ ...tracked.watched, cpuCores: last.cpuCores, rssBytes: last.rssBytes, tcpConnections: last.tcpConnections });
+      }
+      options.onSample(t, read);
     }
   }
 

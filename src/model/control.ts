@@ -99,7 +99,7 @@ export interface GeneratorLoad {
 
 /** One worker's second of the measured phase: counters and an encoded latency histogram per group. */
 export interface IntervalSnapshot {
-  groups: Record<string, { ok: number; errors: number; timeouts: number; histogram?: string }>;
+  groups: Record<string, { ok: number; errors: number; timeouts: number; bytes: number; histogram?: string }>;
 }
 
 export type MainToWorker =
@@ -146,6 +146,8 @@ export type WorkerToMain =
       generator: GeneratorLoad;
       /** the first error message per pattern at this worker's clients */
       firstErrors: Partial<Record<PatternName, string>>;
+      /** what arrived since the last tick the coordinator followed (the settle's end): the time series' last part */
+      interval?: IntervalSnapshot;
     }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'closed' };

@@ -55,10 +55,38 @@ export interface GroupResult {
   legs?: Partial<Record<LegName, LatencySummary & { histogram: string }>>;
 }
 
+/** One (role/pattern) group over one second of the measured phase. */
+export interface TimeSeriesGroup {
+  /** calls answered, messages sent (casts, notifications) or received, in this second */
+  ok: number;
+  errors: number;
+  timeouts: number;
+  /** payload bytes sent (senders) or received (receivers) in this second */
+  bytes: number;
+  /** latency of the messages completed in this second, µs (the group's primary latency: round trip at clients, one-way at receivers) */
+  p50Us?: number;
+  p90Us?: number;
+  p99Us?: number;
+  p999Us?: number;
+  maxUs?: number;
+  /** HDR compressed base64 of this second's latency histogram (µs): what histograms.hlog holds, mergeable later */
+  histogram?: string;
+}
+
+/** One process's resource figures at the sample taken in this second (see resources.processes). */
+export interface TimeSeriesResources {
+  cpuCores: number;
+  rssBytes: number;
+  tcpConnections: number;
+}
+
 export interface TimeSeriesPoint {
   /** seconds since the measured phase began (end of the one-second interval) */
   second: number;
-  groups: Record<string, { ok: number; errors: number; timeouts: number; p50Us?: number; p99Us?: number }>;
+  /** per "role/pattern" */
+  groups: Record<string, TimeSeriesGroup>;
+  /** per watched process (by its name in resources.processes), when resources were sampled in this second */
+  resources?: Record<string, TimeSeriesResources>;
 }
 
 export interface Provenance {
@@ -108,6 +136,8 @@ export interface RunResult {
   };
   phases: {
     warmupMs: number;
+    /** when the measured phase began (ISO 8601): second 0 of timeSeries and of histograms.hlog; absent in results of older busbench */
+    measureStartedAt?: string;
     /** from the end of warm-up until sending stopped: the duration asked for, or until the senders sent their share */
     measuredMs: number;
     /** after sending stopped: messages in flight (calls waiting for replies) completing or timing out */

@@ -45,27 +45,41 @@ export class RunLog {
 }
 
 /**
- * result.json plus `histograms.hlog`: HdrHistogram's interval log, one
- * tagged histogram per (role, pattern), readable by HdrHistogram's own tools.
+ * HdrHistogram's interval log of a run: one tagged histogram per second of
+ * the measured phase and per (role/pattern) group, timestamps in seconds from
+ * the phase's start (its StartTime), so HdrHistogram's own tools (the
+ * HistogramLogAnalyzer, HistogramLogProcessor) plot the run over time. A run
+ * without a per-second series (runner.bookkeeping off) gets one interval per
+ * group, spanning the measured phase.
  */
-export async function writeResult(directory: string, result: RunResult): Promise<void> {
-  await writeJsonAtomic(join(directory, 'result.json'), result);
+export function histogramLog(result: RunResult): string {
   let log = '';
   const writer = new hdr.HistogramLogWriter((content: string) => {
     log += content;
   });
-  writer.outputComment(`busbench ${result.provenance.busbench} run ${result.id}; values in microseconds`);
+  writer.outputComment(`busbench ${result.provenance.busbench} run ${result.id}; values in microseconds; one interval per second and group`);
   writer.outputLogFormatVersion();
+  const startMs = Date.parse(result.phases.measureStartedAt ?? result.provenance.startedAt);
+  writer.outputStartTime(startMs);
   writer.outputLegend();
-  const start = Date.parse(result.provenance.startedAt) / 1000;
-  const end = Date.parse(result.provenance.endedAt) / 1000;
-  for (const group of result.groups) {
-    if (!group.histogram) continue;
-    const histogram = decodeHistogram(group.histogram);
-    histogram.tag = `${group.role}/${group.pattern}`;
-    histogram.startTimeStampMsec = start * 1000;
-    histogram.endTimeStampMsec = end * 1000;
-    writer.outputIntervalHistogram(histogram, start, end, 1);
+  const interval = (encoded: string, tag: string, fromSec: number, toSec: number): void => {
+    const histogram = decodeHistogram(encoded);
+    histogram.tag = tag;
+    writer.outputIntervalHistogram(histogram, fromSec, toSec, 1);
+  };
+  const perSecond = result.timeSeries.some((point) => Object.values(point.groups).some((g) => g.histogram));
+  if (perSecond) {
+    for (const point of result.timeSeries) {
+      for (const [tag, group] of Object.entries(point.groups)) if (group.histogram) interval(group.histogram, tag, point.second - 1, point.second);
+    }
+  } else {
+    for (const group of result.groups) if (group.histogram) interval(group.histogram, `${group.role}/${group.pattern}`, 0, result.phases.measuredMs / 1000);
   }
-  await writeFileAtomic(join(directory, 'histograms.hlog'), log);
+  return log;
+}
+
+/** result.json plus `histograms.hlog` (histogramLog). */
+export async function writeResult(directory: string, result: RunResult): Promise<void> {
+  await writeJsonAtomic(join(directory, 'result.json'), result);
+  await writeFileAtomic(join(directory, 'histograms.hlog'), histogramLog(result));
 }

@@ -15,7 +15,7 @@ import type { RunOptions } from './events.js';
 import { ensureFileLimit } from './fd-limit.js';
 import { assemble } from './phases/assemble.js';
 import { collect } from './phases/collect.js';
-import type { RunContext } from './phases/context.js';
+import { runId, type RunContext } from './phases/context.js';
 import { runLoad } from './phases/load.js';
 import { settle } from './phases/settle.js';
 import { startAgents } from './phases/start-agents.js';
@@ -51,6 +51,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       await writeResult(run.directory.path, result);
       run.say('info', `results written to ${run.directory.path}`);
     }
+    run.emit({ type: 'run-ended', result });
     return result;
   } catch (error) {
     // Into the run log only: the caller reports the error it gets thrown.
@@ -78,5 +79,6 @@ async function openRun(scenario: Scenario, options: RunOptions): Promise<RunCont
   const totalAgents = requested.server + requested.client + requested.notifier + requested.listener;
   if (totalAgents === 0) throw new Error(`${scenario.source}: the scenario has no agents`);
   if (!scenario.agents.sharedConnections) say('info', ensureFileLimit(totalAgents));
+  emit({ type: 'run-started', id: runId(scenario, directory, startedAt), scenario: scenario.name, bus: scenario.bus.kind, startedAt: startedAt.toISOString() });
   return { scenario, options, emit, say, startedAt, directory, log, requested, totalAgents, cleanups: [], atEnd: [] };
 }

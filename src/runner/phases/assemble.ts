@@ -22,9 +22,11 @@ import {
   type SentRange,
   type ServerReceipts,
   type RunResult,
+  type Counters,
 } from '../../model/index.js';
 import { judgeGenerator } from '../../metrics/generator-verdict.js';
 import { summarizeResources } from '../../metrics/resources.js';
+import { addCounters, emptyCounters, groupKey } from '../../metrics/stats.js';
 import { mergeByRole, mergeGroups } from '../../results/aggregate.js';
 import { mergeSitePairs, unicastPaths } from '../../results/site-pairs.js';
 import { judgeOutcome } from '../../results/outcome.js';
@@ -32,8 +34,8 @@ import { meanPayloadBytes } from '../../scenario/size.js';
 import { redactUrl } from '../../util/url.js';
 import { BUSBENCH_VERSION } from '../../version.js';
 import type { Collected } from './collect.js';
-import type { RunContext } from './context.js';
-import { finishSeries, type LoadOutcome } from './load.js';
+import { runId, type RunContext } from './context.js';
+import { addInterval, finishSeries, type LoadOutcome } from './load.js';
 import type { Settled } from './settle.js';
 import type { AgentsUp } from './start-agents.js';
 
@@ -48,7 +50,7 @@ export async function assemble(
 ): Promise<RunResult> {
   const { stats } = collected;
   const { startedByRole, inits, failures, failed, started, startupMs, agentHosts } = agents;
-  const { measuredMs, warmupMs, drainMs, losses, stopReason, cpuMeasured, resources, disruptions, series } = load;
+  const { measuredMs, measureStartedAt, warmupMs, drainMs, losses, stopReason, cpuMeasured, resources, disruptions, series } = load;
   const { settleMs, backlogKnown, backlog } = settled;
   const { scenario, startedAt, directory, requested } = run;
   const bus = deployment.bus;
@@ -56,6 +58,24 @@ export async function assemble(
   const provider = deployment.provider;
   const network = deployment.network;
   const allGroups: GroupSnapshot[] = stats.flatMap((s) => s.groups);
+  // What arrived after the last tick followed (the settle's end) closes the series, so it adds up to the counters.
+  const lastSecond = Math.max(1, Math.round((Date.now() - measureStartedAt) / 1000));
+  const finalTotals: Record<string, Counters> = {};
+  for (const g of allGroups) addCounters((finalTotals[groupKey(g.role, g.pattern)] ??= emptyCounters()), g.counters);
+  stats.forEach((s, worker) => {
+    if (!s.interval) return;
+    addInterval(series, lastSecond, s.interval);
+    // Those who watch live (the progress line, InfluxDB) get the last part as they got the others.
+    run.emit({
+      type: 'tick',
+      elapsedMs: Date.now() - measureStartedAt + warmupMs,
+      measuring: false,
+      totals: finalTotals,
+      worker,
+      second: lastSecond,
+      interval: s.interval,
+    });
+  });
   // Per-message accounting needs the receivers' receipts: only for patterns whose receivers run here.
   const receiversHere = (s: SentRange): boolean => (s.pattern === 'notify' ? startedByRole.listener : startedByRole.server) > 0;
   // Without senders here (standalone servers and listeners) there is nothing to lay the receipts over.
@@ -80,7 +100,7 @@ export async function assemble(
   const endedAt = new Date();
   const result: RunResult = {
     schemaVersion: RESULT_SCHEMA_VERSION,
-    id: directory?.id ?? `${scenario.name}-${startedAt.toISOString()}`,
+    id: runId(scenario, directory, startedAt),
     // As run: the worker count chosen, not "auto".
     scenario: { ...scenario, runner: { ...scenario.runner, workers: inits.length } },
     provenance: {
@@ -111,7 +131,13 @@ export async function assemble(
       startupMs: Math.round(startupMs),
       startedPerSec: startupMs > 0 ? Math.round((started / startupMs) * 1000) : 0,
     },
-    phases: { warmupMs, measuredMs: Math.round(measuredMs), drainMs: Math.round(drainMs), settleMs: Math.round(settleMs) },
+    phases: {
+      warmupMs,
+      measureStartedAt: new Date(measureStartedAt).toISOString(),
+      measuredMs: Math.round(measuredMs),
+      drainMs: Math.round(drainMs),
+      settleMs: Math.round(settleMs),
+    },
     groups: mergeGroups(allGroups, measuredMs),
     overall: mergeByRole(allGroups, measuredMs, startedByRole),
     perWorker: stats.map((s, worker) => ({ worker, groups: mergeGroups(s.groups, measuredMs) })),
@@ -132,7 +158,7 @@ export async function assemble(
       note: `one-way latencies are corrected by each process's estimated clock offset; between two processes they are good to ±${oneWayUncertaintyUs} µs (the sum of both offsets' uncertainties, at worst)`,
     },
     generator,
-    timeSeries: finishSeries(series),
+    timeSeries: finishSeries(series, resources),
     harness: {
       cpuUserUs: cpuMeasured.user,
       cpuSystemUs: cpuMeasured.system,

@@ -23,6 +23,11 @@ export interface RunContext {
   atEnd: (() => Promise<void>)[];
 }
 
+/** The run's id: its results directory's name, or the scenario's name and start time when it writes none. */
+export function runId(scenario: Scenario, directory: { id: string } | undefined, startedAt: Date): string {
+  return directory?.id ?? `${scenario.name}-${startedAt.toISOString()}`;
+}
+
 export function waitAbort(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
 }

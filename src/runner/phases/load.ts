@@ -8,10 +8,20 @@
  */
 import type { Deployment } from '../../../deploy/deploy.js';
 import { InterruptedError } from '../../errors.js';
-import { decodeHistogram, newHistogram, type Histogram } from '../../metrics/histogram.js';
+import { decodeHistogram, encodeHistogram, newHistogram, percentileUs, type Histogram } from '../../metrics/histogram.js';
 import { startResourceSampler } from '../../metrics/resources.js';
 import { addCounters, emptyCounters } from '../../metrics/stats.js';
-import type { Counters, ResourceReport, CutRecord, IntervalSnapshot, WorkerToMain, ConnectionLoss, TimeSeriesPoint } from '../../model/index.js';
+import type {
+  Counters,
+  ResourceReport,
+  CutRecord,
+  IntervalSnapshot,
+  WorkerToMain,
+  ConnectionLoss,
+  TimeSeriesGroup,
+  TimeSeriesPoint,
+  TimeSeriesResources,
+} from '../../model/index.js';
 import { startCutSchedule } from '../../network/cut-schedule.js';
 import { cutWindows } from '../../network/cuts.js';
 import type { AgentsUp } from './start-agents.js';
@@ -28,6 +38,8 @@ export interface LoadOutcome {
   /** why sending stopped before its time (undefined: it ran its course) */
   stopReason: string | undefined;
   warmupMs: number;
+  /** epoch ms when the measured phase began: the time series' second 0 */
+  measureStartedAt: number;
   measuredMs: number;
   drainMs: number;
   disruptions: CutRecord[];
@@ -76,13 +88,16 @@ export async function runLoad(run: RunContext, deployment: Deployment, agents: A
   const stopTicks = pool.on((message: WorkerToMain, index) => {
     if (message.type === 'tick') {
       totals[index] = message.totals;
-      if (message.interval && measureBeganAt > 0) addInterval(series, Math.max(1, Math.round((performance.now() - measureBeganAt) / 1000)), message.interval);
+      const second = message.interval && measureBeganAt > 0 ? Math.max(1, Math.round((performance.now() - measureBeganAt) / 1000)) : undefined;
+      if (second !== undefined) addInterval(series, second, message.interval!);
       emit({
         type: 'tick',
         elapsedMs: performance.now() - loadBegan,
         measuring: measuring && !stopLoad.signal.aborted,
         draining: measuring && stopLoad.signal.aborted,
         totals: sumTotals(totals),
+        worker: index,
+        ...(second !== undefined ? { second, interval: message.interval! } : {}),
       });
     } else if (message.type === 'log') {
       say(message.level, `worker ${index}: ${message.message}`);
@@ -122,6 +137,12 @@ export async function runLoad(run: RunContext, deployment: Deployment, agents: A
     );
     warmupMs = bus.minWarmupMs;
   }
+  emit({
+    type: 'load-plan',
+    warmupMs,
+    ...(scenario.load.durationMs !== undefined ? { durationMs: scenario.load.durationMs } : {}),
+    ...(scenario.load.messages !== undefined ? { messages: scenario.load.messages } : {}),
+  });
   if (warmupMs > 0) {
     emit({ type: 'phase', phase: 'warmup' });
     await sleepUnless(warmupMs, stopLoad.signal);
@@ -146,6 +167,7 @@ export async function runLoad(run: RunContext, deployment: Deployment, agents: A
           readers: (host) => provider.processReader?.(host),
           intervalMs: scenario.runner.resourceIntervalMs,
           ...(bus.management ? { management: bus.management } : {}),
+          onSample: (t, processes) => emit({ type: 'resources', t, processes }),
         })
       : undefined;
   // Scheduled outages, timed from the start of the measured phase.
@@ -160,12 +182,13 @@ export async function runLoad(run: RunContext, deployment: Deployment, agents: A
       : [];
   let cuts =
     windows.length > 0
-      ? startCutSchedule(windows, provider.hosts, provider.run, (record, what) =>
+      ? startCutSchedule(windows, provider.hosts, provider.run, (record, what) => {
+          emit({ type: 'disruption', what, record: { ...record } });
           say(
             record.error ? 'warn' : 'info',
             `${record.kind} ${record.label}: ${what === 'down' ? 'down' : 'restored'} at ${((what === 'down' ? record.startedAtMs! : record.endedAtMs!) / 1000).toFixed(1)} s${record.error ? ` (${record.error})` : ''}`,
-          ),
-        )
+          );
+        })
       : undefined;
   // Whatever happens from here, the outages end: no link stays cut.
   const stopCuts = async (): Promise<CutRecord[]> => {
@@ -197,7 +220,8 @@ export async function runLoad(run: RunContext, deployment: Deployment, agents: A
     const disruptions = await stopCuts();
     const resources = await sampler?.stop();
     const cpuMeasured = process.cpuUsage(cpuAtMeasure);
-    return { totals, series, losses, stopReason, warmupMs, measuredMs, drainMs, disruptions, resources, cpuMeasured, stopFollowing };
+    const measureStartedAt = Math.round(performance.timeOrigin + measureBegan);
+    return { totals, series, losses, stopReason, warmupMs, measureStartedAt, measuredMs, drainMs, disruptions, resources, cpuMeasured, stopFollowing };
   } catch (error) {
     stopFollowing();
     await sampler?.stop().catch(() => undefined);
@@ -212,17 +236,18 @@ export async function runLoad(run: RunContext, deployment: Deployment, agents: A
  * it cost this thread about 4 % of a core during the measured phase, on
  * the cores the bus and the agents need.
  */
-export type Series = Map<number, { groups: Map<string, { ok: number; errors: number; timeouts: number; histograms: string[] }> }>;
+export type Series = Map<number, { groups: Map<string, { ok: number; errors: number; timeouts: number; bytes: number; histograms: string[] }> }>;
 
-function addInterval(series: Series, second: number, interval: IntervalSnapshot): void {
+export function addInterval(series: Series, second: number, interval: IntervalSnapshot): void {
   let point = series.get(second);
   if (!point) series.set(second, (point = { groups: new Map() }));
   for (const [key, g] of Object.entries(interval.groups)) {
     let into = point.groups.get(key);
-    if (!into) point.groups.set(key, (into = { ok: 0, errors: 0, timeouts: 0, histograms: [] }));
+    if (!into) point.groups.set(key, (into = { ok: 0, errors: 0, timeouts: 0, bytes: 0, histograms: [] }));
     into.ok += g.ok;
     into.errors += g.errors;
     into.timeouts += g.timeouts;
+    into.bytes += g.bytes ?? 0;
     if (g.histogram) into.histograms.push(g.histogram);
   }
 }
@@ -235,24 +260,65 @@ function mergedInterval(encoded: readonly string[]): Histogram | undefined {
   return merged.totalCount > 0 ? merged : undefined;
 }
 
-export function finishSeries(series: Series): TimeSeriesPoint[] {
+/**
+ * The series as results hold it: per second and group, the counts, the
+ * second's latency percentiles and its histogram (encoded: histograms.hlog
+ * and later readers take it from there), and, when resources were sampled,
+ * each process's figures at that second's sample.
+ */
+export function finishSeries(series: Series, resources?: ResourceReport): TimeSeriesPoint[] {
+  const bySecond = resourcesBySecond(resources);
   return [...series.entries()]
     .sort((a, b) => a[0] - b[0])
-    .map(([second, point]) => ({
-      second,
-      groups: Object.fromEntries(
-        [...point.groups.entries()].map(([key, g]) => {
-          const histogram = mergedInterval(g.histograms);
-          return [
-            key,
-            {
-              ok: g.ok,
-              errors: g.errors,
-              timeouts: g.timeouts,
-              ...(histogram ? { p50Us: histogram.getValueAtPercentile(50), p99Us: histogram.getValueAtPercentile(99) } : {}),
-            },
-          ];
-        }),
-      ),
-    }));
+    .map(([second, point]) => {
+      const sampled = bySecond.get(second);
+      return {
+        second,
+        groups: Object.fromEntries(
+          [...point.groups.entries()].map(([key, g]): [string, TimeSeriesGroup] => {
+            const histogram = mergedInterval(g.histograms);
+            return [
+              key,
+              {
+                ok: g.ok,
+                errors: g.errors,
+                timeouts: g.timeouts,
+                bytes: g.bytes,
+                ...(histogram
+                  ? {
+                      p50Us: percentileUs(histogram, 50),
+                      p90Us: percentileUs(histogram, 90),
+                      p99Us: percentileUs(histogram, 99),
+                      p999Us: percentileUs(histogram, 99.9),
+                      maxUs: histogram.maxValue,
+                      // Already merged over the workers: encoded once more, it is this second's histogram for whoever reads it.
+                      histogram: g.histograms.length === 1 ? g.histograms[0]! : encodeHistogram(histogram),
+                    }
+                  : {}),
+              },
+            ];
+          }),
+        ),
+        ...(sampled ? { resources: sampled } : {}),
+      };
+    });
+}
+
+/**
+ * Each process's sample per second of the measured phase: the sampler
+ * starts with the phase and takes one sample per interval; a sample taken
+ * at t ms belongs to the second that ends at or after it (the series'
+ * seconds count interval ends). With several samples in a second, the last.
+ */
+function resourcesBySecond(report: ResourceReport | undefined): Map<number, Record<string, TimeSeriesResources>> {
+  const out = new Map<number, Record<string, TimeSeriesResources>>();
+  for (const process of report?.processes ?? []) {
+    for (const sample of process.samples) {
+      const second = Math.max(1, Math.ceil(sample.t / 1000));
+      let at = out.get(second);
+      if (!at) out.set(second, (at = {}));
+      at[process.name] = { cpuCores: sample.cpuCores, rssBytes: sample.rssBytes, tcpConnections: sample.tcpConnections };
+    }
+  }
+  return out;
 }
