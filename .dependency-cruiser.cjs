@@ -4,17 +4,17 @@
  * model (src/model, src/util, errors, version, cleanup) imports nothing of
  * busbench; the bus plugins, the configuration loader and the measurement
  * and network services (src/buses, src/config, src/metrics, src/network,
- * src/scenario, src/results) import only model and each other; the agent
+ * src/scenario, src/results, src/analysis) import only model and each other; the agent
  * runtime (agents/) imports those; deployment (deploy/) and orchestration
- * (src/runner, src/limit, src/campaign, src/bus, src/report) import anything
+ * (src/runner, src/limit, src/campaign, src/bus, src/report, src/live) import anything
  * below; the process entry points (src/entries, the CLI's parts in src/cli), the library entry
  * (src/index.ts) and scripts/ sit on top. Every file is in a layer, and no
  * cycles at all.
  */
 const MODEL = '^src/(model|util)/|^src/(errors|version|cleanup)\\.ts$';
-const SERVICES = '^src/(buses|config|metrics|network|scenario|results)/';
+const SERVICES = '^src/(buses|config|metrics|network|scenario|results|analysis)/';
 const AGENTS = '^agents/';
-const ORCHESTRATION = '^deploy/|^src/(runner|limit|campaign|bus|report)/';
+const ORCHESTRATION = '^deploy/|^src/(runner|limit|campaign|bus|report|live)/';
 const ENTRY = '^src/(entries|cli)/|^src/index\\.ts$|^scripts/';
 
 module.exports = {

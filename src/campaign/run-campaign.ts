@@ -11,13 +11,15 @@ import { join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import { CAMPAIGN_INDEX_SCHEMA_VERSION, DONE_SCHEMA_VERSION, type CampaignIndex, type DoneRecord, type RunResult } from '../model/index.js';
 import { writeJsonAtomic } from '../results/write.js';
-import { runScenario } from '../runner/run.js';
+import { runScenario, type RunEvent } from '../runner/run.js';
 import { BUSBENCH_VERSION } from '../version.js';
 import type { Campaign, CampaignRun } from './file.js';
 
 export type CampaignEvent =
   | { type: 'plan'; total: number; done: number; directory: string }
   | { type: 'run-start'; run: CampaignRun; position: number; remaining: number; etaMs?: number }
+  /** an event of the run that is going (its progress, for a live line) */
+  | { type: 'run-event'; run: CampaignRun; event: RunEvent }
   | { type: 'run-done'; run: CampaignRun; record: DoneRecord }
   | { type: 'run-failed'; run: CampaignRun; error: string }
   | { type: 'budget'; remaining: number; estimateMs: number; leftMs: number };
@@ -39,6 +41,8 @@ export interface CampaignOutcome {
   failed: { id: string; error: string }[];
   /** runs not attempted because the budget ran out */
   leftForBudget: number;
+  /** every finished run, in campaign order (runs.json's runs) */
+  finished: DoneRecord[];
 }
 
 /**
@@ -103,7 +107,7 @@ export async function runCampaign(campaign: Campaign, options: CampaignOptions):
   const budgetMs = options.budgetMs ?? campaign.budgetMs;
   const began = performance.now();
   const durations = [...done.values()].map((r) => r.durationMs);
-  const outcome: CampaignOutcome = { directory, total: campaign.runs.length, skipped: done.size, completed: 0, failed: [], leftForBudget: 0 };
+  const outcome: CampaignOutcome = { directory, total: campaign.runs.length, skipped: done.size, completed: 0, failed: [], leftForBudget: 0, finished: [] };
   const pending = campaign.runs.filter((run) => !done.has(run.id));
   for (const [position, run] of pending.entries()) {
     const estimateMs = durations.length > 0 ? durations.reduce((a, b) => a + b, 0) / durations.length : undefined;
@@ -124,7 +128,7 @@ export async function runCampaign(campaign: Campaign, options: CampaignOptions):
     const startedAt = new Date();
     const t0 = performance.now();
     try {
-      const result = await runScenario(run.scenario, { resultsRoot: runDir });
+      const result = await runScenario(run.scenario, { resultsRoot: runDir, onEvent: (event) => emit({ type: 'run-event', run, event }) });
       const record: DoneRecord = {
         schemaVersion: DONE_SCHEMA_VERSION,
         id: run.id,
@@ -163,5 +167,6 @@ export async function runCampaign(campaign: Campaign, options: CampaignOptions):
     runs: finished,
   };
   await writeJsonAtomic(join(directory, 'runs.json'), index);
+  outcome.finished = finished;
   return outcome;
 }
