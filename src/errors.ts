@@ -16,6 +16,10 @@ export const EXIT = {
   gate: 4,
   /** a campaign stopped at its time budget; rerun to continue */
   budget: 5,
+  /** compare: the difference lies within the run-to-run noise, so no threshold can be said to hold or fail */
+  inconclusive: 98,
+  /** a threshold failed: `run --threshold`, or `compare` found a regression (99, as k6's thresholds) */
+  thresholdFailed: 99,
   /** interrupted by Ctrl-C (SIGINT): partial results written when the measured phase had begun */
   sigint: 130,
   /** terminated by SIGTERM: likewise */
@@ -31,6 +35,8 @@ export const EXIT_CODE_TABLE: readonly [number, string][] = [
   [EXIT.busUnavailable, 'the bus could not be used: it did not deploy, or no agent could connect'],
   [EXIT.gate, 'a gate failed: limit found below --require-rate'],
   [EXIT.budget, 'campaign stopped at its time budget (rerun to continue)'],
+  [EXIT.inconclusive, 'compare: inconclusive, the difference lies within the noise of the runs'],
+  [EXIT.thresholdFailed, 'a threshold failed (run --threshold), or compare found a regression'],
   [EXIT.sigint, 'interrupted by Ctrl-C: summary and result.json so far, marked partial'],
   [EXIT.sigterm, 'stopped by SIGTERM: likewise'],
   [EXIT.sighup, 'hung up (SIGHUP, the terminal closed): likewise'],

@@ -44,6 +44,60 @@ describe('campaigns', () => {
     );
   });
 
+  it('runs each grid point `repeat` times, round by round, with ids and parameters that tell repeats from points', async () => {
+    const runs = expandGrid({ grid: { 'agents.clients': [1, 2] }, repeat: 3 });
+    assert.deepEqual(
+      runs.map((r) => [r.parameters['agents.clients'], r.parameters['repeat']]),
+      [
+        [1, 1],
+        [2, 1],
+        [1, 2],
+        [2, 2],
+        [1, 3],
+        [2, 3],
+      ],
+    );
+    assert.deepEqual(
+      runs.map((r) => r.index),
+      [0, 1, 2, 3, 4, 5],
+    );
+    // The first repeat keeps the point's own id (so adding `repeat` keeps finished runs); the others add -r<k>.
+    const one = runId({ 'agents.clients': 1 });
+    assert.deepEqual(
+      runs.filter((r) => r.parameters['agents.clients'] === 1).map((r) => r.id),
+      [one, `${one}-r2`, `${one}-r3`],
+    );
+    assert.equal(new Set(runs.map((r) => r.id)).size, 6);
+    assert.deepEqual(
+      expandGrid({ grid: { 'agents.clients': [1] } }).map((r) => r.parameters),
+      [{ 'agents.clients': 1 }],
+      'without repeat, parameters and ids are as before',
+    );
+
+    const dir = await mkdtemp(join(tmpdir(), 'busbench-campaign-repeat-'));
+    try {
+      await writeFile(join(dir, 'base.yaml'), 'bus: {kind: rabbitmq}\nagents: {servers: 1, clients: 1}\n');
+      await writeFile(join(dir, 'r.yaml'), 'name: r\nscenario: base.yaml\ngrid: {agents.clients: [1, 2]}\nrepeat: 2\n');
+      const campaign = await loadCampaign(join(dir, 'r.yaml'));
+      assert.equal(campaign.runs.length, 4);
+      // `repeat` is not a scenario field: the repeats of a point run the same scenario, under names of their own.
+      const [first, , again] = campaign.runs;
+      assert.equal(again!.parameters['repeat'], 2);
+      assert.deepEqual({ ...again!.scenario, name: '', source: '' }, { ...first!.scenario, name: '', source: '' });
+      assert.notEqual(again!.scenario.name, first!.scenario.name);
+      assert.match(again!.scenario.name, /-r2$/);
+
+      await writeFile(join(dir, 'bad.yaml'), 'scenario: base.yaml\ngrid: {agents.clients: [1]}\nrepeat: 0\n');
+      const error = await loadCampaign(join(dir, 'bad.yaml')).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      assert.match(error?.message ?? '', /bad\.yaml:3:9: repeat: repeat is how many times each grid point runs: a whole number >= 1, got 0/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('loads every campaign shipped in campaigns/', async () => {
     const sweep = await loadCampaign(fileURLToPath(new URL('../../campaigns/clients-sweep.yaml', import.meta.url)));
     assert.equal(sweep.runs.length, 5);

@@ -12,6 +12,7 @@
  *     agents.topic: [small, large]
  *   exclude:
  *     - {agents.clients: 100, load.patterns: [cast/multicast]}
+ *   repeat: 3                                # each point 3 times: the run-to-run noise `compare` weighs
  *
  * Every run's scenario is validated before the first run starts, so a bad
  * value deep in the grid does not stop the campaign at 3 a.m.
@@ -25,7 +26,7 @@ import { parseDuration } from '../scenario/duration.js';
 import { parseScenario, resolveScenario, ScenarioError } from '../scenario/load.js';
 import { NAME } from '../scenario/schema.js';
 import type { Scenario } from '../model/index.js';
-import { describeParameters, expandGrid, setField, type PlannedRun } from './grid.js';
+import { describeParameters, expandGrid, gridPoint, setField, type PlannedRun } from './grid.js';
 
 export interface CampaignRun extends PlannedRun {
   scenario: Scenario;
@@ -59,6 +60,12 @@ export const campaignSchema = {
     grid: SWEEP,
     zip: SWEEP,
     exclude: { type: 'array', items: { type: 'object', propertyNames: FIELD } },
+    repeat: {
+      type: 'integer',
+      minimum: 1,
+      message: 'repeat is how many times each grid point runs: a whole number >= 1, got {got}',
+      description: 'runs of each grid point (default 1): repeats measure the run-to-run noise that busbench compare weighs differences against',
+    },
   },
 } as const;
 
@@ -121,10 +128,11 @@ export async function loadCampaign(file: string): Promise<Campaign> {
     ...(raw.grid ? { grid: raw.grid } : {}),
     ...(raw.zip ? { zip: raw.zip } : {}),
     ...(raw.exclude ? { exclude: raw.exclude } : {}),
+    ...(raw.repeat !== undefined ? { repeat: raw.repeat } : {}),
   })) {
     const scenarioRaw = structuredClone(baseRaw);
     try {
-      for (const [field, value] of Object.entries(planned.parameters)) setField(scenarioRaw, field, value);
+      for (const [field, value] of Object.entries(gridPoint(planned.parameters))) setField(scenarioRaw, field, value);
       scenarioRaw['name'] = `${base.name}-${planned.id}`;
       runs.push({ ...planned, scenario: resolveScenario(scenarioRaw, `${file} run ${planned.id}`) });
     } catch (error) {

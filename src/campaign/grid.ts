@@ -1,9 +1,12 @@
 /**
  * A campaign's runs: the cartesian product of `grid`, advanced together
- * with the lists of `zip`, minus `exclude`. Each run is a set of field
- * overrides on the base scenario, and its id is a hash of them: the same
- * parameters give the same id on every machine and every rerun, which is
- * what lets a campaign skip the runs it has already finished.
+ * with the lists of `zip`, minus `exclude`, each run `repeat` times. Each
+ * run is a set of field overrides on the base scenario, and its id is a
+ * hash of them: the same parameters give the same id on every machine and
+ * every rerun, which is what lets a campaign skip the runs it has already
+ * finished. A repeat k > 1 of a grid point is that id plus `-r<k>`, and
+ * every repeat's parameters say `repeat: k` (not a scenario field: dotted
+ * fields are), so readers can tell repeats of one point from other points.
  */
 import { createHash } from 'node:crypto';
 import { setField } from '../config/fields.js';
@@ -15,7 +18,12 @@ export interface GridSpec {
   grid?: Record<string, unknown[]>;
   zip?: Record<string, unknown[]>;
   exclude?: Parameters[];
+  /** runs of each grid point, 1 when absent */
+  repeat?: number;
 }
+
+/** The parameter that numbers the repeats of a grid point (1, 2, …): the only one that is not a dotted scenario field. */
+export const REPEAT_PARAMETER = 'repeat';
 
 export interface PlannedRun {
   id: string;
@@ -58,7 +66,24 @@ export function expandGrid(spec: GridSpec): PlannedRun[] {
     );
   }
   const kept = combinations.filter((parameters) => !(spec.exclude ?? []).some((exclusion) => matches(parameters, exclusion)));
-  return kept.map((parameters, index) => ({ id: runId(parameters), index, parameters }));
+  const repeat = spec.repeat ?? 1;
+  if (repeat === 1) return kept.map((parameters, index) => ({ id: runId(parameters), index, parameters }));
+  // Round by round, every point once per round: drift over the hours (a warming machine, a neighbour's load) then
+  // spreads over every point instead of favouring the first, and a budget stop leaves each point with a run.
+  // The first repeat keeps the point's plain id, so adding `repeat` to a campaign keeps its finished runs.
+  const runs: PlannedRun[] = [];
+  for (let k = 1; k <= repeat; k++) {
+    for (const parameters of kept) {
+      runs.push({ id: k === 1 ? runId(parameters) : `${runId(parameters)}-r${k}`, index: runs.length, parameters: { ...parameters, [REPEAT_PARAMETER]: k } });
+    }
+  }
+  return runs;
+}
+
+/** A run's parameters without its repeat number: equal for every repeat of one grid point. */
+export function gridPoint(parameters: Parameters): Parameters {
+  const { [REPEAT_PARAMETER]: _repeat, ...point } = parameters;
+  return point;
 }
 
 /** Sets `field` (dotted) in a plain object, creating the mappings on the way. */

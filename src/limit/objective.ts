@@ -4,7 +4,8 @@
  * timeouts=N, errors=N, lost=N (at most N over a step).
  */
 import type { GroupResult, Objective, RunResult, Verdict } from '../model/index.js';
-import { decodeHistogram } from '../metrics/histogram.js';
+import { decodeHistogram, percentileUs } from '../metrics/histogram.js';
+import { latencySeenBySenders } from '../analysis/metrics.js';
 import { parseDuration } from '../scenario/duration.js';
 
 export const DEFAULT_OBJECTIVE = 'p99<50ms,timeouts=0,errors=0';
@@ -59,29 +60,6 @@ function countText(name: string, max: number | undefined): string[] {
   return [max === 0 ? `${name}=0` : `${name}<=${max}`];
 }
 
-/**
- * The latency a message's sender would see from when it meant to send it:
- * for calls, the clients' latency from the intended send time (open loop);
- * for casts and notifications, the one-way latency at the receivers.
- */
-function latencyGroups(result: RunResult): { pattern: string; histogram: string }[] {
-  const out: { pattern: string; histogram: string }[] = [];
-  const callPatterns = new Set<string>();
-  for (const group of result.groups) {
-    if (group.role === 'client' && group.pattern.startsWith('call')) {
-      callPatterns.add(group.pattern);
-      const encoded = group.legs?.corrected?.histogram ?? group.histogram;
-      if (encoded) out.push({ pattern: group.pattern, histogram: encoded });
-    }
-  }
-  for (const group of result.groups) {
-    if ((group.role === 'server' || group.role === 'listener') && !callPatterns.has(group.pattern) && group.histogram) {
-      out.push({ pattern: group.pattern, histogram: group.histogram });
-    }
-  }
-  return out;
-}
-
 function sum(groups: GroupResult[], pick: (g: GroupResult) => number): number {
   return groups.reduce((total, g) => total + pick(g), 0);
 }
@@ -92,12 +70,12 @@ export function judge(result: RunResult, objective: Objective): Verdict {
   const errors = sum(senders, (g) => g.counters.errors);
   const lost = Object.values(result.delivery ?? {}).reduce((total, d) => total + (d?.lost ?? 0), 0);
   const misses: string[] = [];
-  const groups = latencyGroups(result).map((g) => ({ pattern: g.pattern, histogram: decodeHistogram(g.histogram) }));
+  const groups = latencySeenBySenders(result).map((g) => ({ pattern: g.pattern, histogram: decodeHistogram(g.encoded) }));
   const latency = objective.latency.map(({ percentile, maxMs }) => {
     let worstMs = 0;
     let pattern = '-';
     for (const group of groups) {
-      const ms = (percentile >= 100 ? group.histogram.maxValue : group.histogram.getValueAtPercentile(percentile)) / 1000;
+      const ms = (percentile >= 100 ? group.histogram.maxValue : percentileUs(group.histogram, percentile)) / 1000;
       if (ms >= worstMs) {
         worstMs = ms;
         pattern = group.pattern;
