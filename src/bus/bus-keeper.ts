@@ -7,7 +7,9 @@
  * whose cleanup handlers stop what it started, and if the keeper is gone
  * (kill -9, a reboot of the session) removes what it can find by the
  * state file's records. Nothing is written but the state file and the
- * keeper's log.
+ * keeper's log. With --prometheus (or --influx) the keeper also serves
+ * (writes) the bus processes' CPU, memory and TCP connections until
+ * `bus down`.
  */
 import { localEntry } from '../util/entries.js';
 import { spawn } from 'node:child_process';
@@ -18,9 +20,14 @@ import { reapOrphanedBrokers } from '../buses/rabbitmq/node.js';
 import { processAlive } from '../util/process.js';
 import { installSignalHandlers } from '../cleanup.js';
 import { runCommand } from '../network/command.js';
-import { deploy } from '../../deploy/deploy.js';
-import type { Scenario } from '../model/index.js';
+import { deploy, type Deployment } from '../../deploy/deploy.js';
+import type { Scenario, WatchedProcess } from '../model/index.js';
 import { UsageError } from '../errors.js';
+import { onCleanup } from '../cleanup.js';
+import { LiveRun } from '../live/aggregate.js';
+import { startLiveExporters, type LiveExporters, type LiveExportersOptions } from '../live/exporters.js';
+import { describeTarget } from '../live/influx.js';
+import { startResourceSampler, type ResourceSampler } from '../metrics/resources.js';
 
 export interface BusState {
   name: string;
@@ -36,7 +43,13 @@ export interface BusState {
   transportUrl?: string;
   /** network namespaces made for the topology (busbench-<tag>-…), for bus down when the keeper is gone */
   namespaceTag?: string;
+  /** where Prometheus scrapes the bus processes' figures (--prometheus) */
+  metrics?: string;
+  /** where they are written (--influx) */
+  influx?: string;
   error?: string;
+  /** the failure was bad input (a port in use): bus up exits 2 */
+  usage?: boolean;
   log: string;
 }
 
@@ -69,8 +82,13 @@ export function combinedTransportUrl(urls: string[]): string {
   return `${parts[0]![1]}://${parts.map((p) => p[2]).join(',')}${parts[0]![3] ?? '/'}`;
 }
 
-/** Starts the keeper and waits until the bus is ready (or failed); returns the state. */
-export async function busUp(scenarioFile: string, scenario: Scenario, stateDir: string): Promise<BusState> {
+/** Starts the keeper and waits until the bus is ready (or failed); returns the state. `live`: the live flags to pass on, and the environment they need. */
+export async function busUp(
+  scenarioFile: string,
+  scenario: Scenario,
+  stateDir: string,
+  live: { args: string[]; env: Record<string, string> } = { args: [], env: {} },
+): Promise<BusState> {
   await mkdir(stateDir, { recursive: true });
   const file = stateFile(stateDir, scenario.name);
   const existing = await readState(file);
@@ -81,7 +99,11 @@ export async function busUp(scenarioFile: string, scenario: Scenario, stateDir: 
   }
   const log = join(stateDir, `${scenario.name}.log`);
   const out = openSync(log, 'w');
-  const keeper = spawn(process.execPath, [CLI, 'bus', 'keep', scenarioFile, '--state', file], { detached: true, stdio: ['ignore', out, out] });
+  const keeper = spawn(process.execPath, [CLI, 'bus', 'keep', scenarioFile, '--state', file, ...live.args], {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: { ...process.env, ...live.env },
+  });
   closeSync(out);
   keeper.unref();
   const deadline = Date.now() + UP_TIMEOUT_MS;
@@ -99,9 +121,9 @@ export async function busUp(scenarioFile: string, scenario: Scenario, stateDir: 
 }
 
 /** The keeper's life: deploy, say where, hold until signalled (the cleanup handlers then stop everything). */
-export async function keepBus(scenarioFile: string, scenario: Scenario, file: string): Promise<void> {
+export async function keepBus(scenarioFile: string, scenario: Scenario, file: string, live: Omit<LiveExportersOptions, 'say'> = {}): Promise<void> {
   installSignalHandlers();
-  const base: BusState = {
+  let base: BusState = {
     name: scenario.name,
     status: 'starting',
     pid: process.pid,
@@ -110,8 +132,20 @@ export async function keepBus(scenarioFile: string, scenario: Scenario, file: st
     log: file.replace(/\.json$/, '.log'),
   };
   await writeState(file, base);
+  let exporters: LiveExporters | undefined;
   try {
+    // Before the bus: a port in use fails bus up at once, with nothing to undo.
+    exporters = await startKeeperExporters(scenario, live);
+    if (exporters) {
+      const started = exporters;
+      base = { ...base, ...(started.prometheusUrl ? { metrics: started.prometheusUrl } : {}), ...(live.influx ? { influx: describeTarget(live.influx) } : {}) };
+      onCleanup('live metrics', () => started.close());
+    }
     const deployment = await deploy(scenario, { onLog: (_level, message) => void process.stderr.write(`${message}\n`) });
+    if (exporters) {
+      const stop = watchBusProcesses(deployment, scenario.runner.resourceIntervalMs, exporters);
+      onCleanup('resource sampler', stop);
+    }
     const urls = deployment.bus.endpoints;
     const description = deployment.bus.description;
     const namespaceTag = deployment.provider.tag;
@@ -125,11 +159,58 @@ export async function keepBus(scenarioFile: string, scenario: Scenario, file: st
     });
     process.stderr.write(`bus up: ${description}\n`);
   } catch (error) {
-    await writeState(file, { ...base, status: 'failed', error: (error as Error).message });
+    await writeState(file, { ...base, status: 'failed', error: (error as Error).message, ...(error instanceof UsageError ? { usage: true } : {}) });
+    // An open endpoint would hold the keeper up with nothing to keep.
+    await exporters?.close();
     throw error;
   }
   // Held until SIGTERM: the signal handlers run every cleanup registered on the way up.
   await new Promise<never>(() => setInterval(() => undefined, 1 << 30));
+}
+
+async function startKeeperExporters(scenario: Scenario, live: Omit<LiveExportersOptions, 'say'>): Promise<LiveExporters | undefined> {
+  if (!live.prometheus && !live.influx) return undefined;
+  return startLiveExporters({
+    ...live,
+    // No run here: the scenario and the bus kind tell this bus's series from a run's.
+    labels: { scenario: scenario.name, bus: scenario.bus.kind },
+    say: (level, message) => void process.stderr.write(`${level}: ${message}\n`),
+  });
+}
+
+/** A sampler keeps every sample for its report; the keeper wants only the latest, and may run for weeks: it starts a fresh one this often. */
+const SAMPLER_RENEWAL_MS = 3_600_000;
+
+/** The bus nodes' CPU, memory and TCP connections, sampled into a LiveRun the exporters serve. Returns how to stop. */
+function watchBusProcesses(deployment: Deployment, intervalMs: number, exporters: LiveExporters): () => Promise<void> {
+  const live = new LiveRun();
+  exporters.attach(live);
+  const processes = (): WatchedProcess[] =>
+    deployment.bus.nodes.flatMap((node) => {
+      const pid = node.pid();
+      return pid ? [{ name: node.name, kind: node.kind, host: node.host, pid }] : [];
+    });
+  const start = (): ResourceSampler =>
+    startResourceSampler({
+      processes,
+      readers: (host) => deployment.provider.processReader?.(host),
+      // resources sampling off in the scenario (0) still samples here: the figures are what --prometheus asked for.
+      intervalMs: intervalMs > 0 ? intervalMs : 1000,
+      onSample: (t, read) => live.take({ type: 'resources', t, processes: read }),
+    });
+  let sampler = start();
+  // The fresh sampler's first reading only sets where CPU is measured from: the gauges keep their last values one tick longer.
+  const renewal = setInterval(() => {
+    const old = sampler;
+    sampler = start();
+    void old.stop();
+  }, SAMPLER_RENEWAL_MS);
+  renewal.unref();
+  return async () => {
+    clearInterval(renewal);
+    await sampler.stop();
+    exporters.detach();
+  };
 }
 
 /** Stops the bus of one state file: the keeper if it lives, and whatever a dead keeper left. */
