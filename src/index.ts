@@ -52,7 +52,25 @@ export { BusError, NotSentError, RemoteError, RpcTimeoutError } from './buses/dr
 
 // Results: the format of result.json and friends, and its versions.
 export { CAMPAIGN_INDEX_SCHEMA_VERSION, DONE_SCHEMA_VERSION, LIMIT_SCHEMA_VERSION, RESULT_SCHEMA_VERSION } from './model/index.js';
-export type { ConnectionLoss, GroupResult, RunResult, TimeSeriesPoint } from './model/index.js';
+export type { ConnectionLoss, GroupResult, RunResult, TimeSeriesGroup, TimeSeriesPoint } from './model/index.js';
+
+// Reading results back, and what the CLI makes of them: reports, comparisons with thresholds, exports.
+export { loadInputs, readCampaign, readRunResult, runLabel } from './results/read.js';
+export type { LoadedCampaign, LoadedInputs, LoadedRun } from './results/read.js';
+export { htmlReport } from './report/html/report.js';
+export { extractReport, readEmbedded } from './report/html/embedded.js';
+export { markdownReport } from './report/markdown.js';
+export { compareInputs, DEFAULT_THRESHOLDS } from './analysis/compare.js';
+export type { Comparison, ComparedPair, Verdict as CompareVerdict } from './analysis/compare.js';
+export { evaluateRun, parseThresholds, readThresholdsFile } from './analysis/thresholds.js';
+export type { Threshold } from './analysis/thresholds.js';
+export { resourcesCsv, seriesCsv, summaryCsv } from './results/export.js';
+export { histogramLog } from './results/write.js';
+
+// Watching a run live: its state from the run's events, and the exporters (Prometheus, InfluxDB) that follow it.
+export { LiveRun } from './live/aggregate.js';
+export { startLiveExporters } from './live/exporters.js';
+export type { LiveExporters, LiveExportersOptions } from './live/exporters.js';
 
 // Errors and exit codes, as the CLI maps them.
 export { BusUnavailableError, EXIT, EXIT_CODE_TABLE, InterruptedError, UsageError } from './errors.js';

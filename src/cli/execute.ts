@@ -8,29 +8,73 @@ import { EXIT } from '../errors.js';
 import { installCrashHandlers, installSignalHandlers } from '../cleanup.js';
 import { progressPrinter } from '../report/progress.js';
 import { summaryText } from '../report/summary.js';
-import { runScenario, type RunOptions } from '../runner/run.js';
+import { runScenario, type RunEvent, type RunOptions } from '../runner/run.js';
+import { LiveRun } from '../live/aggregate.js';
 import { resolveScenario } from '../scenario/load.js';
-import type { Scenario } from '../model/index.js';
+import type { RunResult, Scenario } from '../model/index.js';
+import { startLiveExporters } from '../live/exporters.js';
+import { liveExportersOptions, type LiveFlags } from './live-options.js';
 import { BUS_KINDS, BUS_PLUGINS } from '../buses/registry.js';
 import { busFromUrl, loadSection, runnerSection, type LoadFlags } from './flags.js';
+import type { Threshold } from '../analysis/thresholds.js';
+import { reportThresholds, thresholdAbort, writeRunJunit, type ThresholdFlags } from './run-thresholds.js';
 
 /**
  * Runs, prints, and sets the exit code: interrupted runs exit by their
  * signal (with the summary so far), runs in which nothing worked exit 1.
  */
-export async function execute(scenario: Scenario, flags: LoadFlags, extra: Partial<RunOptions> = {}, stop: GracefulStop = gracefulStop()): Promise<void> {
-  const result = await runScenario(scenario, {
-    resultsRoot: flags.results ? flags.resultsDir : null,
-    ...(flags.progress ? { onEvent: progressPrinter() } : {}),
-    abort: stop.signal,
-    ...extra,
-  });
+export async function execute(
+  scenario: Scenario,
+  flags: LoadFlags & ThresholdFlags & LiveFlags,
+  extra: Partial<RunOptions> = {},
+  stop: GracefulStop = gracefulStop(),
+  thresholds: readonly Threshold[] = [],
+): Promise<void> {
+  const abortOnThreshold = flags.thresholdAbort === true && thresholds.length > 0;
+  // Before anything starts: a port already taken is bad input, not a failed run.
+  const exporters = await startLiveExporters({ ...liveExportersOptions(flags), say: (level, message) => process.stderr.write(`${level}: ${message}\n`) });
+  const exporting = flags.prometheus !== undefined || flags.influx !== undefined;
+  if (exporters.prometheusUrl) process.stderr.write(`live metrics for Prometheus at ${exporters.prometheusUrl}\n`);
+  // One live view of the run for everything that watches it as it goes; none when nothing does (it decodes every second's histograms).
+  const live = flags.progress || abortOnThreshold || exporting ? new LiveRun() : undefined;
+  if (live) exporters.attach(live);
+  const watchers: ((event: RunEvent) => void)[] = [];
+  if (live) watchers.push(live.take);
+  if (flags.progress) watchers.push(progressPrinter(process.stderr, { live }));
+  // --threshold-abort: judged at each tick of the measured phase; the first failure the rest of the run cannot undo stops it.
+  const thresholdStop = new AbortController();
+  if (live && abortOnThreshold) {
+    const judge = thresholdAbort(thresholds, (reason) => {
+      process.stderr.write(`busbench: ${reason}: stopping the run (--threshold-abort)\n`);
+      thresholdStop.abort(reason);
+    });
+    watchers.push((event) => {
+      if (event.type === 'tick' && live.phase === 'measure') {
+        judge({ groups: [...live.groups.values()].map((g) => ({ role: g.role, pattern: g.pattern, counters: g.counters, latency: g.latency })) });
+      }
+    });
+  }
+  let result: RunResult;
+  try {
+    result = await runScenario(scenario, {
+      resultsRoot: flags.results ? flags.resultsDir : null,
+      ...(watchers.length > 0 ? { onEvent: (event: RunEvent) => watchers.forEach((watch) => watch(event)) } : {}),
+      abort: AbortSignal.any([stop.signal, thresholdStop.signal]),
+      ...extra,
+    });
+  } finally {
+    // Prometheus gets its last scrape of the final figures, InfluxDB what is left; then the port is free again.
+    await exporters.close();
+  }
   if (flags.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   else process.stdout.write(summaryText(result) + '\n');
+  const thresholdsPassed = reportThresholds(result, thresholds);
+  if (flags.junit && thresholds.length > 0) await writeRunJunit(flags.junit, result, thresholds);
   const received = stop.received();
   // A standalone server or listener runs until Ctrl-C: that is its normal end.
   if (received && !extra.untilAborted) process.exitCode = SIGNAL_EXIT[received] ?? EXIT.sigint;
   else if (result.outcome && !result.outcome.ok) process.exitCode = EXIT.failed;
+  else if (!thresholdsPassed || thresholdStop.signal.aborted) process.exitCode = EXIT.thresholdFailed;
 }
 
 /** The options every standalone agent command has: where the bus is. */

@@ -26,13 +26,20 @@ import { join } from 'node:path';
 import { loadCampaign } from '../campaign/file.js';
 import { describeParameters } from '../campaign/grid.js';
 import { runCampaign } from '../campaign/run-campaign.js';
-import { campaignProgressPrinter } from '../report/campaign-progress.js';
+import { campaignProgressPrinter, campaignRunsTable } from '../report/campaign-progress.js';
 import { findLimit } from '../limit/find-limit.js';
 import { DEFAULT_OBJECTIVE, parseObjective } from '../limit/objective.js';
 import { limitProgressPrinter, limitSummaryText } from '../report/limit-summary.js';
 import type { Scenario, Objective, SearchSettings } from '../model/index.js';
 import { BUSBENCH_VERSION } from '../version.js';
 import { addBusCommands } from '../bus/bus-commands.js';
+import { addReportCommand } from '../cli/report-command.js';
+import { addCompareCommand } from '../cli/compare-command.js';
+import { addExportCommand } from '../cli/export-command.js';
+import { addThresholdOptions, runThresholds, type ThresholdFlags } from '../cli/run-thresholds.js';
+import { LIVE_FLAGS, addLiveOptions, liveExportersOptions, type LiveFlags } from '../cli/live-options.js';
+import { startLiveExporters } from '../live/exporters.js';
+import { LiveRun } from '../live/aggregate.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -50,34 +57,40 @@ export function buildProgram(): Command {
     // Flag errors exit 2 like every other bad input (commander's own default is 1): see main().
     .exitOverride();
 
-  addMethodOptions(
-    addQuickScenarioOptions(
-      program
-        .command('run')
-        .summary('run a scenario file, or a quick scenario from flags')
-        .description(
-          'Run a benchmark: start the bus (unless --url), start the agents in worker threads, warm up, measure, ' +
-            'print a table of throughput and latency per role and pattern, and write results/<scenario>-<timestamp>/.',
-        )
-        .addHelpText(
-          'after',
-          '\nExamples:\n' +
-            '  busbench run scenarios/quickstart.yaml\n' +
-            '  busbench run --pattern call --target anycast --clients 50 --servers 5 --messages 20000\n' +
-            '  busbench run --patterns call/unicast,cast/multicast --clients 20 --servers 4 --duration 30s\n' +
-            '  busbench run --patterns call/anycast:9,cast/anycast:1 --mix messages --payload-bytes 512:90,64KiB:10\n' +
-            '  busbench run scenarios/seed-anycast-call.yaml --url rabbit://guest:guest@10.0.0.5:5672/\n\n' +
-            "With a scenario file, every flag given on the command line overrides the file's field (--clients sets agents.clients, …),\n" +
-            "before validation, so the file's rules apply to the result; --set field=value sets any other field.\n" +
-            'Ctrl-C (or SIGTERM) stops the run: the summary so far is printed and result.json is written, marked partial.\n\n' +
-            exitCodeHelp(),
-        )
-        .argument('[scenario]', 'scenario YAML file (see scenarios/); omit to use the flags below'),
+  addLiveOptions(
+    addThresholdOptions(
+      addMethodOptions(
+        addQuickScenarioOptions(
+          program
+            .command('run')
+            .summary('run a scenario file, or a quick scenario from flags')
+            .description(
+              'Run a benchmark: start the bus (unless --url), start the agents in worker threads, warm up, measure, ' +
+                'print a table of throughput and latency per role and pattern, and write results/<scenario>-<timestamp>/.',
+            )
+            .addHelpText(
+              'after',
+              '\nExamples:\n' +
+                '  busbench run scenarios/quickstart.yaml\n' +
+                '  busbench run --pattern call --target anycast --clients 50 --servers 5 --messages 20000\n' +
+                '  busbench run --patterns call/unicast,cast/multicast --clients 20 --servers 4 --duration 30s\n' +
+                '  busbench run --patterns call/anycast:9,cast/anycast:1 --mix messages --payload-bytes 512:90,64KiB:10\n' +
+                '  busbench run scenarios/seed-anycast-call.yaml --url rabbit://guest:guest@10.0.0.5:5672/\n\n' +
+                "With a scenario file, every flag given on the command line overrides the file's field (--clients sets agents.clients, …),\n" +
+                "before validation, so the file's rules apply to the result; --set field=value sets any other field.\n" +
+                'Ctrl-C (or SIGTERM) stops the run: the summary so far is printed and result.json is written, marked partial.\n\n' +
+                exitCodeHelp(),
+            )
+            .argument('[scenario]', 'scenario YAML file (see scenarios/); omit to use the flags below'),
+        ),
+      ),
     ),
-  ).action(async (file: string | undefined, flags: LoadFlags & Record<string, unknown>, command: Command) => {
+  ).action(async (file: string | undefined, flags: LoadFlags & ThresholdFlags & LiveFlags & Record<string, unknown>, command: Command) => {
+    // Bad thresholds are bad input: refused before anything starts.
+    const thresholds = runThresholds(flags);
     const stop = gracefulStop();
     const scenario = await scenarioFromArguments(file, flags, command);
-    await execute(scenario, flags, {}, stop);
+    await execute(scenario, flags, {}, stop, thresholds);
   });
 
   addQuickScenarioOptions(
@@ -160,7 +173,7 @@ export function buildProgram(): Command {
     }
   });
 
-  program
+  const campaignCommand = program
     .command('campaign')
     .summary('sweep a grid of scenarios, resumable')
     .description(
@@ -178,6 +191,7 @@ export function buildProgram(): Command {
         '  grid: {agents.clients: [10, 100, 1000], load.patterns: [[call/anycast], [cast/multicast]]}\n' +
         '  zip: {agents.servers: [2, 20], agents.topic: [small, large]}   # advanced together\n' +
         '  exclude: [{agents.clients: 1000, load.patterns: [cast/multicast]}]\n' +
+        '  repeat: 3                                # optional: every point 3 times, the run-to-run noise compare weighs\n' +
         '\nExamples:\n  busbench campaign campaigns/clients-sweep.yaml --dry-run\n  busbench campaign campaigns/clients-sweep.yaml --budget 8h\n' +
         `\nA failed run exits ${EXIT.failed} (rerun to retry it); a budget stop exits ${EXIT.budget} (rerun to continue).\n${exitCodeHelp()}`,
     )
@@ -185,8 +199,9 @@ export function buildProgram(): Command {
     .option('--results-dir <dir>', 'where the campaign directory goes', 'results')
     .option('--budget <time>', "time budget for this invocation (overrides the file's), e.g. 8h", duration('--budget'))
     .option('--dry-run', 'list the runs, their ids and whether they are finished; run nothing')
-    .option('--no-progress', 'no progress lines on stderr')
-    .action(async (file: string, flags: { resultsDir: string; budget?: string; dryRun?: boolean; progress: boolean }) => {
+    .option('--no-progress', 'no progress lines on stderr');
+  addLiveOptions(campaignCommand).action(
+    async (file: string, flags: { resultsDir: string; budget?: string; dryRun?: boolean; progress: boolean } & LiveFlags) => {
       installSignalHandlers();
       const campaign = await loadCampaign(file);
       if (flags.dryRun) {
@@ -199,20 +214,43 @@ export function buildProgram(): Command {
         }
         return;
       }
-      const outcome = await runCampaign(campaign, {
-        resultsRoot: flags.resultsDir,
-        ...(flags.budget !== undefined ? { budgetMs: parseDuration(flags.budget) } : {}),
-        ...(flags.progress ? { onEvent: campaignProgressPrinter() } : {}),
+      const exporters = await startLiveExporters({
+        ...liveExportersOptions(flags),
+        say: (level, message) => process.stderr.write(`${level}: ${message}\n`),
       });
+      if (exporters.prometheusUrl) process.stderr.write(`live metrics for Prometheus at ${exporters.prometheusUrl}\n`);
+      const exporting = flags.prometheus !== undefined || flags.influx !== undefined;
+      const progress = flags.progress ? campaignProgressPrinter() : undefined;
+      // Each run gets its own live view, followed by the exporters from its start (the previous one keeps its final series).
+      let live: LiveRun | undefined;
+      let outcome;
+      try {
+        outcome = await runCampaign(campaign, {
+          resultsRoot: flags.resultsDir,
+          ...(flags.budget !== undefined ? { budgetMs: parseDuration(flags.budget) } : {}),
+          onEvent: (event) => {
+            if (exporting && event.type === 'run-start') exporters.attach((live = new LiveRun()));
+            if (event.type === 'run-event') live?.take(event.event);
+            progress?.(event);
+          },
+        });
+      } finally {
+        await exporters.close();
+      }
+      process.stdout.write(`${campaignRunsTable(campaign, outcome)}\n`);
       process.stdout.write(
         `campaign ${campaign.name}: ${outcome.skipped + outcome.completed}/${outcome.total} runs finished ` +
           `(${outcome.completed} now, ${outcome.skipped} before), ${outcome.failed.length} failed, ${outcome.leftForBudget} left for the budget; ${outcome.directory}/runs.json\n`,
       );
       if (outcome.failed.length > 0) process.exitCode = EXIT.failed;
       else if (outcome.leftForBudget > 0) process.exitCode = EXIT.budget;
-    });
+    },
+  );
 
-  addBusCommands(program);
+  addBusCommands(program, LIVE_FLAGS);
+  addReportCommand(program);
+  addCompareCommand(program);
+  addExportCommand(program);
 
   addAgentOptions(
     standaloneCommand(
