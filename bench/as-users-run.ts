@@ -75,14 +75,12 @@ function pinBus(pid: number | undefined): void {
   execFileSync('taskset', ['-a', '-p', '-c', String(cores - 1), String(pid)], { stdio: 'ignore' });
 }
 
-async function leanRound(bus: string, url: string, clients: number, measureMs: number): Promise<Round> {
+/** A loop script of bench/ (lean-loop.js, driver-loop.js) as a process of its own; its one JSON line as a round. */
+async function loopRound(script: string, args: string[], clients: number, measureMs: number): Promise<Round> {
   const out = await runNode(
     [
-      fileURLToPath(new URL('./lean-loop.js', import.meta.url)),
-      '--bus',
-      bus,
-      '--url',
-      url,
+      fileURLToPath(new URL(script, import.meta.url)),
+      ...args,
       '--clients',
       String(clients),
       '--servers',
@@ -98,27 +96,11 @@ async function leanRound(bus: string, url: string, clients: number, measureMs: n
   return { rate: (r.calls / r.elapsedMs) * 1000, cpuPerCallUs: r.cpuUs / r.calls, p50Us: r.p50Us };
 }
 
+const leanRound = (bus: string, url: string, clients: number, measureMs: number): Promise<Round> =>
+  loopRound('./lean-loop.js', ['--bus', bus, '--url', url], clients, measureMs);
+
 /** The same call loop on busbench's own driver, nothing above it (diagnosis, --driver-loop). */
-async function driverRound(url: string, clients: number, measureMs: number): Promise<Round> {
-  const out = await runNode(
-    [
-      fileURLToPath(new URL('./driver-loop.js', import.meta.url)),
-      '--url',
-      url,
-      '--clients',
-      String(clients),
-      '--servers',
-      String(SERVERS),
-      '--warmup-ms',
-      String(WARMUP_MS),
-      '--measure-ms',
-      String(measureMs),
-    ],
-    loadCpus,
-  );
-  const r = JSON.parse(out.trim().split('\n').pop()!) as { calls: number; elapsedMs: number; cpuUs: number; p50Us: number };
-  return { rate: (r.calls / r.elapsedMs) * 1000, cpuPerCallUs: r.cpuUs / r.calls, p50Us: r.p50Us };
-}
+const driverRound = (url: string, clients: number, measureMs: number): Promise<Round> => loopRound('./driver-loop.js', ['--url', url], clients, measureMs);
 
 async function busbenchRound(url: string, clients: number, measureMs: number): Promise<Round> {
   const result = await runBusbenchCli(

@@ -72,7 +72,7 @@ describe('one loader for scenarios, campaigns and inventories', () => {
       ],
     );
     assert.deepEqual(await campaignLines('scenario: base.yaml\nbudjet: 1h\ngrid: {agents.clients: [1, 2]}\n'), [
-      'c.yaml:2:1: budjet: unknown field "budjet" (allowed: name, scenario, budget, grid, zip, exclude); did you mean "budget"?',
+      'c.yaml:2:1: budjet: unknown field "budjet" (allowed: name, scenario, budget, grid, zip, exclude, repeat); did you mean "budget"?',
     ]);
   });
 

@@ -17,6 +17,7 @@
 import { UsageError } from '../errors.js';
 import type { Parameters, RunResult } from '../model/index.js';
 import type { LoadedInputs, LoadedRun } from '../results/read.js';
+import { canonicalJson, describeParameters, gridPoint } from '../util/parameters.js';
 import { formatDifference, formatPercent, formatValue, metricByName, metricLabel, type MetricRef, type Unit } from './metrics.js';
 import { differenceInterval, noiseOf, relativeDifference, type Noise } from './noise.js';
 import { formatBound, holds, parseThresholds, type Operator, type Threshold } from './thresholds.js';
@@ -105,30 +106,6 @@ interface Side {
   runs: LoadedRun[];
 }
 
-/** JSON with sorted keys: one text per value, whatever the key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/** A run's grid point: its parameters without the repeat number (see src/campaign/grid.ts). */
-function gridPoint(parameters: Parameters): Parameters {
-  const { repeat: _repeat, ...point } = parameters;
-  return point;
-}
-
-export function describePoint(parameters: Parameters): string {
-  return Object.entries(parameters)
-    .map(([field, value]) => `${field.split('.').pop()}=${typeof value === 'string' ? value : canonical(value)}`)
-    .join(' ');
-}
-
 /** One input's sides: a run is one; a campaign is one per grid point, its repeats together. */
 function sidesOf(inputs: LoadedInputs, path: string): { sides: Side[]; campaign: boolean; notes: string[] } {
   if (inputs.campaigns.length === 0) {
@@ -140,9 +117,9 @@ function sidesOf(inputs: LoadedInputs, path: string): { sides: Side[]; campaign:
   const byPoint = new Map<string, Side>();
   for (const run of campaign.runs) {
     const point = gridPoint(run.campaign?.parameters ?? {});
-    const key = canonical(point);
+    const key = canonicalJson(point);
     let side = byPoint.get(key);
-    if (!side) byPoint.set(key, (side = { label: `${campaign.name} ${describePoint(point) || '(base scenario)'}`, parameters: point, runs: [] }));
+    if (!side) byPoint.set(key, (side = { label: `${campaign.name} ${describeParameters(point) || '(base scenario)'}`, parameters: point, runs: [] }));
     side.runs.push(run);
   }
   const notes = campaign.missing.length > 0 ? [`${path}: ${campaign.missing.length} of ${campaign.total} planned runs not finished, left out`] : [];
@@ -167,23 +144,23 @@ export function matchInputs(
   const c = sidesOf(candidate, paths.candidate);
   const notes = [...b.notes, ...c.notes];
   if (b.campaign && c.campaign) {
-    const candidates = new Map(c.sides.map((side) => [canonical(side.parameters), side]));
+    const candidates = new Map(c.sides.map((side) => [canonicalJson(side.parameters), side]));
     const pairs: MatchedPair[] = [];
     for (const side of b.sides) {
-      const other = candidates.get(canonical(side.parameters));
+      const other = candidates.get(canonicalJson(side.parameters));
       if (!other) {
-        notes.push(`only in the baseline: ${describePoint(side.parameters ?? {}) || '(base scenario)'}`);
+        notes.push(`only in the baseline: ${describeParameters(side.parameters ?? {}) || '(base scenario)'}`);
         continue;
       }
-      candidates.delete(canonical(side.parameters));
-      pairs.push({ name: describePoint(side.parameters ?? {}) || '(base scenario)', parameters: side.parameters!, baseline: side, candidate: other });
+      candidates.delete(canonicalJson(side.parameters));
+      pairs.push({ name: describeParameters(side.parameters ?? {}) || '(base scenario)', parameters: side.parameters!, baseline: side, candidate: other });
     }
-    for (const side of candidates.values()) notes.push(`only in the candidate: ${describePoint(side.parameters ?? {}) || '(base scenario)'}`);
+    for (const side of candidates.values()) notes.push(`only in the candidate: ${describeParameters(side.parameters ?? {}) || '(base scenario)'}`);
     if (pairs.length === 0) {
       throw new UsageError(
         `${paths.baseline} and ${paths.candidate} have no grid point in common, so nothing to compare: ` +
-          `baseline points: ${b.sides.map((s) => describePoint(s.parameters ?? {}) || '(base scenario)').join('; ')}; ` +
-          `candidate points: ${c.sides.map((s) => describePoint(s.parameters ?? {}) || '(base scenario)').join('; ')}`,
+          `baseline points: ${b.sides.map((s) => describeParameters(s.parameters ?? {}) || '(base scenario)').join('; ')}; ` +
+          `candidate points: ${c.sides.map((s) => describeParameters(s.parameters ?? {}) || '(base scenario)').join('; ')}`,
       );
     }
     return { pairs, notes };
@@ -192,7 +169,7 @@ export function matchInputs(
     const [points, run] = b.campaign ? [b.sides, c.sides[0]!] : [c.sides, b.sides[0]!];
     return {
       pairs: points.map((point) => ({
-        name: describePoint(point.parameters ?? {}) || '(base scenario)',
+        name: describeParameters(point.parameters ?? {}) || '(base scenario)',
         parameters: point.parameters!,
         baseline: b.campaign ? point : run,
         candidate: b.campaign ? run : point,

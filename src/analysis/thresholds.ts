@@ -37,6 +37,7 @@ import {
   type ScopeKey,
   type Unit,
 } from './metrics.js';
+import { closestName } from '../util/text.js';
 
 export type Operator = '<' | '<=' | '>' | '>=' | '==' | '!=';
 export const OPERATORS: readonly Operator[] = ['<', '<=', '>', '>=', '==', '!='];
@@ -60,24 +61,9 @@ export interface ParseOptions {
 
 // ---------- parsing ----------
 
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
-}
-
 function didYouMean(got: string, known: readonly string[]): string {
-  const normalized = got.toLowerCase().replace(/-/g, '_');
-  const best = known.map((name) => ({ name, distance: levenshtein(normalized, name) })).sort((a, b) => a.distance - b.distance)[0];
-  return best && best.distance <= Math.max(2, Math.floor(got.length / 3)) ? ` (did you mean ${best.name}?)` : '';
+  const name = closestName(got, known);
+  return name ? ` (did you mean ${name}?)` : '';
 }
 
 /** Splits at the commas outside a scope's braces: "p99{role=server,pattern=notify}<5ms, lost==0" is two. */

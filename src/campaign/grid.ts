@@ -11,6 +11,9 @@
 import { createHash } from 'node:crypto';
 import { setField } from '../config/fields.js';
 import type { Parameters } from '../model/index.js';
+import { REPEAT_PARAMETER, canonicalJson, describeParameters, gridPoint } from '../util/parameters.js';
+
+export { REPEAT_PARAMETER, canonicalJson, describeParameters, gridPoint };
 
 export { setField };
 
@@ -22,26 +25,11 @@ export interface GridSpec {
   repeat?: number;
 }
 
-/** The parameter that numbers the repeats of a grid point (1, 2, …): the only one that is not a dotted scenario field. */
-export const REPEAT_PARAMETER = 'repeat';
-
 export interface PlannedRun {
   id: string;
   /** position in the campaign (0-based), the order runs go in */
   index: number;
   parameters: Parameters;
-}
-
-/** JSON with keys sorted at every level: one text per value, whatever the key order it was written in. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 export function runId(parameters: Parameters): string {
@@ -78,18 +66,4 @@ export function expandGrid(spec: GridSpec): PlannedRun[] {
     }
   }
   return runs;
-}
-
-/** A run's parameters without its repeat number: equal for every repeat of one grid point. */
-export function gridPoint(parameters: Parameters): Parameters {
-  const { [REPEAT_PARAMETER]: _repeat, ...point } = parameters;
-  return point;
-}
-
-/** Sets `field` (dotted) in a plain object, creating the mappings on the way. */
-/** A short text of a run's parameters, for progress lines: clients=50 patterns=call/anycast. */
-export function describeParameters(parameters: Parameters): string {
-  return Object.entries(parameters)
-    .map(([field, value]) => `${field.split('.').pop()}=${typeof value === 'string' ? value : canonicalJson(value)}`)
-    .join(' ');
 }

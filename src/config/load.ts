@@ -22,6 +22,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { deleteField, setField } from './fields.js';
+import { closestName } from '../util/text.js';
 
 export type { JSONSchema };
 
@@ -142,24 +143,9 @@ export function unreadable(error: unknown, what: string, example: string): strin
   return `cannot read: ${(error as Error).message}`;
 }
 
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
-}
-
 function suggestion(unknown: string, known: string[]): string {
-  const normalized = unknown.toLowerCase().replace(/-/g, '_');
-  const best = known.map((name) => ({ name, distance: levenshtein(normalized, name) })).sort((a, b) => a.distance - b.distance)[0];
-  return best && best.distance <= Math.max(2, Math.floor(unknown.length / 3)) ? `; did you mean "${best.name}"?` : '';
+  const name = closestName(unknown, known);
+  return name ? `; did you mean "${name}"?` : '';
 }
 
 function segments(instancePath: string): Path {

@@ -251,15 +251,7 @@ export interface InfluxWriter {
   close(): Promise<void>;
 }
 
-interface SecondPart {
-  role: Role;
-  pattern: PatternName;
-  ok: number;
-  errors: number;
-  timeouts: number;
-  bytes: number;
-  latency: Histogram | undefined;
-}
+type SecondPart = Omit<LiveSecondGroup, 'key'>;
 
 export function startInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
   const say = options.say ?? (() => undefined);
