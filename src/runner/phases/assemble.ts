@@ -63,7 +63,7 @@ export async function assemble(
   const finalTotals: Record<string, Counters> = {};
   for (const g of allGroups) addCounters((finalTotals[groupKey(g.role, g.pattern)] ??= emptyCounters()), g.counters);
   stats.forEach((s, worker) => {
-    if (!s.interval) return;
+    if (!s.interval || Object.keys(s.interval.groups).length === 0) return;
     addInterval(series, lastSecond, s.interval);
     // Those who watch live (the progress line, InfluxDB) get the last part as they got the others.
     run.emit({

@@ -46,7 +46,7 @@ export interface LoadOutcome {
   resources: ResourceReport | undefined;
   /** this process's CPU over the measured phase */
   cpuMeasured: NodeJS.CpuUsage;
-  /** stops following the workers' ticks, logs and losses (after the settle) */
+  /** stops following the workers' logs and losses (after the settle); their ticks go on into the series until the run ends */
   stopFollowing(): void;
 }
 
@@ -85,6 +85,9 @@ export async function runLoad(run: RunContext, deployment: Deployment, agents: A
     lossesSaid = losses.length;
   }, 1000);
   run.cleanups.push(() => clearInterval(lossReport));
+  // After the settle the workers' logs and losses are no longer the run's; their ticks still are: each second's
+  // part goes into the series until the workers' stats close it (assemble), so no receipt falls between the two.
+  let following = true;
   const stopTicks = pool.on((message: WorkerToMain, index) => {
     if (message.type === 'tick') {
       totals[index] = message.totals;
@@ -99,6 +102,8 @@ export async function runLoad(run: RunContext, deployment: Deployment, agents: A
         worker: index,
         ...(second !== undefined ? { second, interval: message.interval! } : {}),
       });
+    } else if (!following) {
+      return;
     } else if (message.type === 'log') {
       say(message.level, `worker ${index}: ${message.message}`);
     } else if (message.type === 'connection-lost') {
@@ -115,8 +120,9 @@ export async function runLoad(run: RunContext, deployment: Deployment, agents: A
       if (!options.untilAborted) stopSending(`the bus connection of ${message.agent} was lost: ${message.error}`);
     }
   });
+  run.cleanups.push(stopTicks);
   const stopFollowing = (): void => {
-    stopTicks();
+    following = false;
     clearInterval(lossReport);
   };
   const loadDone = pool.gather('load-done');
