@@ -117,9 +117,11 @@ describe('numbers and exits a user can trust', { timeout: 600_000 }, () => {
   it('casts still queued at stop are undelivered, not lost, and every count adds up', async () => {
     const scenario = resolveScenario(
       {
-        bus: { kind: 'rabbitmq', url: broker.transportUrl },
         // One server, in worker 0; the clients of workers 1 and 2 cast freely while it burns 2 ms a message
-        // (at most ~500/s), far below what they push.
+        // (at most ~500/s), far below what they push. With a prefetch the backlog stays in the queue, where the
+        // broker reports it: without one, RabbitMQ pushed it all into the server's socket, and the server's
+        // worker, burning through it, answered the stop only once the queue was empty.
+        bus: { kind: 'rabbitmq', url: broker.transportUrl, prefetch: 10 },
         agents: { servers: 1, clients: 6, topic: 'backlog' },
         load: { patterns: ['cast/multicast'], duration: '2s', warmup: '200ms' },
         runner: { workers: 3 },

@@ -30,4 +30,6 @@ export interface DriverConfig {
   quorumQueues?: boolean;
   /** RabbitMQ: which cluster node a server's queues are created on (see BusConfig.queueLocator) */
   queueLocator?: 'client-local' | 'balanced';
+  /** RabbitMQ: consumer prefetch (see BusConfig.prefetch) */
+  prefetch?: number;
 }

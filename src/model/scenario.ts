@@ -81,6 +81,8 @@ export interface BusConfig {
   queues: 'classic' | 'quorum';
   /** rabbitmq: which cluster node a server's queues are created on (quorum: their leader); absent: the broker's default, client-local */
   queueLocator?: 'client-local' | 'balanced';
+  /** rabbitmq: unacknowledged messages pushed to each consumer (oslo rabbit_qos_prefetch_count); absent: no limit */
+  prefetch?: number;
 }
 
 export interface AgentsConfig {

@@ -19,6 +19,7 @@ export const rabbitmqBus: BusPlugin = {
       exchange: config.exchange,
       ...(config.quorumQueues ? { quorumQueues: true } : {}),
       ...(config.queueLocator ? { queueLocator: config.queueLocator } : {}),
+      ...(config.prefetch ? { prefetch: config.prefetch } : {}),
     }),
   deploy: (bus, placement) => deployRabbit(bus, placement),
   hostNode: (argv) => hostRabbitNode(argv),

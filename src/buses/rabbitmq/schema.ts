@@ -17,6 +17,12 @@ export const rabbitmqBusFields = {
     description:
       "rabbitmq: on which cluster node a server's queues are created (quorum: their leader), as RabbitMQ's queue leader locator offers it: client-local, the node the server is connected to, or balanced, the node with the fewest; absent: the broker's own default (client-local)",
   },
+  prefetch: {
+    type: 'integer',
+    minimum: 0,
+    description:
+      "rabbitmq: how many unacknowledged messages the broker pushes to each server and listener (oslo's rabbit_qos_prefetch_count); 0 or absent: no limit, oslo's default, so a slow consumer's backlog sits in its socket rather than in the queue",
+  },
   management: {
     type: 'boolean',
     default: false,
@@ -36,6 +42,11 @@ export const checkRabbitBus: BusFieldCheck = (bus, context, add) => {
   if (context.valuesOnly) return;
   if (bus['queue_locator'] !== undefined && bus.kind !== 'rabbitmq')
     add(['bus', 'queue_locator'], 'queue_locator places RabbitMQ queues on cluster nodes: set bus.kind: rabbitmq, or remove bus.queue_locator');
+  if (bus['prefetch'] !== undefined && bus.kind !== 'rabbitmq')
+    add(
+      ['bus', 'prefetch'],
+      "prefetch is RabbitMQ's consumer prefetch (oslo rabbit_qos_prefetch_count): set bus.kind: rabbitmq, or use bus.credit for AMQP 1.0",
+    );
   if (bus['queues'] === 'quorum' && bus.kind !== 'rabbitmq')
     add(['bus', 'queues'], 'quorum queues are RabbitMQ over AMQP 0-9-1 (oslo rabbit_quorum_queue): set bus.kind: rabbitmq, or remove bus.queues');
 };
@@ -45,7 +56,14 @@ export function rabbitmqBusConfig(bus: Record<string, unknown>): {
   queues: 'classic' | 'quorum';
   management: boolean;
   queueLocator?: 'client-local' | 'balanced';
+  prefetch?: number;
 } {
   const locator = bus['queue_locator'] as 'client-local' | 'balanced' | undefined;
-  return { queues: bus['queues'] as 'classic' | 'quorum', management: bus['management'] as boolean, ...(locator ? { queueLocator: locator } : {}) };
+  const prefetch = bus['prefetch'] as number | undefined;
+  return {
+    queues: bus['queues'] as 'classic' | 'quorum',
+    management: bus['management'] as boolean,
+    ...(locator ? { queueLocator: locator } : {}),
+    ...(prefetch ? { prefetch } : {}),
+  };
 }

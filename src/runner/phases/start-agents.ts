@@ -64,6 +64,7 @@ function driverFor(run: RunContext, urls: string[]): DriverConfig {
     serverCredit: bus.credit,
     ...(bus.queues === 'quorum' ? { quorumQueues: true } : {}),
     ...(bus.queueLocator ? { queueLocator: bus.queueLocator } : {}),
+    ...(bus.prefetch ? { prefetch: bus.prefetch } : {}),
   };
 }
 
