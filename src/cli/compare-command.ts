@@ -68,7 +68,7 @@ export function comparisonText(comparison: Comparison): string {
   }
   lines.push(...comparison.notes.map((n) => `note: ${n}`));
   lines.push(
-    'noise: a side with repeats spreads over its runs (min–max); a single run is bootstrapped (latency: its histograms resampled; throughput: its seconds); counts are exact.',
+    'noise: a side with repeats spreads over its runs (min–max); a single run is bootstrapped (latency: whole seconds of its histograms resampled, or its values where it kept none; throughput: its seconds); counts are exact.',
     verdictLine(comparison),
   );
   return lines.join('\n');
@@ -132,7 +132,7 @@ export function addCompareCommand(program: Command): void {
         'percentiles (from the histograms merged, never averaged) and the accounting, with absolute and relative differences and the ' +
         'noise of each difference, then judges thresholds against that noise: pass when the whole noise interval satisfies a threshold, ' +
         'fail when none of it does, inconclusive when it straddles the bound. Noise comes from the repeats when a side has several runs ' +
-        "(min–max of their values), else from a bootstrap over the run's histograms (and its per-second series for throughput); counts are exact.",
+        "(min–max of their values), else from a bootstrap over the run's seconds (its per-second histograms and counts); counts are exact.",
     )
     .addHelpText(
       'after',
@@ -147,7 +147,7 @@ export function addCompareCommand(program: Command): void {
         '  busbench compare results/clients-sweep results/clients-sweep-rc2 --threshold "p99<+10%,throughput>-5%" --junit compare.xml\n' +
         '  busbench compare base/ cand/ --threshold "p99{pattern=call-anycast}<20ms" --threshold "duplicated==0" --format md\n' +
         '  busbench compare base/ cand/ --thresholds-file gates.yaml     # gates.yaml: [ "p99<+10%", "timeouts==0" ]\n' +
-        "\nA single run's bootstrap sees only the sampling noise inside that run, not what changes from one run to the next (the machine's other\n" +
+        "\nA single run's bootstrap sees only the noise inside that run, not what changes from one run to the next (the machine's other\n" +
         'load, the state of the bus): two single runs can differ beyond it. Decide on repeats (a campaign with repeat: 3), whose spread is that\n' +
         'run-to-run noise. A short run often cannot tell a 10 % p99 change from noise, and says so (inconclusive).\n' +
         `\nExit codes: ${EXIT.ok} every threshold passed; ${EXIT.thresholdFailed} one failed; ${EXIT.inconclusive} none failed but one is within the noise; ` +
