@@ -220,16 +220,17 @@ export function buildProgram(): Command {
       });
       if (exporters.prometheusUrl) process.stderr.write(`live metrics for Prometheus at ${exporters.prometheusUrl}\n`);
       const exporting = flags.prometheus !== undefined || flags.influx !== undefined;
-      const progress = flags.progress ? campaignProgressPrinter() : undefined;
       // Each run gets its own live view, followed by the exporters from its start (the previous one keeps its final series).
       let live: LiveRun | undefined;
+      const progress = flags.progress ? campaignProgressPrinter(process.stderr, () => live) : undefined;
       let outcome;
       try {
         outcome = await runCampaign(campaign, {
           resultsRoot: flags.resultsDir,
           ...(flags.budget !== undefined ? { budgetMs: parseDuration(flags.budget) } : {}),
           onEvent: (event) => {
-            if (exporting && event.type === 'run-start') exporters.attach((live = new LiveRun()));
+            // One live view per run, shared by the exporters and the run's progress line, fed before either reads it.
+            if ((exporting || flags.progress) && event.type === 'run-start') exporters.attach((live = new LiveRun()));
             if (event.type === 'run-event') live?.take(event.event);
             progress?.(event);
           },

@@ -8,6 +8,7 @@ import { describeParameters } from '../campaign/grid.js';
 import type { Campaign } from '../campaign/file.js';
 import type { CampaignEvent, CampaignOutcome } from '../campaign/run-campaign.js';
 import type { RunEvent } from '../runner/run.js';
+import type { LiveRun } from '../live/aggregate.js';
 import { formatEta, progressPrinter } from './progress.js';
 
 function bar(done: number, total: number, width = 20): string {
@@ -17,7 +18,14 @@ function bar(done: number, total: number, width = 20): string {
 
 export { formatEta };
 
-export function campaignProgressPrinter(stream: NodeJS.WriteStream = process.stderr): (event: CampaignEvent) => void {
+/**
+ * `liveOf`: the live view of the run going, when the caller keeps one (and feeds it) for others too (exporters): the
+ * run's line reads it instead of decoding the same histograms a second time.
+ */
+export function campaignProgressPrinter(
+  stream: NodeJS.WriteStream = process.stderr,
+  liveOf: () => LiveRun | undefined = () => undefined,
+): (event: CampaignEvent) => void {
   let total = 0;
   let finished = 0;
   let runProgress: ((event: RunEvent) => void) | undefined;
@@ -36,7 +44,10 @@ export function campaignProgressPrinter(stream: NodeJS.WriteStream = process.std
           `${bar(finished, total)} ${finished}/${total} · run ${event.run.id} (${describeParameters(event.run.parameters) || 'base scenario'})` +
             `${event.etaMs !== undefined ? ` · ETA ${formatEta(event.etaMs)}` : ''}\n`,
         );
-        runProgress = progressPrinter(stream, { prefix: `  [${finished + 1}/${total}]` });
+        {
+          const live = liveOf();
+          runProgress = progressPrinter(stream, { prefix: `  [${finished + 1}/${total}]`, ...(live ? { live } : {}) });
+        }
         break;
       case 'run-done': {
         finished++;

@@ -1,6 +1,7 @@
 /** The console summary of a run: one row per (role, pattern), then per role overall. */
 import Table from 'cli-table3';
-import type { GroupResult, RunResult } from '../model/index.js';
+import type { GroupResult, LegName, RunResult } from '../model/index.js';
+import { LEG_LABELS, latencyKind } from '../results/labels.js';
 import { topologyLines } from './topology-summary.js';
 import { resourceLines } from './resources-summary.js';
 import { sitePairLines } from './site-pairs-summary.js';
@@ -25,13 +26,6 @@ function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** Which latency a row shows: what the clients measured, or what arrived at the consumers. */
-function latencyKind(group: GroupResult): string {
-  if (group.role === 'client') return group.pattern.startsWith('cast') ? '-' : 'round trip';
-  if (group.role === 'notifier') return '-';
-  return 'one-way';
-}
-
 function row(group: GroupResult, withUnsent: boolean): string[] {
   const l = group.latency;
   const c = group.counters;
@@ -47,7 +41,7 @@ function row(group: GroupResult, withUnsent: boolean): string[] {
     ...(withUnsent ? [sender ? formatCount(c.unsent) : '-'] : []),
     group.throughputPerSec.toFixed(1),
     formatMBps(group.payloadBytesPerSec),
-    l ? latencyKind(group) : '-',
+    l ? (latencyKind(group) ?? '-') : '-',
     formatMs(l?.p50Us),
     formatMs(l?.p90Us),
     formatMs(l?.p99Us),
@@ -104,9 +98,8 @@ export function summaryTable(result: RunResult): string {
   for (const group of result.groups) patternsPerRole.set(group.role, (patternsPerRole.get(group.role) ?? 0) + 1);
   for (const group of result.overall) if ((patternsPerRole.get(group.role) ?? 0) > 1) table.push(row(group, withUnsent));
   // The other legs of calls, as rows of their own under the client row.
-  const LEG_LABEL = { corrected: 'from intended', processing: 'server work', reply: 'reply one-way' } as const;
   for (const group of result.groups) {
-    for (const [name, leg] of Object.entries(group.legs ?? {}) as [keyof typeof LEG_LABEL, NonNullable<GroupResult['legs']>['corrected']][]) {
+    for (const [name, leg] of Object.entries(group.legs ?? {}) as [LegName, NonNullable<GroupResult['legs']>['corrected']][]) {
       if (!leg) continue;
       table.push([
         '',
@@ -119,7 +112,7 @@ export function summaryTable(result: RunResult): string {
         ...(withUnsent ? [''] : []),
         '',
         '',
-        LEG_LABEL[name],
+        LEG_LABELS[name],
         formatMs(leg.p50Us),
         formatMs(leg.p90Us),
         formatMs(leg.p99Us),

@@ -11,7 +11,8 @@
  *
  * Campaign runs carry their swept parameters as columns of their own.
  */
-import type { GroupResult, LatencySummary, Parameters, RunResult } from '../model/index.js';
+import type { LatencySummary, LegName, Parameters, RunResult } from '../model/index.js';
+import { LEG_LABELS, latencyKind } from './labels.js';
 
 /** One CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180). */
 export function csvField(value: unknown): string {
@@ -38,15 +39,6 @@ function parameterFields(runs: readonly ExportedRun[]): string[] {
 }
 
 const ms = (us: number | undefined): number | undefined => (us === undefined ? undefined : us / 1000);
-
-/** What a row's latency is: as the console table says it (round trip at clients, one-way at receivers), or the leg's name. */
-function latencyKind(group: GroupResult): string {
-  if (!group.latency) return '';
-  if (group.role === 'client') return 'round trip';
-  return 'one-way';
-}
-
-const LEG_KIND = { corrected: 'from intended', processing: 'server work', reply: 'reply one-way' } as const;
 
 const LATENCY_COLUMNS = ['latency', 'count', 'min_ms', 'mean_ms', 'p50_ms', 'p90_ms', 'p99_ms', 'p99_9_ms', 'max_ms'] as const;
 
@@ -105,7 +97,7 @@ export function summaryCsv(runs: readonly ExportedRun[]): string {
         sender ? c.unsent : undefined,
         group.throughputPerSec,
         group.payloadBytesPerSec,
-        ...latencyCells(latencyKind(group), group.latency),
+        ...latencyCells(group.latency ? (latencyKind(group) ?? '') : '', group.latency),
         // The account is the pattern's, counted once: on the sending side's row.
         sender ? delivery?.lost : undefined,
         sender ? delivery?.duplicated : undefined,
@@ -115,9 +107,9 @@ export function summaryCsv(runs: readonly ExportedRun[]): string {
       ]);
     }
     for (const group of result.groups) {
-      for (const [name, leg] of Object.entries(group.legs ?? {}) as [keyof typeof LEG_KIND, LatencySummary | undefined][]) {
+      for (const [name, leg] of Object.entries(group.legs ?? {}) as [LegName, LatencySummary | undefined][]) {
         if (!leg) continue;
-        rows.push([result.id, ...params, group.role, group.pattern, '', '', '', '', '', '', '', '', ...latencyCells(LEG_KIND[name], leg), '', '', '', '', '']);
+        rows.push([result.id, ...params, group.role, group.pattern, '', '', '', '', '', '', '', '', ...latencyCells(LEG_LABELS[name], leg), '', '', '', '', '']);
       }
     }
   }

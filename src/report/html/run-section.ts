@@ -8,6 +8,7 @@
 import type { GroupResult, PairResult, RunResult } from '../../model/index.js';
 import type { LineChart } from './chart-spec.js';
 import { count, esc, ms, percent } from './escape.js';
+import { latencyKind } from '../../results/labels.js';
 import { runCharts, type PatternLatency } from './run-charts.js';
 import { barsSvg, boxplotSvg } from './svg.js';
 import { note, table } from './tables.js';
@@ -19,12 +20,6 @@ export class ChartRegistry {
     this.charts.push(chart);
     return `<figure class="chart uplot-chart" data-chart="${esc(chart.id)}"><figcaption>${esc(chart.title)}</figcaption><div class="plot"></div></figure>`;
   }
-}
-
-function latencyKind(group: GroupResult): string {
-  if (group.role === 'client') return group.pattern.startsWith('cast') ? '–' : 'round trip';
-  if (group.role === 'notifier') return '–';
-  return 'one-way';
 }
 
 function groupRow(group: GroupResult): string[] {
@@ -41,7 +36,7 @@ function groupRow(group: GroupResult): string[] {
     count(c.timeouts),
     sender ? count(c.unsent) : '–',
     group.throughputPerSec.toFixed(1),
-    l ? latencyKind(group) : '–',
+    l ? (latencyKind(group) ?? '–') : '–',
     ms(l?.p50Us),
     ms(l?.p90Us),
     ms(l?.p99Us),
