@@ -375,8 +375,8 @@ port.on('message', (message: MainToWorker) => {
       phase.measuring = true;
       const now = performance.now();
       for (const server of servers) server.measureStartedAt = now;
-      // The time series starts here: counters so far were warm-up.
-      interval.take(totalCounters(recorders()));
+      // No baseline is taken here: agents count measured messages only, and a receiver may already have counted
+      // some a sender in another worker sent after its own measure-start; they belong in the series' first second.
       generatorMonitor.start();
       utilizationAtMeasure = perf.eventLoopUtilization();
       break;
