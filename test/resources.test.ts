@@ -3,7 +3,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import amqplib from 'amqplib';
 import {
@@ -14,6 +14,7 @@ import {
   readProcess,
   socketInodes,
   TCP_ESTABLISHED,
+  tcpCountersOf,
 } from '../src/metrics/process-stats.js';
 import { fetchRabbitFigures, rabbitFigures } from '../src/buses/rabbitmq/management.js';
 import { READER_HOST_ENTRY, startReaderHost, startResourceSampler, summarizeResources } from '../src/metrics/resources.js';
@@ -95,6 +96,41 @@ test('sums RabbitMQ management lists for the node asked', () => {
     connections: 3,
     channels: 4,
   });
+});
+
+test("a namespace's TCP tables are read again when its connections change, and only then", { timeout: 20_000 }, async () => {
+  const snmp = readFileSync('/proc/self/net/snmp', 'utf8');
+  assert.match(tcpCountersOf(snmp), /^\d+ \d+ \d+ \d+ \d+$/, 'opens, fails, resets and CurrEstab of this namespace');
+  assert.throws(() => tcpCountersOf('Ip: 1 2\nIp: 3 4\n'), /no Tcp lines/);
+
+  const sockets = new EstablishedSockets();
+  const connections = async (): Promise<number> => (await readProcess(process.pid, sockets))!.tcpConnections;
+  const before = await connections();
+  assert.equal(sockets.tableReads, 1);
+  assert.equal(await connections(), before);
+  // Nothing else of this suite runs meanwhile: nothing in the namespace connected or closed, so the counters held.
+  assert.equal(sockets.tableReads, 1, 'the same counters: the table is not read again');
+
+  const accepted: Socket[] = [];
+  const server = createServer((socket) => void accepted.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const client = connect(port, '127.0.0.1');
+  try {
+    await new Promise<void>((resolve) => client.once('connect', resolve));
+    while (accepted.length === 0) await sleep(10);
+    assert.equal(await connections(), before + 2, 'both ends of the new connection are this process');
+    assert.equal(sockets.tableReads, 2, 'a connection came up: read again');
+    client.destroy();
+    accepted[0]!.destroy();
+    await sleep(100);
+    assert.equal(await connections(), before, 'both ends closed');
+    assert.equal(sockets.tableReads, 3);
+  } finally {
+    client.destroy();
+    for (const socket of accepted) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 test('a process that does not exist is no reading, not an error', async () => {

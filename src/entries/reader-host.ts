@@ -9,10 +9,12 @@
 import { readFrames, writeFrame } from '../util/frames.js';
 import { EstablishedSockets, readProcess, type ProcessReading } from '../metrics/process-stats.js';
 
+/** Kept from one question to the next: it reads a namespace's TCP tables again only when they can have changed. */
+const sockets = new EstablishedSockets();
+
 async function answer(pids: unknown): Promise<(ProcessReading | { error: string } | null)[]> {
   if (!Array.isArray(pids) || !pids.every((pid) => Number.isInteger(pid) && pid > 0))
     return [{ error: `not an array of pids: ${JSON.stringify(pids).slice(0, 200)}` }];
-  const sockets = new EstablishedSockets();
   return Promise.all(
     (pids as number[]).map(async (pid) => {
       try {

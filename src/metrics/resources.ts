@@ -26,9 +26,12 @@ export interface ProcessReader {
 }
 
 /** Reads /proc of this machine; the pids of one call share the reading of each network namespace's TCP tables. */
+/** Kept from one sample to the next: it reads a namespace's TCP tables again only when they can have changed. */
+const localSockets = new EstablishedSockets();
+
 export const localProcessReader: ProcessReader = {
   read(pids) {
-    const sockets = new EstablishedSockets();
+    const sockets = localSockets;
     return Promise.all(pids.map((pid) => readProcess(pid, sockets).catch((error: unknown): PidReading => ({ error: message(error) }))));
   },
 };
