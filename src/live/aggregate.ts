@@ -10,7 +10,7 @@
  * nobody watches live pays nothing, and one that is watched pays for one
  * decode per worker, group and second.
  */
-import { decodeHistogram, newHistogram, type Histogram } from '../metrics/histogram.js';
+import { decodeHistogram, newMergingHistogram, type Histogram } from '../metrics/histogram.js';
 import { emptyCounters } from '../metrics/stats.js';
 import type { Counters, CutRecord, PatternName, ResourceFigures, Role, WatchedProcess } from '../model/index.js';
 import type { RunEvent } from '../runner/events.js';
@@ -131,7 +131,7 @@ export class LiveRun {
         role,
         pattern,
         counters: emptyCounters(),
-        latency: newHistogram(),
+        latency: newMergingHistogram(),
         lastSecond: undefined,
         lastSecondCounts: { ok: 0, errors: 0, timeouts: 0, bytes: 0 },
       };
@@ -179,7 +179,7 @@ export class LiveRun {
         const group = this.group(key);
         group.lastSecondCounts = { ok: part.ok, errors: part.errors, timeouts: part.timeouts, bytes: part.bytes };
         if (part.histograms.length > 0) {
-          const merged = newHistogram();
+          const merged = newMergingHistogram();
           for (const h of part.histograms) merged.add(h);
           group.lastSecond = merged;
         }

@@ -22,7 +22,7 @@
  *   busbench_result   role, pattern          at the end: the run's totals and latency per group
  */
 import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
-import { newHistogram, summarize, type Histogram } from '../metrics/histogram.js';
+import { newMergingHistogram, summarize, type Histogram } from '../metrics/histogram.js';
 import type { LatencySummary, PatternName, Role, RunResult, WatchedProcess, ResourceFigures, CutRecord } from '../model/index.js';
 import type { LiveRun, LiveSecondGroup } from './aggregate.js';
 
@@ -342,7 +342,7 @@ export function startInfluxWriter(options: InfluxWriterOptions): InfluxWriter {
         sum.errors += part.errors;
         sum.timeouts += part.timeouts;
         sum.bytes += part.bytes;
-        if (part.latency) (sum.latency ??= newHistogram()).add(part.latency);
+        if (part.latency) (sum.latency ??= newMergingHistogram()).add(part.latency);
         points.push(secondPoint(tags(), at, second, sum));
       }
       take(points);

@@ -4,7 +4,8 @@
  * none), as 32-bit counts that grow with the largest value seen: about
  * 25 KiB for latencies up to tens of milliseconds, and four times cheaper
  * to record into than packed counts, which cost per message on a hot path
- * that records twice per call. Merged and decoded histograms are packed.
+ * that records twice per call. Merged histograms kept in results are packed;
+ * decoded and live ones have 64-bit counts (see decodeHistogram).
  */
 import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
@@ -34,6 +35,22 @@ export function newRecordingHistogram(): Histogram {
   });
 }
 
+/**
+ * A histogram that others are added into often (the live view, every
+ * second): 64-bit counts (exact to 2^53), sized by the largest value added.
+ * Adding into packed counts costs ten times as much, and its percentiles
+ * twenty.
+ */
+export function newMergingHistogram(): Histogram {
+  return hdr.build({
+    bitBucketSize: 64,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 2,
+    autoResize: true,
+    numberOfSignificantValueDigits: 3,
+  });
+}
+
 /** Record a latency given in milliseconds (performance.now() differences) as whole microseconds. */
 export function recordMs(histogram: Histogram, ms: number): void {
   let us = Math.round(ms * 1000);
@@ -47,8 +64,14 @@ export function encodeHistogram(histogram: Histogram): string {
   return hdr.encodeIntoCompressedBase64(histogram);
 }
 
+/**
+ * Decoded into 64-bit counts (exact to 2^53, as the encoding's are): about
+ * eight times faster than into packed ones, which matters where every
+ * worker's second is decoded as it comes in. Decoded histograms are added
+ * into others and dropped, so their size is short-lived.
+ */
 export function decodeHistogram(encoded: string): Histogram {
-  return hdr.decodeFromCompressedBase64(encoded, 'packed');
+  return hdr.decodeFromCompressedBase64(encoded, 64);
 }
 
 /** Merge encoded histograms into one (undefined when there is none). */
