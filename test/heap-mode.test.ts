@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { resolveScenario } from '../src/scenario/load.js';
 import { planWorkers } from '../src/runner/plan.js';
-import { describeHeap } from '../src/runner/heap-mode.js';
+import { describeHeap, SPEED_YOUNG_GENERATION_MB, workerResourceLimits } from '../src/runner/heap-mode.js';
 import { busbench } from './helpers/cli.js';
 
 const driver = { kind: 'rabbitmq' as const, url: 'rabbit://guest:guest@127.0.0.1:5672/', exchange: 'openstack' };
@@ -28,6 +28,15 @@ describe('heap of the agent processes', () => {
     );
     assert.match(describeHeap('size', 15_001), /optimised for size \(runner.heap: size; 15,001 agents\)/);
     assert.throws(() => scenario({ heap: 'tiny' }), /runner\.heap/);
+  });
+
+  it('gives a worker for speed a larger young generation than Node would, and leaves size to V8', () => {
+    const [speed] = planWorkers(scenario({}), { workers: 1, driver });
+    const [size] = planWorkers(scenario({ heap: 'size' }), { workers: 1, driver });
+    assert.deepEqual(workerResourceLimits(speed!), { maxYoungGenerationSizeMb: SPEED_YOUNG_GENERATION_MB });
+    assert.ok(SPEED_YOUNG_GENERATION_MB > 48, "Node's own for a worker is 48 MiB");
+    assert.equal(workerResourceLimits(size!), undefined);
+    assert.match(describeHeap('speed', 10), new RegExp(`${SPEED_YOUNG_GENERATION_MB} MiB young generation`));
   });
 
   it('runs with --heap size, says so, and refuses a mode it does not know', { timeout: 120_000 }, async () => {

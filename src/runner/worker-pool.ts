@@ -6,6 +6,7 @@ import { localEntry } from '../util/entries.js';
 import { Worker } from 'node:worker_threads';
 import type { MainToWorker, WorkerInit, WorkerToMain } from '../model/index.js';
 import type { WorkerHandle } from './agent-hosts.js';
+import { workerResourceLimits } from './heap-mode.js';
 
 const WORKER_ENTRY = localEntry('agentWorker');
 
@@ -19,7 +20,9 @@ export class AgentWorkerPool {
 
   /** Worker threads of this process, one per init. */
   static inThreads(inits: WorkerInit[]): AgentWorkerPool {
-    return new AgentWorkerPool(inits.map((init) => new Worker(WORKER_ENTRY, { workerData: init }) as WorkerHandle));
+    return new AgentWorkerPool(
+      inits.map((init) => new Worker(WORKER_ENTRY, { workerData: init, resourceLimits: workerResourceLimits(init) ?? {} }) as WorkerHandle),
+    );
   }
 
   /** Workers already started, near (threads) or far (agent hosts); their order is the workers' numbering. */
