@@ -172,7 +172,7 @@ export function addAgentOptions(command: Command): Command {
     .addOption(
       new Option(
         '--heap <mode>',
-        "V8 heap of the agent processes: speed (V8's defaults) or size (less memory per agent, more GC; for thousands of agents)",
+        "V8 heap of the agent processes: speed (V8's defaults, 128 MiB young generation per worker) or size (less memory per agent, more GC; for thousands of agents)",
       ).choices(['speed', 'size']),
     )
     .option('--connect-concurrency <n>', 'connections opened at once per worker during start-up', integer('--connect-concurrency', 1), 64)

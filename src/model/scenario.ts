@@ -154,7 +154,7 @@ export interface RunnerConfig {
   bookkeeping: boolean;
   /** sampling period of the bus and agent processes' CPU, RSS and TCP connections; 0: none */
   resourceIntervalMs: number;
-  /** V8's defaults (speed) or its heap optimised for size, in every process holding agents */
+  /** V8's defaults with a larger young generation (speed) or its heap optimised for size, in every process holding agents */
   heap: 'speed' | 'size';
 }
 

@@ -181,7 +181,7 @@ export const scenarioSchema = {
           enum: ['speed', 'size'],
           default: 'speed',
           description:
-            "how V8 sizes the agent processes' heaps: speed (V8's defaults) or size (--optimize-for-size: at thousands of agents 40 % less memory per agent, but more garbage collection, so fewer calls before the generator saturates; see the README's Density)",
+            "how V8 sizes the agent processes' heaps: speed (V8's defaults with a 128 MiB young generation per worker: fewer objects promoted under load) or size (--optimize-for-size: at thousands of agents 40 % less memory per agent, but more garbage collection, so fewer calls before the generator saturates; see the README's Density)",
         },
         resource_interval: {
           ...DURATION,
