@@ -75,13 +75,8 @@ function isGone(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ESRCH';
 }
 
-/** A /proc file's whole text, read synchronously (see the file's comment). */
-export function readProcText(path: string): string {
-  return readFileSync(path, 'latin1');
-}
-
 function readEstablished(pid: number): Set<number> {
-  return establishedInodes(['tcp', 'tcp6'].map((table) => readProcText(`/proc/${pid}/net/${table}`)));
+  return establishedInodes(['tcp', 'tcp6'].map((table) => readFileSync(`/proc/${pid}/net/${table}`, 'latin1')));
 }
 
 /**
@@ -118,7 +113,7 @@ export class EstablishedSockets {
 
   of(pid: number): Set<number> {
     const namespace = readlinkSync(`/proc/${pid}/ns/net`);
-    const counters = tcpCountersOf(readProcText(`/proc/${pid}/net/snmp`));
+    const counters = tcpCountersOf(readFileSync(`/proc/${pid}/net/snmp`, 'latin1'));
     const now = performance.now();
     const known = this.byNamespace.get(namespace);
     if (known && known.counters === counters && now - known.readAt < TCP_TABLES_MAX_AGE_MS) return known.established;

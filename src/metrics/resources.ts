@@ -25,14 +25,13 @@ export interface ProcessReader {
   read(pids: number[]): Promise<PidReading[]>;
 }
 
-/** Reads /proc of this machine; the pids of one call share the reading of each network namespace's TCP tables. */
 /** Kept from one sample to the next: it reads a namespace's TCP tables again only when they can have changed. */
 const localSockets = new EstablishedSockets();
 
+/** Reads /proc of this machine; all its calls share the reading of each network namespace's TCP tables (see EstablishedSockets). */
 export const localProcessReader: ProcessReader = {
   read(pids) {
-    const sockets = localSockets;
-    return Promise.all(pids.map((pid) => readProcess(pid, sockets).catch((error: unknown): PidReading => ({ error: message(error) }))));
+    return Promise.all(pids.map((pid) => readProcess(pid, localSockets).catch((error: unknown): PidReading => ({ error: message(error) }))));
   },
 };
 

@@ -9,7 +9,9 @@ import type { GroupResult, RunResult } from '../model/index.js';
 import type { LoadedCampaign, LoadedInputs } from '../results/read.js';
 import { runLabel } from '../results/read.js';
 import { percentileUs } from '../metrics/histogram.js';
+import { latencyKind } from '../results/labels.js';
 import { busPeaks, showValue, sweepAxes, type RunFigures } from './html/campaign-data.js';
+import { count, ms } from './html/escape.js';
 
 /** A table cell: pipes and line breaks would break the row. */
 function cell(value: unknown): string {
@@ -24,19 +26,8 @@ function tableMd(head: string[], rows: string[][], right: number[] = []): string
   ];
 }
 
-function count(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-function ms(us: number | undefined): string {
-  if (us === undefined) return '–';
-  const value = us / 1000;
-  return value < 10 ? value.toFixed(3) : value < 1000 ? value.toFixed(1) : count(Math.round(value));
-}
-
 function groupRow(g: GroupResult): string[] {
   const sender = g.role === 'client' || g.role === 'notifier';
-  const kind = g.role === 'client' ? 'round trip' : 'one-way';
   return [
     g.role,
     g.pattern,
@@ -46,7 +37,7 @@ function groupRow(g: GroupResult): string[] {
     count(g.counters.errors),
     count(g.counters.timeouts),
     g.throughputPerSec.toFixed(1),
-    g.latency ? kind : '–',
+    g.latency ? (latencyKind(g) ?? '–') : '–',
     ms(g.latency?.p50Us),
     ms(g.latency?.p90Us),
     ms(g.latency?.p99Us),

@@ -70,19 +70,14 @@ function seriesCharts(axes: SweepAxes, id: string, registry: ChartRegistry): str
       { label: 'messages per second', scale: 'linear', fromZero: true, decimals: 1, unit: '/s' },
       (figures) => figures.reduce((s, f) => s + f.throughputPerSec, 0) / figures.length,
     ),
-    metricChart(
-      axes,
-      `${id}-p50`,
-      `Latency p50 ${per} (${kinds})`,
-      { label: 'p50 ms', scale: 'linear', fromZero: true, decimals: 3, unit: ' ms' },
-      percentile(50),
-    ),
-    metricChart(
-      axes,
-      `${id}-p99`,
-      `Latency p99 ${per} (${kinds})`,
-      { label: 'p99 ms', scale: 'linear', fromZero: true, decimals: 3, unit: ' ms' },
-      percentile(99),
+    ...[50, 99].map((p) =>
+      metricChart(
+        axes,
+        `${id}-p${p}`,
+        `Latency p${p} ${per} (${kinds})`,
+        { label: `p${p} ms`, scale: 'linear', fromZero: true, decimals: 3, unit: ' ms' },
+        percentile(p),
+      ),
     ),
     metricChart(
       axes,
