@@ -30,6 +30,9 @@ import type { Delivery as Via } from '../../model/index.js';
 import { addressPlan, peerKind, type AddressPlan, type Addressing, type Amqp1Peer } from './addresses.js';
 import { HexIdGenerator, deserializeFailure, pythonUtcTimestamp, randomHex32, serializeFailure, ENVELOPE_VERSION } from '../oslo-wire.js';
 import { PendingCalls } from '../pending-calls.js';
+import { quietRheaLogging } from './quiet-rhea.js';
+
+quietRheaLogging();
 
 export interface Amqp1DriverOptions {
   /** amqp://user:pass@host:port/; several: one per endpoint (the routers of a mesh) */
