@@ -26,8 +26,13 @@ export function newHistogram(): Histogram {
 
 /** An agent's own histogram: fast to record into, sized by what it records. */
 export function newRecordingHistogram(): Histogram {
+  return growing(32);
+}
+
+/** 1 µs and up at 3 significant digits, with counts of `bits` bits, sized by the largest value seen. */
+function growing(bits: 32 | 64): Histogram {
   return hdr.build({
-    bitBucketSize: 32,
+    bitBucketSize: bits,
     lowestDiscernibleValue: 1,
     highestTrackableValue: 2,
     autoResize: true,
@@ -42,13 +47,7 @@ export function newRecordingHistogram(): Histogram {
  * twenty.
  */
 export function newMergingHistogram(): Histogram {
-  return hdr.build({
-    bitBucketSize: 64,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 2,
-    autoResize: true,
-    numberOfSignificantValueDigits: 3,
-  });
+  return growing(64);
 }
 
 /** Record a latency given in milliseconds (performance.now() differences) as whole microseconds. */

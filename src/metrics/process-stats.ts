@@ -115,8 +115,12 @@ export class EstablishedSockets {
     const namespace = readlinkSync(`/proc/${pid}/ns/net`);
     const counters = tcpCountersOf(readFileSync(`/proc/${pid}/net/snmp`, 'latin1'));
     const now = performance.now();
+    // Tables older than the limit are read again on their next use anyway; dropping them here also
+    // forgets namespaces nobody asks about any more, which a long-lived sampler (a bus keeper, a
+    // campaign's runs) would otherwise keep, each with its set of sockets.
+    for (const [seen, entry] of this.byNamespace) if (now - entry.readAt >= TCP_TABLES_MAX_AGE_MS) this.byNamespace.delete(seen);
     const known = this.byNamespace.get(namespace);
-    if (known && known.counters === counters && now - known.readAt < TCP_TABLES_MAX_AGE_MS) return known.established;
+    if (known && known.counters === counters) return known.established;
     const established = readEstablished(pid);
     this.tableReads++;
     this.byNamespace.set(namespace, { counters, readAt: now, established });

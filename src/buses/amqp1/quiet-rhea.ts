@@ -14,11 +14,8 @@ type Logger = ((...args: unknown[]) => void) & { enabled?: boolean };
 
 const silent: Logger = () => undefined;
 
-let quieted = false;
-
+/** Idempotent: a logger already silenced is not enabled either. */
 export function quietRheaLogging(): void {
-  if (quieted) return;
-  quieted = true;
   const loggers = createRequire(import.meta.url)('rhea/lib/log.js') as Record<string, Logger>;
   for (const [name, logger] of Object.entries(loggers)) {
     if (typeof logger === 'function' && !logger.enabled) loggers[name] = silent;
