@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
 import { runCommand } from '../../network/command.js';
 import type { BusLink } from '../../network/bus-link-relays.js';
-import { freePort } from '../../util/process.js';
+import { join } from 'node:path';
+import { freePort, tail } from '../../util/process.js';
 import { startLocalRabbit, type LocalRabbit } from './node.js';
 
 export interface ClusterNodeSpec {
@@ -135,7 +136,10 @@ async function checkMembership(nodes: LocalRabbit[]): Promise<void> {
         await connection.close().catch(() => undefined);
         if (seen) break;
         if (Date.now() > deadline)
-          throw new Error(`RabbitMQ node ${node.nodeName} did not join the cluster of ${nodes[0]!.nodeName} within ${JOIN_TIMEOUT_MS / 1000} s (see its log)`);
+          // Its log goes when the node is stopped (unless kept): the error carries its end.
+          throw new Error(
+            `RabbitMQ node ${node.nodeName} did not join the cluster of ${nodes[0]!.nodeName} within ${JOIN_TIMEOUT_MS / 1000} s. The end of its log:\n${await tail(join(node.baseDir, 'log', `${node.nodeName}.log`))}`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
