@@ -7,32 +7,27 @@
  * {error}. When stdin closes, the sampler is gone, and so is this.
  */
 import { readFrames, writeFrame } from '../util/frames.js';
-import { EstablishedSockets, readProcess, type ProcessReading } from '../metrics/process-stats.js';
+import { TcpConnectionCounter, readProcess, type ProcessReading } from '../metrics/process-stats.js';
 
-/** Kept from one question to the next: it reads a namespace's TCP tables again only when they can have changed. */
-const sockets = new EstablishedSockets();
+/** Kept from one question to the next: it reads a namespace's TCP tables and a process's open files again only when they can have changed. */
+const connections = new TcpConnectionCounter();
 
-async function answer(pids: unknown): Promise<(ProcessReading | { error: string } | null)[]> {
+function answer(pids: unknown): (ProcessReading | { error: string } | null)[] {
   if (!Array.isArray(pids) || !pids.every((pid) => Number.isInteger(pid) && pid > 0))
     return [{ error: `not an array of pids: ${JSON.stringify(pids).slice(0, 200)}` }];
-  return Promise.all(
-    (pids as number[]).map(async (pid) => {
-      try {
-        return (await readProcess(pid, sockets)) ?? null;
-      } catch (error) {
-        return { error: error instanceof Error ? error.message : String(error) };
-      }
-    }),
-  );
+  return (pids as number[]).map((pid) => {
+    try {
+      return readProcess(pid, connections) ?? null;
+    } catch (error) {
+      return { error: error instanceof Error ? error.message : String(error) };
+    }
+  });
 }
 
-// Questions are answered one after another: the answers' order is what ties them to the questions.
-let answered = Promise.resolve();
+// Each question is answered before the next is read (the reading is synchronous): the answers' order is what ties them to the questions.
 readFrames(
   process.stdin,
-  (pids) => {
-    answered = answered.then(async () => void writeFrame(process.stdout, await answer(pids)));
-  },
+  (pids) => void writeFrame(process.stdout, answer(pids)),
   (error) => {
     process.stderr.write(`reader host: ${error.message}\n`);
     process.exit(1);

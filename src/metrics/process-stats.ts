@@ -1,23 +1,26 @@
 /**
- * One process's figures on Linux. CPU time and RSS come from pidusage, which
- * reads /proc/<pid>/stat: its utime + stime cover every thread of the process,
- * and its rss is the resident set. Open TCP connections are counted from
- * /proc: the socket inodes among the process's open files, matched against
- * the ESTABLISHED rows of /proc/<pid>/net/tcp and tcp6. Those tables are the
- * ones of the process's own network namespace, which matters because brokers
- * and agents may run in namespaces of their own.
+ * One process's figures on Linux. CPU time and RSS come from
+ * /proc/<pid>/stat: its utime + stime cover every thread of the process, and
+ * its rss is the resident set. Open TCP connections are counted from /proc:
+ * the socket inodes among the process's open files, matched against the
+ * ESTABLISHED rows of /proc/<pid>/net/tcp and tcp6. Those tables are the
+ * ones of the process's own network namespace, which matters because
+ * brokers and agents may run in namespaces of their own.
  *
- * The /proc reads are synchronous: a sample is a few hundred short system
- * calls, each cheaper than a trip through libuv's thread pool, and the
- * thread that samples measures nothing itself. The TCP tables are the
- * expensive part: reading one walks the kernel's whole established hash
- * (262,144 buckets on a 24 GiB machine: about 4 ms a table) however few
- * rows it holds; EstablishedSockets reads them only when they can have
- * changed.
+ * The /proc reads are synchronous, and the time of a reading is taken right
+ * after its stat is read. (pidusage, used before, reads asynchronously: on a
+ * busy event loop its answer waited seconds for its callback, the reading's
+ * time was taken then, and a 2-core host showed a process at 4.2 cores.)
+ * The TCP figures are the expensive part: reading a table walks the
+ * kernel's whole established hash (262,144 buckets on a 24 GiB machine:
+ * about 4 ms a table) however few rows it holds, and listing a process's
+ * sockets is a readlink per open file (15,000 agents: 15,000 a second,
+ * which took a tenth of a core). TcpConnectionCounter does either only when
+ * the namespace's connections can have changed.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import pidusage from 'pidusage';
 
 export interface ProcessReading {
   /** user + system CPU time of all its threads since it started */
@@ -98,33 +101,45 @@ export function tcpCountersOf(snmp: string): string {
 export const TCP_TABLES_MAX_AGE_MS = 10_000;
 
 /**
- * The ESTABLISHED sockets of each network namespace. A namespace's tables
- * are read once however many watched processes share it, and read again
- * only when its TCP counters moved (or TCP_TABLES_MAX_AGE_MS passed): a
- * bus under steady load keeps its connections, and with them the sockets
- * ESTABLISHED, so most samples read the counters alone. Each process's own
- * sockets are listed every sample (its fds), so a connection it opened or
- * closed is always seen.
+ * Counts the ESTABLISHED TCP connections of processes, sample after sample.
+ * A namespace's tables are read once however many watched processes share
+ * it, and a process's open files are listed, only when the namespace's TCP
+ * counters moved since (or TCP_TABLES_MAX_AGE_MS passed): a connection that
+ * comes up or goes away moves them, and a bus under steady load keeps its
+ * connections, so most samples read the counters alone. (A socket handed
+ * from one process to another over a Unix socket moves no counter: such a
+ * move shows within TCP_TABLES_MAX_AGE_MS.)
  */
-export class EstablishedSockets {
+export class TcpConnectionCounter {
   private readonly byNamespace = new Map<string, { counters: string; readAt: number; established: Set<number> }>();
-  /** table reads so far, for the tests */
+  private readonly byPid = new Map<number, { namespace: string; counters: string; readAt: number; connections: number }>();
+  /** table reads and listings of a process's open files so far, for the tests */
   tableReads = 0;
+  fileListings = 0;
 
-  of(pid: number): Set<number> {
+  /** The process's ESTABLISHED TCP connections. */
+  of(pid: number): number {
+    // Namespace and counters first: a change while the rest is read shows at the next sample.
     const namespace = readlinkSync(`/proc/${pid}/ns/net`);
     const counters = tcpCountersOf(readFileSync(`/proc/${pid}/net/snmp`, 'latin1'));
     const now = performance.now();
-    // Tables older than the limit are read again on their next use anyway; dropping them here also
-    // forgets namespaces nobody asks about any more, which a long-lived sampler (a bus keeper, a
-    // campaign's runs) would otherwise keep, each with its set of sockets.
+    // Entries older than the limit are read again on their next use anyway; dropping them here also
+    // forgets namespaces and pids nobody asks about any more, which a long-lived sampler (a bus
+    // keeper, a campaign's runs) would otherwise keep.
     for (const [seen, entry] of this.byNamespace) if (now - entry.readAt >= TCP_TABLES_MAX_AGE_MS) this.byNamespace.delete(seen);
-    const known = this.byNamespace.get(namespace);
-    if (known && known.counters === counters) return known.established;
-    const established = readEstablished(pid);
-    this.tableReads++;
-    this.byNamespace.set(namespace, { counters, readAt: now, established });
-    return established;
+    for (const [seen, entry] of this.byPid) if (now - entry.readAt >= TCP_TABLES_MAX_AGE_MS) this.byPid.delete(seen);
+    const counted = this.byPid.get(pid);
+    if (counted && counted.namespace === namespace && counted.counters === counters) return counted.connections;
+    let tables = this.byNamespace.get(namespace);
+    if (!tables || tables.counters !== counters) {
+      tables = { counters, readAt: now, established: readEstablished(pid) };
+      this.tableReads++;
+      this.byNamespace.set(namespace, tables);
+    }
+    const connections = countEstablished(socketInodes(socketLinks(pid)), tables.established);
+    this.fileListings++;
+    this.byPid.set(pid, { namespace, counters, readAt: now, connections });
+    return connections;
   }
 }
 
@@ -141,14 +156,39 @@ function socketLinks(pid: number): string[] {
   return links;
 }
 
+let units: { ticksPerSecond: number; pageBytes: number } | undefined;
+
+/** The kernel's clock ticks per second and page size (getconf, asked on first use; Linux's 100 and 4 KiB where it cannot say). */
+function kernelUnits(): { ticksPerSecond: number; pageBytes: number } {
+  if (units) return units;
+  const ask = (name: string, fallback: number): number => {
+    try {
+      const value = Number(execFileSync('getconf', [name], { encoding: 'utf8' }).trim());
+      return Number.isInteger(value) && value > 0 ? value : fallback;
+    } catch {
+      return fallback;
+    }
+  };
+  return (units = { ticksPerSecond: ask('CLK_TCK', 100), pageBytes: ask('PAGESIZE', 4096) });
+}
+
+/** CPU time (utime + stime, ms) and RSS (bytes) from the text of /proc/<pid>/stat. */
+export function parseProcStat(stat: string): { cpuTimeMs: number; rssBytes: number } {
+  // The command name (field 2) is in parentheses and may hold spaces and parentheses itself.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state): utime is field 14, stime 15, rss 24
+  const [utime, stime, rss] = [fields[11], fields[12], fields[21]].map(Number);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime) || !Number.isFinite(rss)) throw new Error(`unreadable /proc stat: ${stat.slice(0, 200)}`);
+  const { ticksPerSecond, pageBytes } = kernelUnits();
+  return { cpuTimeMs: ((utime! + stime!) * 1000) / ticksPerSecond, rssBytes: rss! * pageBytes };
+}
+
 /** The figures of a process now; undefined when it has exited. Other failures (no permission) throw. */
-export async function readProcess(pid: number, sockets: EstablishedSockets): Promise<ProcessReading | undefined> {
+export function readProcess(pid: number, connections: TcpConnectionCounter): ProcessReading | undefined {
   try {
-    const usage = await pidusage(pid);
+    const { cpuTimeMs, rssBytes } = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'latin1'));
     const readAt = performance.now();
-    const links = socketLinks(pid);
-    const established = sockets.of(pid);
-    return { cpuTimeMs: usage.ctime, readAt, rssBytes: usage.memory, tcpConnections: countEstablished(socketInodes(links), established) };
+    return { cpuTimeMs, readAt, rssBytes, tcpConnections: connections.of(pid) };
   } catch (error) {
     if (isGone(error)) return undefined;
     throw error;

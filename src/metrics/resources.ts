@@ -12,7 +12,7 @@ import { localEntry } from '../util/entries.js';
 import { readFrames, writeFrame } from '../util/frames.js';
 import { performance } from 'node:perf_hooks';
 import type { HostSpawner } from '../buses/host.js';
-import { EstablishedSockets, readProcess, type ProcessReading } from './process-stats.js';
+import { TcpConnectionCounter, readProcess, type ProcessReading } from './process-stats.js';
 import { DEFAULT_MANAGEMENT_TIMEOUT_MS, fetchRabbitFigures, type ManagementEndpoint } from '../buses/rabbitmq/management.js';
 import type { RabbitSample, ResourceFigures, ResourceReport, ResourceRow, ResourceSample, WatchedProcess } from '../model/index.js';
 
@@ -25,13 +25,21 @@ export interface ProcessReader {
   read(pids: number[]): Promise<PidReading[]>;
 }
 
-/** Kept from one sample to the next: it reads a namespace's TCP tables again only when they can have changed. */
-const localSockets = new EstablishedSockets();
+/** Kept from one sample to the next: it reads a namespace's TCP tables and a process's open files again only when they can have changed. */
+const localConnections = new TcpConnectionCounter();
 
-/** Reads /proc of this machine; all its calls share the reading of each network namespace's TCP tables (see EstablishedSockets). */
+/** Reads /proc of this machine; all its calls share the reading of each network namespace's TCP tables (see TcpConnectionCounter). */
 export const localProcessReader: ProcessReader = {
   read(pids) {
-    return Promise.all(pids.map((pid) => readProcess(pid, localSockets).catch((error: unknown): PidReading => ({ error: message(error) }))));
+    return Promise.resolve(
+      pids.map((pid): PidReading => {
+        try {
+          return readProcess(pid, localConnections);
+        } catch (error) {
+          return { error: message(error) };
+        }
+      }),
+    );
   },
 };
 
