@@ -1,15 +1,16 @@
 /** Resource metrics: /proc parsing, a real busy child holding TCP connections, and a real RabbitMQ node with its management API. */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import amqplib from 'amqplib';
 import {
   countEstablished,
+  TcpConnectionCounter,
   establishedInodes,
-  EstablishedSockets,
+  parseProcStat,
   parseTcpTable,
   readProcess,
   socketInodes,
@@ -20,6 +21,7 @@ import { fetchRabbitFigures, rabbitFigures } from '../src/buses/rabbitmq/managem
 import { READER_HOST_ENTRY, startReaderHost, startResourceSampler, summarizeResources } from '../src/metrics/resources.js';
 import type { WatchedProcess } from '../src/model/index.js';
 import { startLocalRabbit } from '../src/buses/rabbitmq/node.js';
+import { groupMemberFinder } from '../src/util/process.js';
 import { runScenario } from '../src/index.js';
 import { parseScenario } from '../src/index.js';
 import { summaryText } from '../src/report/summary.js';
@@ -98,18 +100,18 @@ test('sums RabbitMQ management lists for the node asked', () => {
   });
 });
 
-test("a namespace's TCP tables are read again when its connections change, and only then", { timeout: 20_000 }, async () => {
+test("a namespace's TCP tables and a process's open files are read again when its connections change, and only then", { timeout: 20_000 }, async () => {
   const snmp = readFileSync('/proc/self/net/snmp', 'utf8');
   assert.match(tcpCountersOf(snmp), /^\d+ \d+ \d+ \d+ \d+$/, 'opens, fails, resets and CurrEstab of this namespace');
   assert.throws(() => tcpCountersOf('Ip: 1 2\nIp: 3 4\n'), /no Tcp lines/);
 
-  const sockets = new EstablishedSockets();
-  const connections = async (): Promise<number> => (await readProcess(process.pid, sockets))!.tcpConnections;
-  const before = await connections();
-  assert.equal(sockets.tableReads, 1);
-  assert.equal(await connections(), before);
+  const counter = new TcpConnectionCounter();
+  const connections = (): number => readProcess(process.pid, counter)!.tcpConnections;
+  const before = connections();
+  assert.deepEqual([counter.tableReads, counter.fileListings], [1, 1]);
+  assert.equal(connections(), before);
   // Nothing else of this suite runs meanwhile: nothing in the namespace connected or closed, so the counters held.
-  assert.equal(sockets.tableReads, 1, 'the same counters: the table is not read again');
+  assert.deepEqual([counter.tableReads, counter.fileListings], [1, 1], 'the same counters: neither the table nor the files are read again');
 
   const accepted: Socket[] = [];
   const server = createServer((socket) => void accepted.push(socket));
@@ -119,13 +121,21 @@ test("a namespace's TCP tables are read again when its connections change, and o
   try {
     await new Promise<void>((resolve) => client.once('connect', resolve));
     while (accepted.length === 0) await sleep(10);
-    assert.equal(await connections(), before + 2, 'both ends of the new connection are this process');
-    assert.equal(sockets.tableReads, 2, 'a connection came up: read again');
+    assert.equal(connections(), before + 2, 'both ends of the new connection are this process');
+    assert.deepEqual([counter.tableReads, counter.fileListings], [2, 2], 'a connection came up: read again');
     client.destroy();
     accepted[0]!.destroy();
     await sleep(100);
-    assert.equal(await connections(), before, 'both ends closed');
-    assert.equal(sockets.tableReads, 3);
+    assert.equal(connections(), before, 'both ends closed');
+    assert.deepEqual([counter.tableReads, counter.fileListings], [3, 3]);
+    // A second process of the namespace: its files are listed, the table just read is not read again.
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10_000)'], { stdio: 'ignore' });
+    try {
+      assert.equal(readProcess(other.pid!, counter)!.tcpConnections, 0);
+      assert.deepEqual([counter.tableReads, counter.fileListings], [3, 4]);
+    } finally {
+      other.kill();
+    }
   } finally {
     client.destroy();
     for (const socket of accepted) socket.destroy();
@@ -133,9 +143,49 @@ test("a namespace's TCP tables are read again when its connections change, and o
   }
 });
 
-test('a process that does not exist is no reading, not an error', async () => {
+test('CPU time and RSS are read from /proc/<pid>/stat, whatever the command is called', () => {
+  // fields from 3 on: state, then 4..13, utime 14, stime 15, …, rss 24
+  const rest = [
+    'S',
+    ...Array.from({ length: 10 }, (_, i) => String(i + 4)),
+    '250',
+    '50',
+    ...Array.from({ length: 8 }, (_, i) => String(i + 16)),
+    '1000',
+    '25',
+    '26',
+  ];
+  const reading = parseProcStat(`4242 (a (weird) name) ${rest.join(' ')}\n`);
+  const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+  const page = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }));
+  assert.deepEqual(reading, { cpuTimeMs: (300 * 1000) / ticks, rssBytes: 1000 * page });
+  assert.throws(() => parseProcStat('4242 (cut) S 1 2'), /unreadable \/proc stat/);
+  const own = parseProcStat(readFileSync('/proc/self/stat', 'latin1'));
+  assert.ok(Math.abs(own.rssBytes - process.memoryUsage.rss()) < 64 * MiB, `own RSS ${own.rssBytes} against Node's ${process.memoryUsage.rss()}`);
+  assert.ok(own.cpuTimeMs > 0);
+});
+
+test("a process group's member is found by its command name, remembered while it lives, and found again when replaced", { timeout: 20_000 }, async () => {
+  const start = (): ChildProcess => spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+  let child = start();
+  try {
+    const find = groupMemberFinder(() => child.pid!, 'sleep');
+    assert.equal(find(), child.pid, 'the group leader is its own member');
+    assert.equal(find(), child.pid);
+    assert.equal(groupMemberFinder(() => child.pid!, 'beam.smp')(), undefined, 'no member of that name');
+    const first = child;
+    child = start();
+    first.kill();
+    await new Promise((resolve) => first.once('exit', resolve));
+    assert.equal(find(), child.pid, 'the group asked for changed: the new one is looked up');
+  } finally {
+    child.kill();
+  }
+});
+
+test('a process that does not exist is no reading, not an error', () => {
   const pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
-  assert.equal(await readProcess(pidMax, new EstablishedSockets()), undefined);
+  assert.equal(readProcess(pidMax, new TcpConnectionCounter()), undefined);
 });
 
 test('a reader host answers each line of pids with their readings, and a sampler reads its host through it', { timeout: 20_000 }, async () => {

@@ -68,22 +68,42 @@ export async function freePort(): Promise<number> {
   return kernelsChoice();
 }
 
-/** Processes of a process group, from /proc/<pid>/stat (comm and pgid). */
+/** A process's command name and process group, from /proc/<pid>/stat; undefined when it is gone. */
+export function processIdentity(pid: number): { comm: string; pgid: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ppid pgrp …; comm may contain spaces, so split after the last ')'.
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { comm, pgid: Number(fields[2]) };
+  } catch {
+    // the process ended while we looked
+    return undefined;
+  }
+}
+
+/** Processes of a process group (a walk over all of /proc: for a lookup, not for every sample). */
 export function processGroupMembers(pgid: number): { pid: number; comm: string }[] {
   const members: { pid: number; comm: string }[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // pid (comm) state ppid pgrp …; comm may contain spaces, so split after the last ')'.
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid) members.push({ pid: Number(entry), comm });
-    } catch {
-      // the process ended while we looked
-    }
+    const identity = processIdentity(Number(entry));
+    if (identity?.pgid === pgid) members.push({ pid: Number(entry), comm: identity.comm });
   }
   return members;
+}
+
+/** The member of a process group with a command name, remembered: checked with one read while it lives, looked up again when it is gone. */
+export function groupMemberFinder(pgid: () => number, comm: string): () => number | undefined {
+  let found: number | undefined;
+  return () => {
+    const group = pgid();
+    if (found !== undefined) {
+      const identity = processIdentity(found);
+      if (identity?.pgid === group && identity.comm === comm) return found;
+    }
+    return (found = processGroupMembers(group).find((member) => member.comm === comm)?.pid);
+  };
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
 import { onCleanup } from '../../cleanup.js';
-import { exited, freePort, killGroup, processAlive, processGroupMembers, sleep, tail } from '../../util/process.js';
+import { exited, freePort, groupMemberFinder, killGroup, processAlive, sleep, tail } from '../../util/process.js';
 
 const RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 const RABBITMQ_LIB = '/usr/lib/rabbitmq/lib';
@@ -291,7 +291,8 @@ export async function startLocalRabbit(options: LocalRabbitOptions = {}): Promis
     get pid() {
       return child.pid!;
     },
-    beamPid: () => processGroupMembers(child.pid!).find((member) => member.comm === 'beam.smp')?.pid,
+    // Asked every resource sample: the walk over /proc is done once per VM, not per sample.
+    beamPid: groupMemberFinder(() => child.pid!, 'beam.smp'),
     version: installedRabbitVersion(),
     baseDir,
     stop,
