@@ -47,7 +47,7 @@ async function start(inits: WorkerInit[], specs: RelaySpec[]): Promise<void> {
   applyHeap(inits);
   for (const [index, init] of inits.entries()) {
     const url = Array.isArray(init.driver.url) ? init.driver.url.map(rewrite) : rewrite(init.driver.url);
-    const worker = new Worker(WORKER_ENTRY, { workerData: { ...init, driver: { ...init.driver, url } }, resourceLimits: workerResourceLimits(init) ?? {} });
+    const worker = new Worker(WORKER_ENTRY, { workerData: { ...init, driver: { ...init.driver, url } }, resourceLimits: workerResourceLimits(init) });
     worker.on('message', (message: WorkerToMain) => send({ kind: 'from', worker: index, message }));
     worker.on('error', (error) => send({ kind: 'error', worker: index, message: error.message }));
     worker.on('exit', (code) => send({ kind: 'exit', worker: index, code }));

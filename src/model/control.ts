@@ -41,7 +41,7 @@ export interface WorkerInit {
   faults: Faults;
   /** per-message accounting, reply timestamps, time series (see RunnerConfig.bookkeeping) */
   bookkeeping: boolean;
-  /** how the process holding this worker sizes its V8 heap (RunnerConfig.heap) */
+  /** how this worker's V8 heap is sized (RunnerConfig.heap, auto resolved by the worker's agents) */
   heap: 'speed' | 'size';
   /** standalone servers and listeners: a lost connection is retried with a backoff instead of ending the agent */
   reconnect?: boolean;

@@ -124,7 +124,7 @@ export interface RunResult {
   workers: number;
   /** how that number was chosen */
   workersChosen: string;
-  /** how the agent processes' V8 heaps were sized (runner.heap): V8's defaults with a larger young generation, or optimised for size */
+  /** how the agent processes' V8 heaps were sized (runner.heap): for speed or for memory, and why when auto chose */
   heapChosen?: string;
   agents: {
     requested: Record<Role, number>;

@@ -154,8 +154,8 @@ export interface RunnerConfig {
   bookkeeping: boolean;
   /** sampling period of the bus and agent processes' CPU, RSS and TCP connections; 0: none */
   resourceIntervalMs: number;
-  /** V8's defaults with a larger young generation (speed) or its heap optimised for size, in every process holding agents */
-  heap: 'speed' | 'size';
+  /** how V8 sizes the heaps of the processes holding agents: for speed, for memory (size), or by the agents in a worker (auto; runner/heap-mode.ts) */
+  heap: 'auto' | 'speed' | 'size';
 }
 
 /**

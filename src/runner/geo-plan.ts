@@ -9,7 +9,8 @@
 import type { Role, Topology, Scenario, DriverConfig, ClientSpec, WorkerInit, RelaySpec } from '../model/index.js';
 import type { NetworkPlan } from '../network/plan.js';
 import { busSiteFor } from '../scenario/topology.js';
-import { planWorkers } from './plan.js';
+import { agentsIn, planWorkers } from './plan.js';
+import { resolveHeap } from './heap-mode.js';
 
 export interface PlacedHost {
   name: string;
@@ -88,6 +89,7 @@ export function planHosts(
       else if (agent.role === 'client') init.clients.push(agent.spec);
       else init.notifiers.push(agent.spec);
     });
+    resolveHeap(scenario.runner.heap, inits, agentsIn);
     const forward = network?.relayed.find((r) => r.from === host.site && r.to === busSite);
     const backward = network?.relayed.find((r) => r.from === busSite && r.to === host.site);
     const relays: RelaySpec[] =

@@ -2,6 +2,7 @@
  * Placement: which agents run in which worker thread, with what share of
  * the messages. Pure data in, data out, so it is tested without a bus.
  */
+import { resolveHeap } from './heap-mode.js';
 import type { PatternName, Role, RpcPattern, Scenario, DriverConfig, ClientRoute, ClientSpec, WorkerInit } from '../model/index.js';
 
 export function patternName(pattern: RpcPattern): PatternName {
@@ -47,7 +48,8 @@ export function planWorkers(scenario: Scenario, options: PlacementOptions): Work
     notifiers: [],
     faults: scenario.faults ?? {},
     bookkeeping: scenario.runner.bookkeeping,
-    heap: scenario.runner.heap,
+    // resolved below, once the worker's agents are known
+    heap: 'speed',
     load: {
       concurrency: load.concurrency,
       pauseMs: load.pauseMs,
@@ -87,7 +89,13 @@ export function planWorkers(scenario: Scenario, options: PlacementOptions): Work
     at(i).clients.push(spec);
   }
   for (let i = 0; i < agents.notifiers; i++) at(i).notifiers.push({ name: `notifier-${i}`, ...quota(agents.clients + i) });
+  resolveHeap(scenario.runner.heap, inits, agentsIn);
   return inits;
+}
+
+/** The agents a worker holds. */
+export function agentsIn(init: WorkerInit): number {
+  return init.servers.length + init.listeners.length + init.clients.length + init.notifiers.length;
 }
 
 /**

@@ -20,9 +20,7 @@ export class AgentWorkerPool {
 
   /** Worker threads of this process, one per init. */
   static inThreads(inits: WorkerInit[]): AgentWorkerPool {
-    return new AgentWorkerPool(
-      inits.map((init) => new Worker(WORKER_ENTRY, { workerData: init, resourceLimits: workerResourceLimits(init) ?? {} }) as WorkerHandle),
-    );
+    return new AgentWorkerPool(inits.map((init) => new Worker(WORKER_ENTRY, { workerData: init, resourceLimits: workerResourceLimits(init) }) as WorkerHandle));
   }
 
   /** Workers already started, near (threads) or far (agent hosts); their order is the workers' numbering. */

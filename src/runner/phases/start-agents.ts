@@ -12,7 +12,7 @@ import type { Role, WatchedProcess, DriverConfig, AgentFailure, WorkerInit } fro
 import { redactUrl } from '../../util/url.js';
 import { startAgentHost, type AgentHost } from '../agent-hosts.js';
 import { planHosts } from '../geo-plan.js';
-import { planWorkers } from '../plan.js';
+import { agentsIn, planWorkers } from '../plan.js';
 import { applyHeap, describeHeap } from '../heap-mode.js';
 import { AgentWorkerPool } from '../worker-pool.js';
 import type { RunContext } from './context.js';
@@ -82,7 +82,7 @@ async function startOnHosts(
   const assignments = planHosts(scenario, topology, deployment.provider.hosts, deployment.bus.endpoints, driverFor(run, []), workersPerHost, network.plan);
   const inits = assignments.flatMap((a) => a.inits);
   // Each agent host applies the heap its inits ask for (entries/agent-host.ts).
-  const heapChosen = describeHeap(scenario.runner.heap, run.totalAgents);
+  const heapChosen = describeHeap(scenario.runner.heap, inits.some((i) => i.heap === 'size') ? 'size' : 'speed', Math.max(...inits.map(agentsIn)));
   say('info', `starting ${run.totalAgents} agents on ${assignments.length} host(s), ${inits.length} worker thread(s)`);
   const hostOf = new Map(deployment.provider.hosts.map((h) => [h.name, h]));
   const started = await Promise.allSettled(
@@ -129,7 +129,7 @@ function startInThreads(
   const capped = inits.length < workers ? ', at most one per agent' : '';
   const workersChosen =
     scenario.runner.workers > 0 ? `${inits.length}, as asked${capped}` : `${inits.length} (auto: ${auto.why}${capped}; --workers to choose)`;
-  const heap = describeHeap(applyHeap(inits), run.totalAgents);
+  const heap = describeHeap(scenario.runner.heap, applyHeap(inits), Math.max(...inits.map(agentsIn)));
   run.say('info', `starting ${run.totalAgents} agents in ${inits.length} worker thread(s) against ${redactUrl(urls.join(','))}; heap: ${heap}`);
   return { inits, pool: AgentWorkerPool.inThreads(inits), agentHosts: [], workersChosen, heapChosen: heap, topologyWarnings: [] };
 }
