@@ -7,7 +7,7 @@
  * {error}. When stdin closes, the sampler is gone, and so is this.
  */
 import { readFrames, writeFrame } from '../util/frames.js';
-import { TcpConnectionCounter, readProcess, type ProcessReading } from '../metrics/process-stats.js';
+import { TcpConnectionCounter, readProcessOrError, type ProcessReading } from '../metrics/process-stats.js';
 
 /** Kept from one question to the next: it reads a namespace's TCP tables and a process's open files again only when they can have changed. */
 const connections = new TcpConnectionCounter();
@@ -15,13 +15,7 @@ const connections = new TcpConnectionCounter();
 function answer(pids: unknown): (ProcessReading | { error: string } | null)[] {
   if (!Array.isArray(pids) || !pids.every((pid) => Number.isInteger(pid) && pid > 0))
     return [{ error: `not an array of pids: ${JSON.stringify(pids).slice(0, 200)}` }];
-  return (pids as number[]).map((pid) => {
-    try {
-      return readProcess(pid, connections) ?? null;
-    } catch (error) {
-      return { error: error instanceof Error ? error.message : String(error) };
-    }
-  });
+  return (pids as number[]).map((pid) => readProcessOrError(pid, connections) ?? null);
 }
 
 // Each question is answered before the next is read (the reading is synchronous): the answers' order is what ties them to the questions.

@@ -21,6 +21,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { splitProcStat } from '../util/process.js';
 
 export interface ProcessReading {
   /** user + system CPU time of all its threads since it started */
@@ -174,13 +175,24 @@ function kernelUnits(): { ticksPerSecond: number; pageBytes: number } {
 
 /** CPU time (utime + stime, ms) and RSS (bytes) from the text of /proc/<pid>/stat. */
 export function parseProcStat(stat: string): { cpuTimeMs: number; rssBytes: number } {
-  // The command name (field 2) is in parentheses and may hold spaces and parentheses itself.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const { fields } = splitProcStat(stat);
   // fields[0] is field 3 (state): utime is field 14, stime 15, rss 24
   const [utime, stime, rss] = [fields[11], fields[12], fields[21]].map(Number);
   if (!Number.isFinite(utime) || !Number.isFinite(stime) || !Number.isFinite(rss)) throw new Error(`unreadable /proc stat: ${stat.slice(0, 200)}`);
   const { ticksPerSecond, pageBytes } = kernelUnits();
   return { cpuTimeMs: ((utime! + stime!) * 1000) / ticksPerSecond, rssBytes: rss! * pageBytes };
+}
+
+/** What reading one pid gave: its figures, undefined when it has exited, or why it could not be read (no permission). */
+export type PidReading = ProcessReading | { error: string } | undefined;
+
+/** readProcess, with a failure to read as the reading's error instead of a throw. */
+export function readProcessOrError(pid: number, connections: TcpConnectionCounter): PidReading {
+  try {
+    return readProcess(pid, connections);
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 /** The figures of a process now; undefined when it has exited. Other failures (no permission) throw. */

@@ -12,12 +12,9 @@ import { localEntry } from '../util/entries.js';
 import { readFrames, writeFrame } from '../util/frames.js';
 import { performance } from 'node:perf_hooks';
 import type { HostSpawner } from '../buses/host.js';
-import { TcpConnectionCounter, readProcess, type ProcessReading } from './process-stats.js';
+import { TcpConnectionCounter, readProcessOrError, type PidReading, type ProcessReading } from './process-stats.js';
 import { DEFAULT_MANAGEMENT_TIMEOUT_MS, fetchRabbitFigures, type ManagementEndpoint } from '../buses/rabbitmq/management.js';
 import type { RabbitSample, ResourceFigures, ResourceReport, ResourceRow, ResourceSample, WatchedProcess } from '../model/index.js';
-
-/** What reading one pid gave: its figures, undefined when it has exited, or why it could not be read (no permission). */
-export type PidReading = ProcessReading | { error: string } | undefined;
 
 /** Reads processes of one host; readAt is on that host's clock, so only readings of one reader are compared. */
 export interface ProcessReader {
@@ -31,15 +28,7 @@ const localConnections = new TcpConnectionCounter();
 /** Reads /proc of this machine; all its calls share the reading of each network namespace's TCP tables (see TcpConnectionCounter). */
 export const localProcessReader: ProcessReader = {
   read(pids) {
-    return Promise.resolve(
-      pids.map((pid): PidReading => {
-        try {
-          return readProcess(pid, localConnections);
-        } catch (error) {
-          return { error: message(error) };
-        }
-      }),
-    );
+    return Promise.resolve(pids.map((pid) => readProcessOrError(pid, localConnections)));
   },
 };
 

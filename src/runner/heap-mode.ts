@@ -50,11 +50,16 @@ export function resolveHeap(asked: RunnerConfig['heap'], inits: WorkerInit[], ag
   for (const init of inits) init.heap = heap;
 }
 
+/** The heap of a set of workers: size when any of them is. */
+export function heapOf(inits: readonly WorkerInit[]): 'speed' | 'size' {
+  return inits.some((i) => i.heap === 'size') ? 'size' : 'speed';
+}
+
 /** Applies the heap the workers about to start with `inits` in this process asked for, and says which. */
 export function applyHeap(inits: readonly WorkerInit[]): 'speed' | 'size' {
-  const size = inits.some((i) => i.heap === 'size');
-  setFlagsFromString(`--heap-growing-percent=${size ? SIZE_HEAP_GROWING_PERCENT : 0}`);
-  return size ? 'size' : 'speed';
+  const heap = heapOf(inits);
+  setFlagsFromString(`--heap-growing-percent=${heap === 'size' ? SIZE_HEAP_GROWING_PERCENT : 0}`);
+  return heap;
 }
 
 /** What a worker thread holding agents is started with. */

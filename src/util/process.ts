@@ -68,13 +68,21 @@ export async function freePort(): Promise<number> {
   return kernelsChoice();
 }
 
+/**
+ * The text of /proc/<pid>/stat, split: the command name (field 2), and the
+ * fields from 3 (state) on. The name is in parentheses and may hold spaces
+ * and parentheses itself, so the fields start after the last ')'.
+ */
+export function splitProcStat(stat: string): { comm: string; fields: string[] } {
+  const close = stat.lastIndexOf(')');
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ') };
+}
+
 /** A process's command name and process group, from /proc/<pid>/stat; undefined when it is gone. */
 export function processIdentity(pid: number): { comm: string; pgid: number } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // pid (comm) state ppid pgrp …; comm may contain spaces, so split after the last ')'.
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const { comm, fields } = splitProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    // fields[0] is field 3 (state): ppid is field 4, pgrp 5
     return { comm, pgid: Number(fields[2]) };
   } catch {
     // the process ended while we looked

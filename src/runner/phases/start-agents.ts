@@ -13,7 +13,7 @@ import { redactUrl } from '../../util/url.js';
 import { startAgentHost, type AgentHost } from '../agent-hosts.js';
 import { planHosts } from '../geo-plan.js';
 import { agentsIn, planWorkers } from '../plan.js';
-import { applyHeap, describeHeap } from '../heap-mode.js';
+import { applyHeap, describeHeap, heapOf } from '../heap-mode.js';
 import { AgentWorkerPool } from '../worker-pool.js';
 import type { RunContext } from './context.js';
 import { onCleanup } from '../../cleanup.js';
@@ -82,7 +82,7 @@ async function startOnHosts(
   const assignments = planHosts(scenario, topology, deployment.provider.hosts, deployment.bus.endpoints, driverFor(run, []), workersPerHost, network.plan);
   const inits = assignments.flatMap((a) => a.inits);
   // Each agent host applies the heap its inits ask for (entries/agent-host.ts).
-  const heapChosen = describeHeap(scenario.runner.heap, inits.some((i) => i.heap === 'size') ? 'size' : 'speed', Math.max(...inits.map(agentsIn)));
+  const heapChosen = describeHeap(scenario.runner.heap, heapOf(inits), Math.max(...inits.map(agentsIn)));
   say('info', `starting ${run.totalAgents} agents on ${assignments.length} host(s), ${inits.length} worker thread(s)`);
   const hostOf = new Map(deployment.provider.hosts.map((h) => [h.name, h]));
   const started = await Promise.allSettled(
